@@ -1,0 +1,41 @@
+# OpenLoc — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= $(or $(OPENLOC_PORT),8000)
+DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
+
+.PHONY: install run test test-unit lint typecheck fmt clean
+
+# Re-install only when the project definition changed.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,infra]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy layers functions tests
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out

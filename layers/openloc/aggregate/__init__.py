@@ -1,0 +1,1 @@
+"""Pure station math: observation reports, weights, and the station updater."""

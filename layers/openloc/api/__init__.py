@@ -1,0 +1,1 @@
+"""HTTP layer: ASGI apps, wire schemas, error envelopes, API keys, rate limits."""

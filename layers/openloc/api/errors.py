@@ -1,0 +1,75 @@
+"""The contract's JSON error envelope and the errors the API raises.
+
+Every error answer has one shape (DESIGN.md §4):
+`{"error": {"errors": [{"domain", "reason", "message"}], "code": <status>, "message": <message>}}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answered with the envelope; `status` is also the envelope's `code`."""
+
+    def __init__(
+        self, status: int, domain: str, reason: str, message: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        super().__init__(f"{status} {domain}/{reason}: {message}")
+        self.status = status
+        self.domain = domain
+        self.reason = reason
+        self.message = message
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.status, self.domain, self.reason, self.message)
+
+
+def error_body(status: int, domain: str, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "errors": [{"domain": domain, "reason": reason, "message": message}],
+            "code": status,
+            "message": message,
+        }
+    }
+
+
+def parse_error() -> ApiError:
+    return ApiError(400, "global", "parseError", "Parse Error")
+
+
+def key_invalid() -> ApiError:
+    return ApiError(400, "usageLimits", "keyInvalid", "Missing or invalid API key.")
+
+
+def daily_limit() -> ApiError:
+    return ApiError(403, "usageLimits", "dailyLimitExceeded", "You have exceeded your daily limit.")
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "geolocation", "notFound", "Not found")
+
+
+def unknown_path() -> ApiError:
+    return ApiError(404, "global", "notFound", "Not found")
+
+
+def payload_too_large() -> ApiError:
+    return ApiError(413, "global", "payloadTooLarge", "Payload Too Large")
+
+
+def service_unavailable() -> ApiError:
+    return ApiError(503, "global", "serviceUnavailable", "Service Unavailable")
+
+
+def method_not_allowed(allowed: str) -> ApiError:
+    """405 naming the method the endpoint accepts (also sent as the `Allow` header)."""
+    return ApiError(
+        405,
+        "global",
+        "methodNotAllowed",
+        f"Method Not Allowed: use {allowed}",
+        headers=(("Allow", allowed),),
+    )

@@ -1,0 +1,108 @@
+"""API-key checks: syntax, lookup (process cache → Redis → DynamoDB) and permission per endpoint.
+
+Redis is only a cache: any Redis error is logged and counted, and the lookup goes on to
+DynamoDB. A DynamoDB failure answers 503 (the key cannot be checked, so nothing is served).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from openloc.api.errors import key_invalid, service_unavailable
+from openloc.observability import logger, metrics
+from openloc.store.api_keys import ApiKeyStore
+from openloc.store.records import ApiKeyRecord
+
+if TYPE_CHECKING:
+    import redis
+
+KEY_PATTERN = re.compile(r"^[-0-9A-Za-z]{1,40}$")
+_MISSING = "-"  # cached marker for "no such key"
+
+
+def valid_key_syntax(key: str | None) -> bool:
+    return key is not None and bool(KEY_PATTERN.match(key))
+
+
+def redact(key: str | None) -> str:
+    """What logs may show of a key: never the whole of it."""
+    if not key:
+        return "-"
+    return key[:4] + "…" if len(key) > 6 else key[:2] + "…"
+
+
+class KeyChecker:
+    def __init__(
+        self,
+        store: ApiKeyStore,
+        redis_client: Callable[[], redis.Redis | None],
+        ttl_seconds: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.redis_client = redis_client
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._local: dict[str, tuple[float, ApiKeyRecord | None]] = {}
+
+    def _from_redis(self, key: str) -> tuple[bool, ApiKeyRecord | None]:
+        client = self.redis_client()
+        if client is None:
+            return False, None
+        try:
+            raw: Any = client.get(f"apikey:{key}")
+        except Exception as error:  # redis errors and timeouts: continue without the cache
+            logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
+            metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
+            return False, None
+        if raw is None:
+            return False, None
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return True, None if text == _MISSING else ApiKeyRecord(**json.loads(text))
+
+    def _to_redis(self, key: str, record: ApiKeyRecord | None) -> None:
+        client = self.redis_client()
+        if client is None or self.ttl <= 0:
+            return
+        try:
+            client.set(
+                f"apikey:{key}", _MISSING if record is None else json.dumps(asdict(record)), ex=self.ttl
+            )
+        except Exception as error:
+            logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
+            metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
+
+    def lookup(self, key: str) -> ApiKeyRecord | None:
+        now = self.clock()
+        cached = self._local.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found, record = self._from_redis(key)
+        if not found:
+            try:
+                record = self.store.get(key)
+            except Exception as error:
+                logger.error(
+                    "api key lookup failed", extra={"error": type(error).__name__, "key": redact(key)}
+                )
+                raise service_unavailable() from error
+            self._to_redis(key, record)
+        self._local[key] = (now + self.ttl, record)
+        return record
+
+    def require(self, key: str | None, permission: str) -> ApiKeyRecord:
+        """The key's record if it exists and has `permission` (e.g. "allow_locate"), else keyInvalid."""
+        if not valid_key_syntax(key):
+            raise key_invalid()
+        assert key is not None
+        record = self.lookup(key)
+        if record is None or not getattr(record, permission):
+            raise key_invalid()
+        return record

@@ -1,0 +1,130 @@
+"""Wire request → `LocateQuery`: normalise identities, drop unusable entries, apply privacy rules."""
+
+from __future__ import annotations
+
+from openloc.api.schemas import (
+    BluetoothBeacon,
+    CellTower,
+    Fallbacks,
+    LocateRequest,
+    SearchRequest,
+    WifiAccessPoint,
+)
+from openloc.locate.model import CellSignal, LocateQuery, MacSignal
+from openloc.station_keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
+
+MAX_ABS_AGE_MS = 3_600_000
+
+
+def _age(value: int | None) -> int | None:
+    return value if value is not None and abs(value) <= MAX_ABS_AGE_MS else None
+
+
+def _signal(value: int | None, low: int, high: int) -> int | None:
+    return value if value is not None and low <= value <= high else None
+
+
+def _wifis(entries: list[WifiAccessPoint]) -> tuple[MacSignal, ...]:
+    best: dict[str, MacSignal] = {}
+    for entry in entries:
+        mac = normalize_mac(entry.macAddress)
+        if mac is None or is_private_mac(mac) or is_nomap_ssid(entry.ssid):
+            continue
+        signal = MacSignal(mac, _signal(entry.signalStrength, -100, -10), _age(entry.age))
+        previous = best.get(mac)
+        if previous is None or (signal.signal or -200) > (previous.signal or -200):
+            best[mac] = signal
+    return tuple(best.values())
+
+
+def _blues(entries: list[BluetoothBeacon]) -> tuple[MacSignal, ...]:
+    best: dict[str, MacSignal] = {}
+    for entry in entries:
+        mac = normalize_mac(entry.macAddress)
+        if mac is None:
+            continue
+        signal = MacSignal(mac, _signal(entry.signalStrength, -127, 0), _age(entry.age))
+        previous = best.get(mac)
+        if previous is None or (signal.signal or -200) > (previous.signal or -200):
+            best[mac] = signal
+    return tuple(best.values())
+
+
+def _cells(entries: list[CellTower], default_radio: str | None) -> tuple[CellSignal, ...]:
+    cells: dict[tuple[str, ...], CellSignal] = {}
+    for entry in entries:
+        radio = parse_radio(entry.radioType or entry.radio or default_radio)
+        ids = cell_ids(
+            radio,
+            entry.mobileCountryCode,
+            entry.mobileNetworkCode,
+            entry.mobileNetworkCodeStr,
+            entry.locationAreaCode,
+            entry.cellId,
+        )
+        if not ids:
+            continue  # psc-only neighbours and incomplete cells cannot be looked up
+        signal = (
+            entry.signalStrength if entry.signalStrength is not None and entry.signalStrength < 0 else None
+        )
+        cells.setdefault(tuple(c.key for c in ids), CellSignal(tuple(ids), signal, _age(entry.age)))
+    return tuple(cells.values())
+
+
+def _fallback_flags(fallbacks: Fallbacks | None, consider_ip: bool | None) -> tuple[bool, bool]:
+    lacf = True if fallbacks is None or fallbacks.lacf is None else fallbacks.lacf
+    if fallbacks is not None and fallbacks.ipf is not None:
+        ipf = fallbacks.ipf
+    else:
+        ipf = True if consider_ip is None else consider_ip
+    return lacf, ipf
+
+
+def build_query(request: LocateRequest, client_ip: str | None) -> LocateQuery:
+    lacf, ipf = _fallback_flags(request.fallbacks, request.considerIp)
+    return LocateQuery(
+        wifis=_wifis(request.wifiAccessPoints),
+        blues=_blues(request.bluetoothBeacons),
+        cells=_cells(request.cellTowers, request.radioType),
+        lacf=lacf,
+        ipf=ipf,
+        client_ip=client_ip,
+    )
+
+
+def from_search(request: SearchRequest) -> LocateRequest:
+    """Legacy /v1/search body → the geolocate schema (key→macAddress, signal→signalStrength…)."""
+    return LocateRequest(
+        radioType=request.radio,
+        cellTowers=[
+            CellTower(
+                radio=c.radio,
+                mobileCountryCode=c.mcc,
+                mobileNetworkCode=c.mnc,
+                locationAreaCode=c.lac,
+                cellId=c.cid,
+                psc=c.psc,
+                signalStrength=c.signal,
+                asu=c.asu,
+                timingAdvance=c.ta,
+                age=c.age,
+            )
+            for c in request.cell
+        ],
+        wifiAccessPoints=[
+            WifiAccessPoint(
+                macAddress=w.key,
+                channel=w.channel,
+                frequency=w.frequency,
+                signalStrength=w.signal,
+                age=w.age,
+                ssid=w.ssid,
+            )
+            for w in request.wifi
+        ],
+        bluetoothBeacons=[
+            BluetoothBeacon(macAddress=b.key, name=b.name, signalStrength=b.signal, age=b.age)
+            for b in request.blue
+        ],
+        fallbacks=request.fallbacks,
+    )

@@ -1,0 +1,118 @@
+"""The OpenAPI 3.1 document, generated from the pydantic wire schemas (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from openloc import __version__
+from openloc.api import schemas as s
+
+_KEY_PARAM = {
+    "name": "key",
+    "in": "query",
+    "description": "API key: letters, digits and '-', up to 40 characters",
+    "schema": {"type": "string", "maxLength": 40, "pattern": "^[-0-9A-Za-z]+$"},
+}
+_ERRORS = {
+    "400": "parseError (body not a JSON object) or keyInvalid",
+    "403": "dailyLimitExceeded",
+    "405": "methodNotAllowed",
+    "413": "payloadTooLarge",
+    "503": "serviceUnavailable",
+}
+
+# path → (summary, request model, response model, success status, key required, extra error statuses)
+_OPERATIONS: dict[
+    str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, str, bool, tuple[str, ...]]
+] = {
+    "/v1/geolocate": (
+        "Locate from Wi-Fi, cells, Bluetooth or IP",
+        s.LocateRequest,
+        s.GeolocateResponse,
+        "200",
+        True,
+        ("404",),
+    ),
+    "/v1/search": ("Legacy locate (MLS v1/search)", s.SearchRequest, s.SearchResponse, "200", True, ()),
+    "/v2/geosubmit": ("Submit observations (v2)", s.GeosubmitRequest, s.EmptyResponse, "200", False, ()),
+    "/v1/geosubmit": (
+        "Submit observations (v1, flat items)",
+        s.GeosubmitV1Request,
+        s.EmptyResponse,
+        "200",
+        False,
+        (),
+    ),
+    "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
+}
+_MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
+    "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),
+    "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
+    "/__version__": ("Version, commit and build time", s.VersionResponse),
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": _ref(model)}}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [s.ErrorResponse]
+    paths: dict[str, Any] = {}
+    for path, (summary, request, response, ok, key_required, extra) in _OPERATIONS.items():
+        responses: dict[str, Any] = {ok: {"description": "success"}}
+        if response is not None:
+            responses[ok]["content"] = _json(response)
+            models.append(response)
+        for status in (*_ERRORS, *extra):
+            responses[status] = {
+                "description": _ERRORS.get(status, "notFound"),
+                "content": _json(s.ErrorResponse),
+            }
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "parameters": [{**_KEY_PARAM, "required": key_required}],
+            "responses": responses,
+        }
+        if request is not None:
+            operation["requestBody"] = {"required": False, "content": _json(request)}
+            models.append(request)
+        paths[path] = {"post": operation}
+    for path, (summary, response) in _MONITORS.items():
+        paths[path] = {
+            "get": {
+                "summary": summary,
+                "responses": {"200": {"description": "ok", "content": _json(response)}},
+            }
+        }
+        models.append(response)
+    paths["/__heartbeat__"]["get"]["responses"]["503"] = {
+        "description": "a backend is down",
+        "content": _json(s.HeartbeatResponse),
+    }
+    _, definitions = models_json_schema(
+        [
+            (m, "validation" if m in {o[1] for o in _OPERATIONS.values()} else "serialization")
+            for m in dict.fromkeys(models)
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "OpenLoc",
+            "version": __version__,
+            "description": "Ichnaea- and Google Geolocation-compatible location service.",
+        },
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }

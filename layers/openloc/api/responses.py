@@ -1,0 +1,39 @@
+"""JSON responses, including the error envelope for every failure mode of the ASGI apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from openloc.api.errors import ApiError, method_not_allowed, unknown_path
+
+
+def json_response(
+    model: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    content = model.model_dump(mode="json", exclude_none=True) if isinstance(model, BaseModel) else model
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def error_response(error: ApiError) -> Response:
+    return JSONResponse(error.body(), status_code=error.status, headers=dict(error.headers) or None)
+
+
+async def on_api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 in the contract's envelope."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "POST")
+        return error_response(method_not_allowed(allowed))
+    if exc.status_code == 404:
+        return error_response(unknown_path())
+    return error_response(ApiError(exc.status_code, "global", "badRequest", str(exc.detail)))

@@ -1,0 +1,55 @@
+"""What the HTTP apps depend on, built once per process (or by tests with in-memory twins)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from openloc.api.keys import KeyChecker
+from openloc.settings import Settings, get_settings
+from openloc.store.api_keys import ApiKeyStore
+from openloc.store.queue import ObservationQueue
+from openloc.store.stations import StationStore
+
+if TYPE_CHECKING:
+    import redis
+
+
+@dataclass
+class Services:
+    settings: Settings
+    stations: StationStore
+    api_keys: ApiKeyStore
+    queue: ObservationQueue
+    redis: Callable[[], redis.Redis | None]
+    database_ping: Callable[[], None]
+    keys: KeyChecker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyChecker(self.api_keys, self.redis, self.settings.api_key_cache_seconds)
+
+
+def aws_services(settings: Settings | None = None) -> Services:
+    """Services backed by DynamoDB, SQS and Redis as configured by the environment."""
+    from openloc.store.api_keys import DynamoApiKeyStore
+    from openloc.store.aws import client
+    from openloc.store.models import bind_models
+    from openloc.store.queue import SqsObservationQueue
+    from openloc.store.redis_client import get_redis
+    from openloc.store.stations import DynamoStationStore
+
+    settings = settings or get_settings()
+    bind_models(settings)
+
+    def ping_database() -> None:
+        client("dynamodb").describe_table(TableName=settings.api_keys_table)
+
+    return Services(
+        settings=settings,
+        stations=DynamoStationStore(),
+        api_keys=DynamoApiKeyStore(),
+        queue=SqsObservationQueue(settings.observations_queue_url, client("sqs")),
+        redis=get_redis,
+        database_ping=ping_database,
+    )

@@ -1,0 +1,314 @@
+"""Submission bodies (v2 geosubmit, v1 geosubmit, legacy submit) → validated `Report`s.
+
+Bad entries are dropped one by one and bad reports one by one; the batch is never rejected for
+its content (one stumbler app deletes a batch for good on any 4xx). What was dropped is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
+from openloc.api.schemas import (
+    BluetoothBeacon,
+    CellTower,
+    GeosubmitItem,
+    GeosubmitV1Item,
+    LegacyCell,
+    LegacySubmitItem,
+    LegacyWifi,
+    WifiAccessPoint,
+)
+from openloc.station_keys import (
+    MAX_PSC,
+    Radio,
+    cell_ids,
+    is_nomap_ssid,
+    is_private_mac,
+    normalize_mac,
+    parse_radio,
+)
+
+MAX_ABS_AGE_MS = 3_600_000
+_E = TypeVar("_E", WifiObservation, BlueObservation, CellObservation)
+# Per-radio valid signal (dBm) and ASU ranges, and the ASU → dBm offset (Ichnaea's constants).
+CELL_SIGNAL_DBM = {
+    Radio.GSM: (-113, -51),
+    Radio.WCDMA: (-121, -25),
+    Radio.LTE: (-140, -43),
+    Radio.NR: (-156, -31),
+}
+CELL_ASU = {Radio.GSM: (0, 31), Radio.WCDMA: (-5, 91), Radio.LTE: (0, 97), Radio.NR: (0, 127)}
+
+
+@dataclass
+class SubmitLimits:
+    now: datetime
+    max_future_ms: int = 10 * 60 * 1000
+    max_past_ms: int = 90 * 24 * 3600 * 1000
+
+
+@dataclass
+class Outcome:
+    reports: list[Report] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+def _in(value: float | None, low: float, high: float) -> float | None:
+    return value if value is not None and low <= value <= high else None
+
+
+def _int_in(value: int | None, low: int, high: int) -> int | None:
+    return value if value is not None and low <= value <= high else None
+
+
+def _age(value: int | None) -> int | None:
+    return _int_in(value, -MAX_ABS_AGE_MS, MAX_ABS_AGE_MS)
+
+
+def _cell_signal(radio: Radio, signal: int | None, asu: int | None) -> int | None:
+    low, high = CELL_SIGNAL_DBM[radio]
+    if signal is not None and low <= signal <= high:
+        return signal
+    asu_low, asu_high = CELL_ASU[radio]
+    if asu is None or not asu_low <= asu <= asu_high:
+        return None
+    dbm = {Radio.GSM: 2 * asu - 113, Radio.WCDMA: asu - 116, Radio.LTE: asu - 140, Radio.NR: asu - 156}[radio]
+    return dbm if low <= dbm <= high else None
+
+
+def cell_observation(
+    radio_name: str | None,
+    mcc: int | None,
+    mnc: int | None,
+    mnc_str: str | None,
+    lac: int | None,
+    cid: int | None,
+    psc: int | None = None,
+    signal: int | None = None,
+    asu: int | None = None,
+    age: int | None = None,
+    timing_advance: int | None = None,
+    serving: int | None = None,
+) -> CellObservation | None:
+    ids = cell_ids(parse_radio(radio_name), mcc, mnc, mnc_str, lac, cid)
+    if not ids:
+        return None
+    cell = ids[0]
+    return CellObservation(
+        radio=cell.radio,
+        mcc=cell.mcc,
+        mnc=cell.mnc,
+        lac=cell.lac,
+        cid=cell.cid,
+        psc=_int_in(psc, 0, MAX_PSC[cell.radio]),
+        signal=_cell_signal(cell.radio, signal, asu),
+        age=_age(age),
+        timing_advance=None if cell.radio is Radio.WCDMA else _int_in(timing_advance, 0, 63),
+        serving=None if serving is None else bool(serving),
+    )
+
+
+def _from_tower(tower: CellTower, default_radio: str | None) -> CellObservation | None:
+    return cell_observation(
+        tower.radioType or tower.radio or default_radio,
+        tower.mobileCountryCode
+        if tower.mobileCountryCode is not None
+        else _digits(tower.mobileCountryCodeStr),
+        tower.mobileNetworkCode,
+        tower.mobileNetworkCodeStr,
+        tower.locationAreaCode,
+        tower.cellId,
+        tower.primaryScramblingCode if tower.primaryScramblingCode is not None else tower.psc,
+        tower.signalStrength,
+        tower.asu,
+        tower.age,
+        tower.timingAdvance,
+        tower.serving,
+    )
+
+
+def _from_legacy_cell(cell: LegacyCell, default_radio: str | None) -> CellObservation | None:
+    return cell_observation(
+        cell.radio or default_radio, cell.mcc, cell.mnc, None, cell.lac, cell.cid, cell.psc, cell.signal,
+        cell.asu, cell.age, cell.ta,
+    )  # fmt: skip
+
+
+def _digits(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def wifi_observation(
+    mac_address: str | None, signal: int | None, age: int | None, channel: int | None, ssid: str | None
+) -> WifiObservation | None:
+    mac = normalize_mac(mac_address)
+    if mac is None or is_private_mac(mac) or is_nomap_ssid(ssid):
+        return None
+    return WifiObservation(
+        mac=mac,
+        signal=_int_in(signal, -100, -10),
+        age=_age(age),
+        channel=_int_in(channel, 1, 199),
+        ssid=ssid.strip() if ssid and ssid.strip() else None,
+    )
+
+
+def _from_wifi(entry: WifiAccessPoint) -> WifiObservation | None:
+    return wifi_observation(entry.macAddress, entry.signalStrength, entry.age, entry.channel, entry.ssid)
+
+
+def _from_legacy_wifi(entry: LegacyWifi) -> WifiObservation | None:
+    return wifi_observation(entry.key, entry.signal, entry.age, entry.channel, entry.ssid)
+
+
+def blue_observation(
+    mac_address: str | None, signal: int | None, age: int | None, name: str | None
+) -> BlueObservation | None:
+    mac = normalize_mac(mac_address)
+    if mac is None:
+        return None
+    return BlueObservation(mac=mac, signal=_int_in(signal, -127, 0), age=_age(age), name=name or None)
+
+
+def _from_blue(entry: BluetoothBeacon) -> BlueObservation | None:
+    return blue_observation(entry.macAddress, entry.signalStrength, entry.age, entry.name)
+
+
+class ReportBuilder:
+    """Collects validated reports and counts every dropped report and entry by reason."""
+
+    def __init__(self, limits: SubmitLimits, api_key: str | None) -> None:
+        self.limits = limits
+        self.api_key = api_key
+        self.outcome = Outcome()
+
+    def _timestamp(self, value: int | None) -> int | None:
+        now_ms = int(self.limits.now.timestamp() * 1000)
+        if value is None:
+            return now_ms
+        if not now_ms - self.limits.max_past_ms <= value <= now_ms + self.limits.max_future_ms:
+            return None
+        return value
+
+    def _keep(self, entries: list[_E | None], kind: str) -> tuple[_E, ...]:
+        kept = tuple(e for e in entries if e is not None)
+        if len(kept) < len(entries):
+            self.outcome.dropped[f"{kind}_entry"] += len(entries) - len(kept)
+        return kept
+
+    def add(
+        self,
+        *,
+        timestamp: int | None,
+        lat: float | None,
+        lon: float | None,
+        accuracy: float | None,
+        altitude: float | None,
+        heading: float | None,
+        speed: float | None,
+        source: str | None,
+        wifi: list[WifiObservation | None],
+        bluetooth: list[BlueObservation | None],
+        cells: list[CellObservation | None],
+    ) -> None:
+        time = self._timestamp(timestamp)
+        if time is None:
+            self.outcome.dropped["report_timestamp"] += 1
+            return
+        if (
+            lat is None
+            or lon is None
+            or not (-90 <= lat <= 90 and -180 <= lon <= 180)
+            or (lat == 0 and lon == 0)
+        ):
+            self.outcome.dropped["report_position"] += 1
+            return
+        report = Report(
+            timestamp=time,
+            latitude=lat,
+            longitude=lon,
+            accuracy=_in(accuracy, 0.0, 1_000_000.0) or None,
+            altitude=_in(altitude, -10_911.0, 100_000.0),
+            heading=_in(heading, 0.0, 360.0),
+            speed=_in(speed, 0.0, 300.0),
+            source=source if source in {"gps", "manual", "fused"} else "gps",
+            wifi=self._keep(wifi, "wifi"),
+            bluetooth=self._keep(bluetooth, "bluetooth"),
+            cells=self._keep(cells, "cell"),
+            api_key=self.api_key,
+        )
+        if not report.usable:
+            self.outcome.dropped["report_networks"] += 1
+            return
+        self.outcome.reports.append(report)
+
+
+def _iso_time_ms(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return -1  # present but unreadable: the report is dropped by the timestamp rule
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def from_geosubmit_v2(items: list[GeosubmitItem], builder: ReportBuilder) -> Outcome:
+    for item in items:
+        position = item.position
+        builder.add(
+            timestamp=item.timestamp,
+            lat=position.latitude if position else None,
+            lon=position.longitude if position else None,
+            accuracy=position.accuracy if position else None,
+            altitude=position.altitude if position else None,
+            heading=position.heading if position else None,
+            speed=position.speed if position else None,
+            source=position.source if position else None,
+            wifi=[_from_wifi(w) for w in item.wifiAccessPoints],
+            bluetooth=[_from_blue(b) for b in item.bluetoothBeacons],
+            cells=[_from_tower(c, None) for c in item.cellTowers],
+        )
+    return builder.outcome
+
+
+def from_geosubmit_v1(items: list[GeosubmitV1Item], builder: ReportBuilder) -> Outcome:
+    for item in items:
+        builder.add(
+            timestamp=item.timestamp,
+            lat=item.latitude,
+            lon=item.longitude,
+            accuracy=item.accuracy,
+            altitude=item.altitude,
+            heading=item.heading,
+            speed=item.speed,
+            source=item.source,
+            wifi=[_from_wifi(w) for w in item.wifiAccessPoints],
+            bluetooth=[_from_blue(b) for b in item.bluetoothBeacons],
+            cells=[_from_tower(c, item.radioType) for c in item.cellTowers],
+        )
+    return builder.outcome
+
+
+def from_legacy_submit(items: list[LegacySubmitItem], builder: ReportBuilder) -> Outcome:
+    for item in items:
+        builder.add(
+            timestamp=_iso_time_ms(item.time),
+            lat=item.lat,
+            lon=item.lon,
+            accuracy=item.accuracy,
+            altitude=item.altitude,
+            heading=item.heading,
+            speed=item.speed,
+            source=None,
+            wifi=[_from_legacy_wifi(w) for w in item.wifi],
+            bluetooth=[blue_observation(b.key, b.signal, b.age, b.name) for b in item.blue],
+            cells=[_from_legacy_cell(c, item.radio) for c in item.cell],
+        )
+    return builder.outcome

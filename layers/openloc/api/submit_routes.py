@@ -1,0 +1,112 @@
+"""Submission endpoints: /v2/geosubmit, /v1/geosubmit and legacy /v1/submit.
+
+A body that is not JSON (or not an object) is a 400 parseError and an oversized one a 413;
+everything else answers success once the valid reports are durably in the queue — bad reports
+and entries are dropped and counted, never answered with a 4xx. Queue failure → 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openloc.api.body import read_json_object
+from openloc.api.errors import key_invalid, service_unavailable
+from openloc.api.keys import redact, valid_key_syntax
+from openloc.api.responses import json_response
+from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
+from openloc.api.services import Services
+from openloc.api.submissions import (
+    Outcome,
+    ReportBuilder,
+    SubmitLimits,
+    from_geosubmit_v1,
+    from_geosubmit_v2,
+    from_legacy_submit,
+)
+from openloc.observability import logger, metrics
+from openloc.store.queue import QueueUnavailable
+
+
+class SubmitEndpoints:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _api_key(self, request: Request) -> str | None:
+        """The submitter's key when it is a known key allowed to submit (attribution only)."""
+        key = request.query_params.get("key")
+        if not valid_key_syntax(key):
+            if self.services.settings.submit_requires_key:
+                raise key_invalid()
+            return None
+        assert key is not None
+        if self.services.settings.submit_requires_key:
+            return self.services.keys.require(key, "allow_submit").key
+        try:
+            record = self.services.keys.lookup(key)
+        except Exception:
+            return None  # attribution is optional: never refuse data over it
+        return record.key if record is not None and record.allow_submit else None
+
+    async def _accept(
+        self,
+        request: Request,
+        wire: type[GeosubmitRequest | GeosubmitV1Request | LegacySubmitRequest],
+        convert: Callable[[Any, ReportBuilder], Outcome],
+    ) -> None:
+        settings = self.services.settings
+        api_key = await run_in_threadpool(self._api_key, request)
+        payload = await read_json_object(
+            request,
+            limit=settings.submit_body_limit,
+            decompressed_limit=settings.submit_decompressed_limit,
+            empty_is_object=False,
+        )
+        items = wire.model_validate(payload).items
+        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), api_key))
+        for reason, count in outcome.dropped.items():
+            metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
+        if outcome.reports:
+            try:
+                await run_in_threadpool(
+                    self.services.queue.send,
+                    [r.model_dump(mode="json", exclude_none=True) for r in outcome.reports],
+                )
+            except QueueUnavailable as error:
+                logger.error(
+                    "observation queue unavailable", extra={"error": str(error), "key": redact(api_key)}
+                )
+                raise service_unavailable() from error
+        metrics.add_metric(name="SubmitReportsAccepted", unit=MetricUnit.Count, value=len(outcome.reports))
+        logger.info(
+            "submission accepted",
+            extra={"reports": len(outcome.reports), "dropped": dict(outcome.dropped), "key": redact(api_key)},
+        )
+
+    async def geosubmit_v2(self, request: Request) -> Response:
+        await self._accept(request, GeosubmitRequest, from_geosubmit_v2)
+        return json_response({})
+
+    async def geosubmit_v1(self, request: Request) -> Response:
+        await self._accept(request, GeosubmitV1Request, from_geosubmit_v1)
+        return json_response({})
+
+    async def submit_legacy(self, request: Request) -> Response:
+        await self._accept(request, LegacySubmitRequest, from_legacy_submit)
+        return Response(status_code=204)
+
+
+def submit_routes(services: Services) -> list[Route]:
+    endpoints = SubmitEndpoints(services)
+    return [
+        Route("/v2/geosubmit", endpoints.geosubmit_v2, methods=["POST"]),
+        Route("/v1/geosubmit", endpoints.geosubmit_v1, methods=["POST"]),
+        Route("/v1/submit", endpoints.submit_legacy, methods=["POST"]),
+    ]

@@ -1,0 +1,1 @@
+"""Published data: cell export/import, tiles, stats."""

@@ -1,0 +1,1 @@
+"""Geodesy helpers: distances, bounding boxes, region lookups."""

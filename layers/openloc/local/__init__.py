@@ -1,0 +1,1 @@
+"""The embedded local stack behind `openloc run`: moto server, Valkey, API, poller, scheduler."""

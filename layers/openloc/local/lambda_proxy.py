@@ -1,0 +1,104 @@
+"""An ASGI app that plays API Gateway (HTTP API, payload v2): each request becomes a Lambda
+event for the locate or submit handler, and the handler's answer becomes the HTTP response.
+So the local API runs exactly the code path of the deployed one (Mangum, Powertools, app)."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_plus
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from openloc.api.routing import function_for_path
+from openloc.local.functions import Handler, invoke
+from openloc.observability import logger
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API request limit
+
+
+def api_gateway_event(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
+) -> dict[str, Any]:
+    now = time.time()
+    params: dict[str, str] = {}
+    for part in query.split("&") if query else []:
+        name, _, value = part.partition("=")
+        if name:
+            params[unquote_plus(name)] = unquote_plus(value)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": params or None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": base64.b64encode(body).decode() if body else None,
+        "isBase64Encoded": bool(body),
+    }
+
+
+class LambdaProxy:
+    def __init__(self, handlers: Callable[[str], Handler]) -> None:
+        self.handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        if len(body) > MAX_PAYLOAD_BYTES:
+            await Response(b'{"message":"Request Entity Too Large"}', 413, media_type="application/json")(
+                scope, receive, send
+            )
+            return
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        name = function_for_path(request.url.path)
+        event = api_gateway_event(
+            request.method,
+            request.url.path,
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+            body,
+            request.client.host if request.client else "127.0.0.1",
+        )
+        try:
+            result = await run_in_threadpool(invoke, self.handlers(name), name, event)
+        except Exception:  # what API Gateway answers when the function itself fails
+            logger.exception("lambda invocation failed", extra={"function": name})
+            result = {
+                "statusCode": 500,
+                "body": '{"message":"Internal Server Error"}',
+                "headers": {"content-type": "application/json"},
+            }
+        raw = result.get("body") or ""
+        content = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        response = Response(content, status_code=int(result.get("statusCode", 502)))
+        for key, value in (result.get("headers") or {}).items():
+            if key.lower() != "content-length":
+                response.headers[key] = value
+        await response(scope, receive, send)

@@ -1,0 +1,72 @@
+"""Play EventBridge scheduled rules: invoke the export handler with a "Scheduled Event" at the
+times of `openloc.schedules` (UTC)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from openloc.local.functions import Handler, invoke
+from openloc.observability import logger
+from openloc.schedules import SCHEDULES, Schedule
+
+
+def next_run(schedule: Schedule, after: datetime) -> datetime:
+    """The first time strictly after `after` matching the schedule's minute (and hour)."""
+    candidate = after.replace(second=0, microsecond=0, minute=schedule.minute)
+    step = timedelta(hours=1) if schedule.hour is None else timedelta(days=1)
+    if schedule.hour is not None:
+        candidate = candidate.replace(hour=schedule.hour)
+    while candidate <= after:
+        candidate += step
+    return candidate
+
+
+def scheduled_event(
+    schedule: Schedule, when: datetime, region: str, rule_prefix: str = "openloc"
+) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:000000000000:rule/{rule_prefix}-{schedule.task}"],
+        "detail": {},
+    }
+
+
+class Scheduler:
+    def __init__(self, handler: Handler, region: str, schedules: tuple[Schedule, ...] = SCHEDULES) -> None:
+        self.handler = handler
+        self.region = region
+        self.schedules = schedules
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+
+    def run_now(self, schedule: Schedule) -> Any:
+        return invoke(self.handler, "export", scheduled_event(schedule, datetime.now(UTC), self.region))
+
+    def _run(self) -> None:
+        due = {s: next_run(s, datetime.now(UTC)) for s in self.schedules}
+        while not self._stop.is_set():
+            now = datetime.now(UTC)
+            for schedule, when in due.items():
+                if when <= now:
+                    try:
+                        self.run_now(schedule)
+                    except Exception:
+                        logger.exception("scheduled task failed", extra={"task": schedule.task})
+                    due[schedule] = next_run(schedule, now)
+            self._stop.wait(min(30.0, max(1.0, (min(due.values()) - now).total_seconds())))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

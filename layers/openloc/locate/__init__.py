@@ -1,0 +1,1 @@
+"""Pure locate logic: the query, the station sources and the searcher that combines them."""

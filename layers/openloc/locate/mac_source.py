@@ -1,0 +1,78 @@
+"""Wi-Fi and Bluetooth source: a position from the known networks a client sees.
+
+Privacy rule: at least two known networks that agree (lie within one cluster) are required, so
+a client cannot learn the position of a single network it names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from openloc.geo.distance import haversine_m
+from openloc.locate.clustering import complete_linkage
+from openloc.locate.model import Estimate, KnownStation, MacSignal, Source
+
+
+@dataclass(frozen=True)
+class MacSourceConfig:
+    source: Source
+    prefix: str
+    max_cluster_distance_m: float
+    max_networks: int
+    min_accuracy_m: float
+    max_accuracy_m: float
+    default_signal: int
+
+
+WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, 10.0, 500.0, -100)
+BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, 10.0, 100.0, -100)
+
+MIN_NETWORKS = 2
+
+
+def signal_weight(signal_dbm: int | None, default: int) -> float:
+    """Stronger signal → nearer network → more weight (10 dB ≈ ×2.15)."""
+    signal = signal_dbm if signal_dbm is not None and signal_dbm < 0 else default
+    return float(10 ** (signal / 30.0))
+
+
+def sample_weight(samples: int) -> float:
+    """Well-observed stations are trusted more, saturating at 1 024 samples."""
+    return min(max(math.log2(max(samples, 1)), 0.5), 10.0)
+
+
+def locate_macs(
+    seen: Sequence[MacSignal], known: Mapping[str, KnownStation], config: MacSourceConfig
+) -> Estimate | None:
+    signals = {m.mac: m for m in seen}
+    stations = [known[config.prefix + mac] for mac in signals if config.prefix + mac in known]
+    if len(stations) < MIN_NETWORKS:
+        return None
+    weights = {
+        s.key: signal_weight(signals[s.key.removeprefix(config.prefix)].signal, config.default_signal)
+        * sample_weight(s.samples)
+        for s in stations
+    }
+    clusters = [
+        c for c in complete_linkage(stations, config.max_cluster_distance_m) if len(c) >= MIN_NETWORKS
+    ]
+    if not clusters:
+        return None
+    best = max(clusters, key=lambda c: (len(c), sum(weights[s.key] for s in c)))
+    best = sorted(best, key=lambda s: -weights[s.key])[: config.max_networks]
+    total = sum(weights[s.key] for s in best)
+    lat = sum(s.lat * weights[s.key] for s in best) / total
+    lon = sum(s.lon * weights[s.key] for s in best) / total
+    spread = max(haversine_m(lat, lon, s.lat, s.lon) for s in best)
+    typical_radius = sorted(s.radius for s in best)[len(best) // 2]
+    accuracy = min(max(spread + typical_radius / 2, config.min_accuracy_m), config.max_accuracy_m)
+    return Estimate(
+        lat=lat,
+        lon=lon,
+        accuracy=accuracy,
+        source=config.source,
+        score=float(len(best)),
+        used=tuple(s.key for s in best),
+    )

@@ -1,0 +1,134 @@
+"""PynamoDB models of the DynamoDB tables (DESIGN.md §3).
+
+Table names and the endpoint come from settings at bind time (`bind_models`), so the same
+classes serve the Lambda functions, the local moto server and tests with their own tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from openloc.settings import Settings
+
+
+class StationModel(Model):
+    """A Wi-Fi access point, Bluetooth beacon or cell, keyed `wifi#…`, `blue#…`, `cell#…`."""
+
+    class Meta:
+        table_name = "openloc-stations"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    min_lat = NumberAttribute(null=True)
+    max_lat = NumberAttribute(null=True)
+    min_lon = NumberAttribute(null=True)
+    max_lon = NumberAttribute(null=True)
+    radius = NumberAttribute(default=0)
+    region = UnicodeAttribute(null=True)
+    samples = NumberAttribute(default=0)
+    weight = NumberAttribute(default=0.0)
+    psc = NumberAttribute(null=True)
+    created = UTCDateTimeAttribute(null=True)
+    modified = UTCDateTimeAttribute(null=True)
+    last_seen = UnicodeAttribute(null=True)  # ISO date
+    block_first = UnicodeAttribute(null=True)
+    block_last = UnicodeAttribute(null=True)
+    block_count = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
+class CellAreaModel(Model):
+    """A location area (radio, mcc, mnc, lac), keyed `area#…`."""
+
+    class Meta:
+        table_name = "openloc-cell-areas"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    radius = NumberAttribute(default=0)
+    avg_cell_radius = NumberAttribute(default=0)
+    num_cells = NumberAttribute(default=0)
+    region = UnicodeAttribute(null=True)
+    modified = UTCDateTimeAttribute(null=True)
+
+
+class ApiKeyModel(Model):
+    """An API key and what it may do (maxreq = requests per day and endpoint, 0 = unlimited)."""
+
+    class Meta:
+        table_name = "openloc-api-keys"
+        region = "us-east-1"
+
+    key = UnicodeAttribute(hash_key=True)
+    shortname = UnicodeAttribute(null=True)
+    maxreq = NumberAttribute(default=0)
+    allow_locate = BooleanAttribute(default=True)
+    allow_region = BooleanAttribute(default=True)
+    allow_fallback = BooleanAttribute(default=False)
+    allow_submit = BooleanAttribute(default=True)
+    allow_transfer = BooleanAttribute(default=False)
+
+
+class DatamapModel(Model):
+    """One ~100 m grid cell with observations; `pk` = shard, `grid` = "<lat*1000>,<lon*1000>"."""
+
+    class Meta:
+        table_name = "openloc-datamap"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    grid = UnicodeAttribute(range_key=True)
+    modified = UnicodeAttribute(null=True)  # ISO date
+
+
+class StatModel(Model):
+    """A daily counter: `metric` + `day` (ISO date)."""
+
+    class Meta:
+        table_name = "openloc-stats"
+        region = "us-east-1"
+
+    metric = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (StationModel, CellAreaModel, ApiKeyModel, DatamapModel, StatModel)
+
+
+def bind_models(settings: Settings) -> None:
+    """Point every model at the configured tables, region and endpoint (idempotent)."""
+    names: dict[type[Model], str] = {
+        StationModel: settings.stations_table,
+        CellAreaModel: settings.cell_areas_table,
+        ApiKeyModel: settings.api_keys_table,
+        DatamapModel: settings.datamap_table,
+        StatModel: settings.stats_table,
+    }
+    for model, name in names.items():
+        meta: Any = model.Meta
+        changed = (
+            meta.table_name != name
+            or getattr(meta, "host", None) != settings.aws_endpoint_url
+            or meta.region != settings.aws_region
+        )
+        meta.table_name = name
+        meta.host = settings.aws_endpoint_url
+        meta.region = settings.aws_region
+        meta.connect_timeout_seconds = 2
+        meta.read_timeout_seconds = 5
+        meta.max_retry_attempts = 2
+        if changed:
+            model._connection = None

@@ -1,0 +1,42 @@
+"""Table, queue and bucket definitions shared by the CDK stack and the local stack.
+
+Both create exactly these resources, so code never sees a difference between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openloc.settings import Settings
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    setting: str  # the Settings field holding the table name
+    hash_key: str
+    range_key: str | None = None
+    ttl_attribute: str | None = None
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("stations_table", "pk"),
+    TableSpec("cell_areas_table", "pk"),
+    TableSpec("api_keys_table", "key"),
+    TableSpec("datamap_table", "pk", "grid"),
+    TableSpec("stats_table", "metric", "day"),
+)
+
+OBSERVATIONS_QUEUE = "openloc-observations"
+OBSERVATIONS_DLQ = "openloc-observations-dlq"
+# Receives before a message goes to the dead-letter queue.
+MAX_RECEIVE_COUNT = 5
+# Seconds a received message stays invisible (≥ 6 × the aggregator's timeout in AWS).
+VISIBILITY_TIMEOUT = 30
+
+
+def table_name(settings: Settings, spec: TableSpec) -> str:
+    return str(getattr(settings, spec.setting))
+
+
+def bucket_names(settings: Settings) -> tuple[str, str]:
+    return settings.archive_bucket, settings.assets_bucket
