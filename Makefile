@@ -20,7 +20,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
-test: install
+# Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra).
+test: install lint typecheck
 	$(BIN)/python -m pytest -q
 
 test-unit: install
@@ -31,7 +32,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers functions tests
+	$(BIN)/mypy layers functions infra tests
 
 fmt: install
 	$(BIN)/ruff format .

