@@ -13,7 +13,7 @@ from openloc.api.guard import ErrorGuard
 from openloc.api.locate_routes import locate_routes
 from openloc.api.monitor_routes import monitor_routes
 from openloc.api.openapi import openapi_document
-from openloc.api.responses import on_api_error, on_http_exception
+from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
 
@@ -30,6 +30,10 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
         routes += submit_routes(services)
     app = Starlette(
         routes=routes,
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception},
+        exception_handlers={
+            ApiError: on_api_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
     )
     return ErrorGuard(app)

@@ -29,9 +29,9 @@ class ErrorGuard:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
+            if started:  # Starlette already answered with the envelope (and re-raised to log it)
+                return
             logger.exception("unhandled error", extra={"path": scope.get("path")})
-            if started:
-                raise
             error = service_unavailable()
             body = json.dumps(error.body()).encode()
             await send(

@@ -9,7 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from openloc.api.errors import ApiError, method_not_allowed, unknown_path
+from openloc.api.errors import ApiError, method_not_allowed, service_unavailable, unknown_path
+from openloc.observability import logger
 
 
 def json_response(
@@ -37,3 +38,9 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return error_response(unknown_path())
     return error_response(ApiError(exc.status_code, "global", "badRequest", str(exc.detail)))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    """Never a bare 500: log with the stack trace and answer the 503 envelope."""
+    logger.exception("unhandled error", extra={"path": request.url.path, "error": type(exc).__name__})
+    return error_response(service_unavailable())
