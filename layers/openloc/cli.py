@@ -1,4 +1,5 @@
-"""The `openloc` command: run the local stack, seed demo data, run a scheduled job by hand."""
+"""The `openloc` command. `openloc run` starts the embedded local stack (seeded with demo data on
+first start of an empty data directory); more commands arrive with the pipeline and data work."""
 
 from __future__ import annotations
 

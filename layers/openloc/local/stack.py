@@ -105,7 +105,9 @@ class LocalStack:
         if data:
             data.mkdir(parents=True, exist_ok=True)
         # A fixed port, so a stopped Valkey (fault-injection tests) comes back at the same URL.
-        self.valkey = ValkeyServer(port=_free_port(), data_dir=data, persist=data is not None)
+        # With a data dir, snapshot to disk (RDB every 60 s after a change, and at shutdown).
+        snapshots: dict[str, object] = {"save": [60, 1]} if data is not None else {}
+        self.valkey = ValkeyServer(port=_free_port(), data_dir=data, persist=data is not None, config=snapshots)
         self.valkey.start()
         return str(self.valkey.connection_url)
 
