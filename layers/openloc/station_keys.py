@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-_HEX12 = re.compile(r"^[0-9a-f]{12}$")
+_HEX12 = re.compile(r"[0-9a-f]{12}")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,3}")
 _SEPARATORS = str.maketrans("", "", ":-. ")
 _REJECTED_MACS = frozenset({"000000000000", "ffffffffffff", "01005e901000"})
 
@@ -51,7 +52,7 @@ def normalize_mac(value: str | None) -> str | None:
     if not value:
         return None
     mac = value.strip().lower().translate(_SEPARATORS)
-    if not _HEX12.match(mac) or mac in _REJECTED_MACS:
+    if not _HEX12.fullmatch(mac) or mac in _REJECTED_MACS:
         return None
     return mac
 
@@ -77,7 +78,7 @@ def blue_key(mac: str) -> str:
 
 def mnc_forms(mnc: int | None, mnc_str: str | None) -> tuple[str, ...]:
     """The MNC spellings a network may be stored under; the first is the one to write."""
-    if mnc_str is not None and mnc_str.isdigit() and 1 <= len(mnc_str) <= 3 and int(mnc_str) <= 999:
+    if mnc_str is not None and _ASCII_DIGITS.fullmatch(mnc_str):
         return (mnc_str if len(mnc_str) >= 2 else mnc_str.zfill(2),)
     if mnc is None or not 0 <= mnc <= 999:
         return ()

@@ -28,6 +28,17 @@ class StationObservation:
     psc: int | None = None
 
 
+def _dominant_psc(observations: Sequence[StationObservation]) -> int | None:
+    """The PSC/PCI with the most observation weight (ties: the smaller code), order-independent."""
+    totals: dict[int, float] = {}
+    for observation in observations:
+        if observation.psc is not None:
+            totals[observation.psc] = totals.get(observation.psc, 0.0) + observation.weight
+    if not totals:
+        return None
+    return min(totals, key=lambda code: (-totals[code], code))
+
+
 def station_kind(key: str) -> str:
     return key.split("#", 1)[0]
 
@@ -76,7 +87,7 @@ def update_station(
     if new is None:
         return None
     today = now.date().isoformat()
-    psc = next((o.psc for o in reversed(usable) if o.psc is not None), None)
+    psc = _dominant_psc(usable)
     if station is None or not station.positioned:
         base = station or StationRecord(key=key, created=now)
         return replace(

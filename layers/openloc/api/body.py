@@ -28,14 +28,23 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
     """Decompress gzip (or zlib) data, refusing more than `limit` bytes of output (gzip bombs)."""
-    decompressor = zlib.decompressobj(wbits=47)  # 32 + 15: auto-detect gzip or zlib header
-    try:
-        out = decompressor.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise parse_error() from error
-    if len(out) > limit or decompressor.unconsumed_tail:
-        raise payload_too_large()
-    return out
+    parts: list[bytes] = []
+    size = 0
+    remaining = data
+    while remaining:  # a gzip stream may hold several members, one after another
+        decompressor = zlib.decompressobj(wbits=47)  # 32 + 15: auto-detect gzip or zlib header
+        try:
+            out = decompressor.decompress(remaining, limit + 1 - size)
+        except zlib.error as error:
+            raise parse_error() from error
+        size += len(out)
+        if size > limit or decompressor.unconsumed_tail:
+            raise payload_too_large()
+        if not decompressor.eof:
+            raise parse_error()  # truncated stream
+        parts.append(out)
+        remaining = decompressor.unused_data
+    return b"".join(parts)
 
 
 async def read_json_object(

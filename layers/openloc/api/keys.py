@@ -23,19 +23,20 @@ from openloc.store.records import ApiKeyRecord
 if TYPE_CHECKING:
     import redis
 
-KEY_PATTERN = re.compile(r"^[-0-9A-Za-z]{1,40}$")
+KEY_PATTERN = re.compile(r"[-0-9A-Za-z]{1,40}")
 _MISSING = "-"  # cached marker for "no such key"
 
 
 def valid_key_syntax(key: str | None) -> bool:
-    return key is not None and bool(KEY_PATTERN.match(key))
+    return key is not None and bool(KEY_PATTERN.fullmatch(key))
 
 
 def redact(key: str | None) -> str:
     """What logs may show of a key: never the whole of it."""
     if not key:
         return "-"
-    return key[:4] + "…" if len(key) > 6 else key[:2] + "…"
+    shown = 4 if len(key) > 8 else 2 if len(key) > 4 else 0
+    return key[:shown] + "…"
 
 
 class KeyChecker:

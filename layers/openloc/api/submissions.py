@@ -33,6 +33,9 @@ from openloc.station_keys import (
 )
 
 MAX_ABS_AGE_MS = 3_600_000
+# Entries kept per report (the rest are dropped and counted): generous for real scans (MozStumbler
+# caps at 200 Wi-Fi and 50 cells) while bounding one report's size well under an SQS message.
+MAX_ENTRIES = {"wifi": 500, "bluetooth": 200, "cell": 100}
 _E = TypeVar("_E", WifiObservation, BlueObservation, CellObservation)
 # Per-radio valid signal (dBm) and ASU ranges, and the ASU → dBm offset (Ichnaea's constants).
 CELL_SIGNAL_DBM = {
@@ -139,7 +142,7 @@ def _from_legacy_cell(cell: LegacyCell, default_radio: str | None) -> CellObserv
 
 
 def _digits(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def wifi_observation(
@@ -195,7 +198,7 @@ class ReportBuilder:
         return value
 
     def _keep(self, entries: list[_E | None], kind: str) -> tuple[_E, ...]:
-        kept = tuple(e for e in entries if e is not None)
+        kept = tuple(e for e in entries if e is not None)[: MAX_ENTRIES[kind]]
         if len(kept) < len(entries):
             self.outcome.dropped[f"{kind}_entry"] += len(entries) - len(kept)
         return kept
