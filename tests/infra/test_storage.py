@@ -1,0 +1,187 @@
+"""The Storage construct, synthesized through the real app (cdk-nag plugin included)."""
+
+from __future__ import annotations
+
+import os
+
+# Before aws_cdk starts its node process: silence jsii's node 20 banner.
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from openloc.settings import Settings
+from openloc.store.tables import (
+    MAX_RECEIVE_COUNT,
+    OBSERVATIONS_DLQ,
+    OBSERVATIONS_QUEUE,
+    TABLES,
+    VISIBILITY_TIMEOUT,
+    TableSpec,
+)
+
+from infra.app import build_app
+
+pytestmark = pytest.mark.infra
+
+
+def synth(context: dict[str, Any] | None = None) -> Template:
+    # Template.from_stack runs the cdk-nag plugin too: an unacknowledged finding fails here.
+    _, stack = build_app(context)
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return synth()
+
+
+@pytest.fixture(scope="module")
+def prod_template() -> Template:
+    return synth({"openloc:stage": "prod"})
+
+
+def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    found = template.find_resources(resource_type)
+    return {logical_id: dict(resource) for logical_id, resource in found.items()}
+
+
+def table_by_name(template: Template, name: str) -> dict[str, Any]:
+    matches = [
+        resource
+        for resource in resources(template, "AWS::DynamoDB::Table").values()
+        if resource["Properties"].get("TableName") == name
+    ]
+    assert len(matches) == 1, f"expected exactly one table named {name}"
+    return matches[0]
+
+
+def expected_name(spec: TableSpec) -> str:
+    return str(Settings.model_fields[spec.setting].default)
+
+
+def test_one_table_per_shared_definition(template: Template) -> None:
+    template.resource_count_is("AWS::DynamoDB::Table", len(TABLES))
+
+
+@pytest.mark.parametrize("spec", TABLES, ids=lambda spec: spec.setting)
+def test_table_matches_shared_definition(template: Template, spec: TableSpec) -> None:
+    properties = table_by_name(template, expected_name(spec))["Properties"]
+
+    key_schema = [{"AttributeName": spec.hash_key, "KeyType": "HASH"}]
+    if spec.range_key:
+        key_schema.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
+    assert properties["KeySchema"] == key_schema
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        ({"AttributeName": key["AttributeName"], "AttributeType": "S"} for key in key_schema),
+        key=lambda a: a["AttributeName"],
+    )
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    if spec.ttl_attribute:
+        assert properties["TimeToLiveSpecification"] == {
+            "AttributeName": spec.ttl_attribute,
+            "Enabled": True,
+        }
+    else:
+        assert "TimeToLiveSpecification" not in properties
+
+
+def test_dev_tables_are_disposable(template: Template) -> None:
+    for resource in resources(template, "AWS::DynamoDB::Table").values():
+        assert resource["DeletionPolicy"] == "Delete"
+        assert not resource["Properties"].get("DeletionProtectionEnabled", False)
+
+
+def test_prod_turns_on_deletion_protection_and_retains_data(prod_template: Template) -> None:
+    tables = resources(prod_template, "AWS::DynamoDB::Table")
+    assert len(tables) == len(TABLES)
+    for resource in tables.values():
+        assert resource["Properties"]["DeletionProtectionEnabled"] is True
+        assert resource["DeletionPolicy"] == "Retain"
+        assert resource["UpdateReplacePolicy"] == "Retain"
+    for bucket in resources(prod_template, "AWS::S3::Bucket").values():
+        assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_observations_queue_redrives_to_dlq(template: Template) -> None:
+    queues = {
+        resource["Properties"]["QueueName"]: (logical_id, resource["Properties"])
+        for logical_id, resource in resources(template, "AWS::SQS::Queue").items()
+    }
+    assert set(queues) == {OBSERVATIONS_QUEUE, OBSERVATIONS_DLQ}
+    dlq_id, dlq = queues[OBSERVATIONS_DLQ]
+    _, queue = queues[OBSERVATIONS_QUEUE]
+
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    }
+    assert queue["VisibilityTimeout"] == VISIBILITY_TIMEOUT
+    for properties in (queue, dlq):
+        assert properties["SqsManagedSseEnabled"] is True
+    assert "RedrivePolicy" not in dlq
+
+
+def test_queues_enforce_ssl(template: Template) -> None:
+    policies = resources(template, "AWS::SQS::QueuePolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            statement["Effect"] == "Deny"
+            and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for statement in statements
+        )
+
+
+def test_buckets_block_public_access_and_encrypt(template: Template) -> None:
+    buckets = resources(template, "AWS::S3::Bucket")
+    assert len(buckets) == 3  # archive, assets, access logs
+    for bucket in buckets.values():
+        properties = bucket["Properties"]
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        encryption = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert encryption[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_buckets_enforce_ssl(template: Template) -> None:
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    assert len(policies) == 3
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            statement["Effect"] == "Deny"
+            and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for statement in statements
+        )
+
+
+def test_assets_versioned_and_data_buckets_logged(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {"VersioningConfiguration": {"Status": "Enabled"}, "LoggingConfiguration": Match.any_value()},
+    )
+    logged = [
+        bucket
+        for bucket in resources(template, "AWS::S3::Bucket").values()
+        if "LoggingConfiguration" in bucket["Properties"]
+    ]
+    assert len(logged) == 2  # archive and assets log into the access-log bucket
+
+
+def test_environment_names_the_settings_variables() -> None:
+    _, stack = build_app()
+    environment = stack.storage.environment
+    for spec in TABLES:
+        assert environment[spec.setting.upper()] == expected_name(spec)
+    assert {"ARCHIVE_BUCKET", "ASSETS_BUCKET", "OBSERVATIONS_QUEUE_URL"} <= set(environment)
+    # Every variable is a Settings field, so the functions read them without extra mapping.
+    assert {name.lower() for name in environment} <= set(Settings.model_fields)
