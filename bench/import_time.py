@@ -32,7 +32,15 @@ def measure(name: str, runs: int) -> list[float]:
     path = str(ROOT / "functions" / name)
     env = {**os.environ, **ENV}
     return [
-        float(subprocess.run([sys.executable, "-c", PROBE.format(path=path)], env=env, capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", PROBE.format(path=path)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         for _ in range(runs)
     ]
 
@@ -40,7 +48,13 @@ def measure(name: str, runs: int) -> list[float]:
 def top_imports(name: str, count: int = 5) -> list[tuple[str, int]]:
     path = str(ROOT / "functions" / name)
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import sys; sys.path.insert(0, {path!r}); import handler"],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            f"import sys; sys.path.insert(0, {path!r}); import handler",
+        ],
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,

@@ -107,7 +107,9 @@ class LocalStack:
         # A fixed port, so a stopped Valkey (fault-injection tests) comes back at the same URL.
         # With a data dir, snapshot to disk (RDB every 60 s after a change, and at shutdown).
         snapshots: dict[str, object] = {"save": [60, 1]} if data is not None else {}
-        self.valkey = ValkeyServer(port=_free_port(), data_dir=data, persist=data is not None, config=snapshots)
+        self.valkey = ValkeyServer(
+            port=_free_port(), data_dir=data, persist=data is not None, config=snapshots
+        )
         self.valkey.start()
         return str(self.valkey.connection_url)
 
