@@ -49,7 +49,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         settings=settings,
         stations=DynamoStationStore(),
         api_keys=DynamoApiKeyStore(),
-        queue=SqsObservationQueue(settings.observations_queue_url, client("sqs")),
+        queue=SqsObservationQueue(settings.observations_queue_url, lambda: client("sqs")),
         redis=get_redis,
         database_ping=ping_database,
     )

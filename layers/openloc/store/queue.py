@@ -8,7 +8,7 @@ be enqueued `QueueUnavailable` is raised so the API answers 503 instead of claim
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from openloc.observability import logger
@@ -43,9 +43,16 @@ def pack_messages(reports: Sequence[dict[str, Any]], limit: int = MAX_MESSAGE_BY
 
 
 class SqsObservationQueue:
-    def __init__(self, queue_url: str, sqs: Any) -> None:
+    def __init__(self, queue_url: str, sqs: Any | Callable[[], Any]) -> None:
+        """`sqs` is a client, or a factory called on first send (keeps it off the cold start)."""
         self.queue_url = queue_url
-        self.sqs = sqs
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> Any:
+        if callable(self._sqs) and not hasattr(self._sqs, "send_message_batch"):
+            self._sqs = self._sqs()
+        return self._sqs
 
     def send(self, reports: Sequence[dict[str, Any]]) -> int:
         """Enqueue all reports; returns the number of SQS messages sent."""
