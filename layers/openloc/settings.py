@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     api_key_cache_seconds: int = Field(default=300, ge=0)
     submit_requires_key: bool = False
     trusted_proxy_hops: int = Field(default=0, ge=0)
+    # Anonymous (keyless) submissions per client IP and minute; 0 = no limit.
+    submit_ip_limit_per_minute: int = Field(default=60, ge=0)
+    # Key of the hash that stands for client IPs in Redis counters (IPs are never stored).
+    ip_hash_key: str = "openloc"
 
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"

@@ -12,11 +12,14 @@ from openloc.local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
 
+# Tests choose their GeoIP data; the DB-IP file `make run` installs must not leak in.
+NO_GEOIP = {"GEOIP_PATH": ""}
+
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     """A fresh stack per test module (no data dir: nothing persists), on an ephemeral port."""
-    local = LocalStack(data_dir=None, port=0, run_scheduler=False, visibility_timeout=1)
+    local = LocalStack(data_dir=None, port=0, run_scheduler=False, visibility_timeout=1, env=NO_GEOIP)
     local.start()
     try:
         yield local

@@ -21,7 +21,9 @@ WIFI = {"wifiAccessPoints": [{"macAddress": "00:1a:2b:00:00:00"}, {"macAddress":
 
 
 def test_restart_keeps_data_and_export_runs_on_schedule(tmp_path: Path) -> None:
-    first = LocalStack(data_dir=tmp_path, port=0, run_poller=False, run_scheduler=True)
+    first = LocalStack(
+        data_dir=tmp_path, port=0, run_poller=False, run_scheduler=True, env={"GEOIP_PATH": ""}
+    )
     first.start()
     try:
         assert first.seeded
@@ -36,7 +38,9 @@ def test_restart_keeps_data_and_export_runs_on_schedule(tmp_path: Path) -> None:
         first.stop()
     assert (tmp_path / "dynamodb" / "openloc-stations.json").exists()
 
-    second = LocalStack(data_dir=tmp_path, port=0, run_poller=False, run_scheduler=False)
+    second = LocalStack(
+        data_dir=tmp_path, port=0, run_poller=False, run_scheduler=False, env={"GEOIP_PATH": ""}
+    )
     second.start()
     try:
         assert not second.seeded  # restored, not re-seeded

@@ -299,13 +299,15 @@ def test_search_fallback_order() -> None:
     area = KnownStation(cell.area_key, *BASE, 5_000)
     geoip = Estimate(1.0, 2.0, 600_000, Source.GEOIP)
     query = LocateQuery(cells=(CellSignal((cell,), -80),))
-    lacf = search(query, {}, {cell.area_key: area}, geoip)
+    lacf = search(query, {}, {cell.area_key: area}, lambda: geoip)
     assert lacf is not None and lacf.fallback == "lacf"
     no_lacf = LocateQuery(cells=query.cells, lacf=False)
-    ipf = search(no_lacf, {}, {cell.area_key: area}, geoip)
+    ipf = search(no_lacf, {}, {cell.area_key: area}, lambda: geoip)
     assert ipf is geoip and ipf.fallback == "ipf"
     assert (
-        search(LocateQuery(cells=query.cells, lacf=False, ipf=False), {}, {cell.area_key: area}, geoip)
+        search(
+            LocateQuery(cells=query.cells, lacf=False, ipf=False), {}, {cell.area_key: area}, lambda: geoip
+        )
         is None
     )
     assert search(LocateQuery(), {}, {}) is None

@@ -1,4 +1,4 @@
-"""Locate endpoints: /v1/geolocate, legacy /v1/search (region comes with the locate issue)."""
+"""Locate endpoints: /v1/geolocate, /v1/region (+ legacy /v1/country) and legacy /v1/search."""
 
 from __future__ import annotations
 
@@ -16,9 +16,17 @@ from openloc.api.errors import not_found, service_unavailable
 from openloc.api.locate_query import build_query, from_search
 from openloc.api.rate_limit import check_daily_limit
 from openloc.api.responses import json_response
-from openloc.api.schemas import GeolocateResponse, LatLng, LocateRequest, SearchRequest, SearchResponse
+from openloc.api.schemas import (
+    GeolocateResponse,
+    LatLng,
+    LocateRequest,
+    RegionResponse,
+    SearchRequest,
+    SearchResponse,
+)
 from openloc.api.services import Services
-from openloc.locate.model import Estimate, KnownStation, LocateQuery
+from openloc.locate.model import Estimate, KnownStation, LocateQuery, Source
+from openloc.locate.region import RegionChoice, candidates_from_mccs, choose_region
 from openloc.locate.searcher import search
 from openloc.observability import logger, metrics
 from openloc.store.records import StationRecord
@@ -34,7 +42,18 @@ def _known(records: dict[str, StationRecord]) -> dict[str, KnownStation]:
     }
 
 
-def locate(services: Services, query: LocateQuery) -> Estimate | None:
+def _geoip_estimate(services: Services, query: LocateQuery) -> Estimate | None:
+    if services.geoip is None or query.client_ip is None:
+        return None
+    answer = services.geoip.lookup(query.client_ip)
+    if answer is None:
+        return None
+    return Estimate(
+        answer.lat, answer.lon, answer.accuracy_m, Source.GEOIP, score=0.3 if answer.city else 0.1
+    )
+
+
+def locate(services: Services, query: LocateQuery, *, use_geoip: bool = True) -> Estimate | None:
     """One BatchGetItem round for stations, one for areas only when no exact cell could answer."""
     try:
         stations = _known(services.stations.get_stations(query.station_keys))
@@ -44,14 +63,36 @@ def locate(services: Services, query: LocateQuery) -> Estimate | None:
     except Exception as error:
         logger.error("station lookup failed", extra={"error": type(error).__name__})
         raise service_unavailable() from error
-    return search(query, stations, areas)
+    return search(query, stations, areas, (lambda: _geoip_estimate(services, query)) if use_geoip else None)
+
+
+def region(services: Services, query: LocateQuery) -> RegionChoice | None:
+    """MCCs first (no database needed when they are unambiguous), then a located position, then GeoIP."""
+    from openloc.geo.regions import region_for_position, regions_for_mcc
+
+    candidates = candidates_from_mccs(
+        regions_for_mcc(c.mcc) for signal in query.cells for c in signal.ids[:1]
+    )
+    if len(candidates) == 1:
+        return choose_region(candidates, None, None)
+    position_region = None
+    if query.wifis or query.blues or query.cells:
+        estimate = locate(services, query, use_geoip=False)
+        if estimate is not None:
+            found = region_for_position(estimate.lat, estimate.lon)
+            position_region = found.code if found is not None else None
+    geoip_region = None
+    if position_region is None and query.ipf:
+        answer = services.geoip.lookup(query.client_ip) if services.geoip and query.client_ip else None
+        geoip_region = answer.country_code if answer is not None else None
+    return choose_region(candidates, position_region, geoip_region)
 
 
 class LocateEndpoints:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def _payload(self, request: Request, permission: str) -> dict[str, object]:
+    async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
         """Key check, daily limit, then the body (an empty body means `{}`: locate by IP)."""
         settings = self.services.settings
         record = await run_in_threadpool(
@@ -60,14 +101,16 @@ class LocateEndpoints:
         await run_in_threadpool(
             check_daily_limit, record, request.url.path, self.services.redis(), datetime.now(UTC)
         )
-        return await read_json_object(request, limit=settings.locate_body_limit, empty_is_object=True)
+        payload = await read_json_object(request, limit=settings.locate_body_limit, empty_is_object=True)
+        wire = (
+            from_search(SearchRequest.model_validate(payload))
+            if legacy
+            else LocateRequest.model_validate(payload)
+        )
+        return build_query(wire, client_ip(request, settings.trusted_proxy_hops))
 
     async def geolocate(self, request: Request) -> Response:
-        payload = await self._payload(request, "allow_locate")
-        query = build_query(
-            LocateRequest.model_validate(payload),
-            client_ip(request, self.services.settings.trusted_proxy_hops),
-        )
+        query = await self._query(request, "allow_locate")
         estimate = await run_in_threadpool(locate, self.services, query)
         if estimate is None:
             metrics.add_metric(name="LocateNotFound", unit=MetricUnit.Count, value=1)
@@ -83,10 +126,22 @@ class LocateEndpoints:
             )
         )
 
+    async def region(self, request: Request) -> Response:
+        from openloc.geo.regions import region_by_code
+
+        query = await self._query(request, "allow_region")
+        choice = await run_in_threadpool(region, self.services, query)
+        found = region_by_code(choice.code) if choice is not None else None
+        if choice is None or found is None:
+            metrics.add_metric(name="RegionNotFound", unit=MetricUnit.Count, value=1)
+            raise not_found()
+        metrics.add_metric(name="RegionHit", unit=MetricUnit.Count, value=1)
+        return json_response(
+            RegionResponse(country_code=found.code, country_name=found.name, fallback=choice.fallback)
+        )
+
     async def search(self, request: Request) -> Response:
-        payload = await self._payload(request, "allow_locate")
-        legacy = from_search(SearchRequest.model_validate(payload))
-        query = build_query(legacy, client_ip(request, self.services.settings.trusted_proxy_hops))
+        query = await self._query(request, "allow_locate", legacy=True)
         estimate = await run_in_threadpool(locate, self.services, query)
         if estimate is None:
             return json_response(SearchResponse(status="not_found"))
@@ -105,5 +160,7 @@ def locate_routes(services: Services) -> list[Route]:
     endpoints = LocateEndpoints(services)
     return [
         Route("/v1/geolocate", endpoints.geolocate, methods=["POST"]),
+        Route("/v1/region", endpoints.region, methods=["POST"]),
+        Route("/v1/country", endpoints.region, methods=["POST"]),
         Route("/v1/search", endpoints.search, methods=["POST"]),
     ]

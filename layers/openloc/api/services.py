@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openloc.api.keys import KeyChecker
+from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
 from openloc.store.queue import ObservationQueue
@@ -24,14 +25,24 @@ class Services:
     queue: ObservationQueue
     redis: Callable[[], redis.Redis | None]
     database_ping: Callable[[], None]
+    geoip: GeoIpDatabase | None = None
     keys: KeyChecker = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = KeyChecker(self.api_keys, self.redis, self.settings.api_key_cache_seconds)
 
 
+def country_radius_m(code: str) -> float | None:
+    """The radius of a country (GeoIP country-level accuracy), from the shipped region data."""
+    from openloc.geo.regions import region_by_code
+
+    region = region_by_code(code)
+    return region.radius_m if region is not None else None
+
+
 def aws_services(settings: Settings | None = None) -> Services:
     """Services backed by DynamoDB, SQS and Redis as configured by the environment."""
+    from openloc.locate.geoip import from_path as geoip_from_path
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
     from openloc.store.models import bind_models
@@ -52,4 +63,5 @@ def aws_services(settings: Settings | None = None) -> Services:
         queue=SqsObservationQueue(settings.observations_queue_url, lambda: client("sqs")),
         redis=get_redis,
         database_ping=ping_database,
+        geoip=geoip_from_path(settings.geoip_path, country_radius=country_radius_m),
     )

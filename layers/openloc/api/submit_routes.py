@@ -18,7 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openloc.api.body import read_json_object
+from openloc.api.client_ip import client_ip
 from openloc.api.errors import key_invalid, service_unavailable
+from openloc.api.ip_limit import check_ip_limit
 from openloc.api.keys import redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
@@ -63,6 +65,15 @@ class SubmitEndpoints:
     ) -> None:
         settings = self.services.settings
         api_key = await run_in_threadpool(self._api_key, request)
+        if api_key is None:
+            await run_in_threadpool(
+                check_ip_limit,
+                self.services.redis(),
+                client_ip(request, settings.trusted_proxy_hops),
+                request.url.path,
+                settings.submit_ip_limit_per_minute,
+                settings.ip_hash_key,
+            )
         payload = await read_json_object(
             request,
             limit=settings.submit_body_limit,

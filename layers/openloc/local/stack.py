@@ -36,6 +36,14 @@ REGION = "us-east-1"
 SNAPSHOT_SECONDS = 30.0
 
 
+def default_geoip_path() -> str:
+    """The DB-IP city database installed by `npm install` (package.json), when present."""
+    from openloc.local.functions import functions_dir
+
+    folder = functions_dir().parent / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
+    return str(folder) if folder.is_dir() else ""
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -149,6 +157,7 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             "REDIS_URL": self._start_redis() if self.redis else "",
+            "GEOIP_PATH": os.environ.get("GEOIP_PATH") or default_geoip_path(),
             **self.env,
         }
         self._set_env(environment)

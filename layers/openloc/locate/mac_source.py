@@ -38,6 +38,13 @@ def signal_weight(signal_dbm: int | None, default: int) -> float:
     return float(10 ** (signal / 30.0))
 
 
+def age_weight(age_ms: int | None) -> float:
+    """A network seen long before the scan was sent may be out of reach by now."""
+    if age_ms is None:
+        return 1.0
+    return min(math.sqrt(2000.0 / max(abs(age_ms), 1000)), 1.0)
+
+
 def sample_weight(samples: int) -> float:
     """Well-observed stations are trusted more, saturating at 1 024 samples."""
     return min(max(math.log2(max(samples, 1)), 0.5), 10.0)
@@ -50,11 +57,14 @@ def locate_macs(
     stations = [known[config.prefix + mac] for mac in signals if config.prefix + mac in known]
     if len(stations) < MIN_NETWORKS:
         return None
-    weights = {
-        s.key: signal_weight(signals[s.key.removeprefix(config.prefix)].signal, config.default_signal)
-        * sample_weight(s.samples)
-        for s in stations
-    }
+    weights = {}
+    for station in stations:
+        signal = signals[station.key.removeprefix(config.prefix)]
+        weights[station.key] = (
+            signal_weight(signal.signal, config.default_signal)
+            * sample_weight(station.samples)
+            * age_weight(signal.age_ms)
+        )
     clusters = [
         c for c in complete_linkage(stations, config.max_cluster_distance_m) if len(c) >= MIN_NETWORKS
     ]

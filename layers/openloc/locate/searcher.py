@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
@@ -14,10 +14,11 @@ def search(
     query: LocateQuery,
     stations: Mapping[str, KnownStation],
     areas: Mapping[str, KnownStation],
-    geoip: Estimate | None = None,
+    geoip: Callable[[], Estimate | None] | None = None,
 ) -> Estimate | None:
     """Best estimate for a query given the stations (and areas) the database knows.
 
+    `geoip` is asked last (and only then), when no station answered and the query allows `ipf`.
     A Wi-Fi/Bluetooth answer that lies outside the exact-cell answer's circle loses to the cell
     answer: the client cannot be outside the cell it is connected to.
     """
@@ -34,5 +35,5 @@ def search(
         if area is not None:
             return area
     if query.ipf and geoip is not None:
-        return geoip
+        return geoip()
     return None

@@ -10,7 +10,7 @@ from botocore.config import Config
 
 from openloc.settings import get_settings
 
-_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+_CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
 
 
 @lru_cache(maxsize=8)

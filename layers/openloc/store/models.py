@@ -129,6 +129,6 @@ def bind_models(settings: Settings) -> None:
         meta.region = settings.aws_region
         meta.connect_timeout_seconds = 2
         meta.read_timeout_seconds = 5
-        meta.max_retry_attempts = 2
+        meta.max_retry_attempts = 1  # one retry, then the API answers 503 (DESIGN §4)
         if changed:
             model._connection = None
