@@ -8,10 +8,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 from openloc.api.app import build_app
-from openloc.api.services import aws_services
+from openloc.api.services import aws_services, register_snapshot_warm_up
 from openloc.observability import logger, metrics, tracer
 
-asgi = Mangum(build_app(aws_services(), submit=False), lifespan="off")
+services = aws_services()
+asgi = Mangum(build_app(services, submit=False), lifespan="off")
+register_snapshot_warm_up(services)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

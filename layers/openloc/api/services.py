@@ -45,23 +45,49 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.locate.geoip import from_path as geoip_from_path
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
-    from openloc.store.models import bind_models
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
 
     settings = settings or get_settings()
-    bind_models(settings)
 
     def ping_database() -> None:
         client("dynamodb").describe_table(TableName=settings.api_keys_table)
 
     return Services(
         settings=settings,
-        stations=DynamoStationStore(),
-        api_keys=DynamoApiKeyStore(),
+        stations=DynamoStationStore(settings),
+        api_keys=DynamoApiKeyStore(settings),
         queue=SqsObservationQueue(settings.observations_queue_url, lambda: client("sqs")),
         redis=get_redis,
         database_ping=ping_database,
         geoip=geoip_from_path(settings.geoip_path, country_radius=country_radius_m),
     )
+
+
+def warm_up(services: Services) -> None:
+    """Do ahead of time what the first request would: import and connect the stores, load the
+    region data, open the GeoIP files. Run by SnapStart before the snapshot is taken, so restored
+    instances start warm while a plain cold start keeps a lean import."""
+    from openloc.geo.regions import region_by_code
+    from openloc.store.aws import client
+
+    for store in (services.stations, services.api_keys):
+        warm = getattr(store, "warm", None)
+        if callable(warm):
+            warm()
+    client("dynamodb")
+    region_by_code("DE")
+    if services.geoip is not None:
+        services.geoip.lookup("8.8.8.8")
+    services.redis()
+
+
+def register_snapshot_warm_up(services: Services) -> bool:
+    """Register `warm_up` as a SnapStart before-snapshot hook when running under SnapStart."""
+    try:
+        from snapshot_restore_py import register_before_snapshot  # provided by the Lambda runtime
+    except ImportError:
+        return False
+    register_before_snapshot(lambda: warm_up(services))
+    return True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
-from pynamodb.exceptions import DoesNotExist
-
-from openloc.store.models import ApiKeyModel
 from openloc.store.records import ApiKeyRecord
+
+if TYPE_CHECKING:
+    from openloc.settings import Settings
 
 
 class ApiKeyStore(Protocol):
@@ -17,9 +18,28 @@ class ApiKeyStore(Protocol):
 
 
 class DynamoApiKeyStore:
+    """Keys in DynamoDB; pynamodb is imported and bound on first use (see `bound_models`)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+        self._models: ModuleType | None = None
+
+    @property
+    def models(self) -> ModuleType:
+        if self._models is None:
+            from openloc.store.stations import bound_models
+
+            self._models = bound_models(self._settings)
+        return self._models
+
+    def warm(self) -> None:
+        self.models.ApiKeyModel._get_connection().connection.client  # noqa: B018
+
     def get(self, key: str) -> ApiKeyRecord | None:
+        from pynamodb.exceptions import DoesNotExist
+
         try:
-            item = ApiKeyModel.get(key, consistent_read=False)
+            item = self.models.ApiKeyModel.get(key, consistent_read=False)
         except DoesNotExist:
             return None
         return ApiKeyRecord(
@@ -34,7 +54,7 @@ class DynamoApiKeyStore:
         )
 
     def put(self, record: ApiKeyRecord) -> None:
-        ApiKeyModel(
+        self.models.ApiKeyModel(
             record.key,
             shortname=record.shortname,
             maxreq=record.maxreq,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from openloc.store.models import CellAreaModel, StationModel
 from openloc.store.records import StationRecord
+
+if TYPE_CHECKING:
+    from openloc.settings import Settings
+    from openloc.store.models import StationModel
 
 _STATION_FIELDS = [
     f.name for f in fields(StationRecord) if f.name not in {"key", "num_cells", "avg_cell_radius"}
@@ -40,32 +44,65 @@ def station_from_item(item: StationModel) -> StationRecord:
     return _from_item(item.pk, item, _STATION_FIELDS)
 
 
+def bound_models(settings: Settings | None) -> ModuleType:
+    """The pynamodb models, imported and bound to the configured tables on first use.
+
+    pynamodb (and botocore) cost ~100 ms of import: the API handlers pay it on the first request
+    or, with SnapStart, in the before-snapshot hook (`warm`), never at plain import.
+    """
+    from openloc.settings import get_settings
+    from openloc.store import models
+
+    models.bind_models(settings or get_settings())
+    return models
+
+
 class DynamoStationStore:
     """Stations and areas in DynamoDB; reads are one BatchGetItem round per 100 keys."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+        self._models: ModuleType | None = None
+
+    @property
+    def models(self) -> ModuleType:
+        if self._models is None:
+            self._models = bound_models(self._settings)
+        return self._models
+
+    def warm(self) -> None:
+        """Import, bind and connect ahead of the first request (SnapStart before-snapshot hook)."""
+        self.models.StationModel._get_connection().connection.client  # noqa: B018
 
     def get_stations(self, keys: Sequence[str]) -> dict[str, StationRecord]:
         if not keys:
             return {}
         return {
-            item.pk: _from_item(item.pk, item, _STATION_FIELDS) for item in StationModel.batch_get(list(keys))
+            item.pk: _from_item(item.pk, item, _STATION_FIELDS)
+            for item in self.models.StationModel.batch_get(list(keys))
         }
 
     def get_areas(self, keys: Sequence[str]) -> dict[str, StationRecord]:
         if not keys:
             return {}
         return {
-            item.pk: _from_item(item.pk, item, _AREA_FIELDS) for item in CellAreaModel.batch_get(list(keys))
+            item.pk: _from_item(item.pk, item, _AREA_FIELDS)
+            for item in self.models.CellAreaModel.batch_get(list(keys))
         }
 
     def put_stations(self, records: Iterable[StationRecord]) -> None:
-        with StationModel.batch_write() as batch:
+        with self.models.StationModel.batch_write() as batch:
             for record in records:
-                batch.save(StationModel(record.key, **{n: getattr(record, n) for n in _STATION_FIELDS}))
+                batch.save(
+                    self.models.StationModel(record.key, **{n: getattr(record, n) for n in _STATION_FIELDS})
+                )
 
     def put_areas(self, records: Iterable[StationRecord]) -> None:
-        with CellAreaModel.batch_write() as batch:
+        with self.models.CellAreaModel.batch_write() as batch:
             for record in records:
-                batch.save(CellAreaModel(record.key, **{n: getattr(record, n) for n in _AREA_FIELDS}))
+                batch.save(
+                    self.models.CellAreaModel(record.key, **{n: getattr(record, n) for n in _AREA_FIELDS})
+                )
 
 
 class MemoryStationStore:
