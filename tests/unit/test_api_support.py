@@ -12,8 +12,11 @@ from openloc.api import errors
 from openloc.api.body import gunzip_limited
 from openloc.api.errors import ApiError
 from openloc.api.keys import KeyChecker, redact, valid_key_syntax
+from openloc.api.locate_routes import locate_routes
 from openloc.api.openapi import openapi_document
 from openloc.api.rate_limit import check_daily_limit, counter_key
+from openloc.api.services import Services
+from openloc.api.submit_routes import submit_routes
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.records import ApiKeyRecord
 
@@ -81,11 +84,13 @@ def test_method_not_allowed_carries_allow_header() -> None:
 # --- OpenAPI --------------------------------------------------------------------------------
 
 
-def test_openapi_lists_post_paths_and_resolvable_refs() -> None:
+def test_openapi_lists_post_paths_and_resolvable_refs(services: Services) -> None:
     doc = openapi_document()
     assert doc["openapi"].startswith("3.1")
     posts = {p for p, ops in doc["paths"].items() if "post" in ops}
-    assert posts == {"/v1/geolocate", "/v1/search", "/v2/geosubmit", "/v1/geosubmit", "/v1/submit"}
+    served = {route.path for route in [*locate_routes(services), *submit_routes(services)]}
+    assert posts == served
+    assert {"/v1/geolocate", "/v1/region", "/v1/country", "/v1/search", "/v2/geosubmit"} <= posts
     schemas = doc["components"]["schemas"]
     assert {"LocateRequest", "GeolocateResponse", "ErrorResponse", "GeosubmitRequest"} <= set(schemas)
     geolocate = doc["paths"]["/v1/geolocate"]["post"]

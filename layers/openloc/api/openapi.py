@@ -37,6 +37,15 @@ _OPERATIONS: dict[
         True,
         ("404",),
     ),
+    "/v1/region": (
+        "Country of the client (cells' MCC, position or IP)",
+        s.LocateRequest,
+        s.RegionResponse,
+        "200",
+        True,
+        ("404",),
+    ),
+    "/v1/country": ("Legacy alias of /v1/region", s.LocateRequest, s.RegionResponse, "200", True, ("404",)),
     "/v1/search": ("Legacy locate (MLS v1/search)", s.SearchRequest, s.SearchResponse, "200", True, ()),
     "/v2/geosubmit": ("Submit observations (v2)", s.GeosubmitRequest, s.EmptyResponse, "200", False, ()),
     "/v1/geosubmit": (
