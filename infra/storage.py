@@ -80,6 +80,17 @@ class Storage(Construct):
                 removal_policy=removal,
                 time_to_live_attribute=spec.ttl_attribute,
             )
+            for index in spec.indexes:
+                table.add_global_secondary_index(
+                    index_name=index.name,
+                    partition_key=dynamodb.Attribute(name=index.hash_key, type=dynamodb.AttributeType.STRING),
+                    sort_key=(
+                        dynamodb.Attribute(name=index.range_key, type=dynamodb.AttributeType.STRING)
+                        if index.range_key
+                        else None
+                    ),
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
             self.tables[spec.setting] = table
             self._table_names[spec.setting] = name
 

@@ -1,9 +1,8 @@
-"""Lambda entry point for the aggregator: SQS batch of report messages → archive → stations.
+"""Lambda entry point for the aggregator: SQS batch of report messages → openloc.pipeline.
 
 Each SQS record is processed on its own; a failing record is reported in `batchItemFailures`
 (ReportBatchItemFailures) so only it is redelivered, and after the queue's maxReceiveCount it
-lands in the dead-letter queue. The archive object is named after the message id, so a
-redelivered message overwrites its own archive object instead of adding a second one.
+lands in the dead-letter queue. Redeliveries are idempotent (see openloc.pipeline).
 """
 
 from __future__ import annotations
@@ -17,27 +16,43 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.observability import logger, metrics, tracer
-from openloc.pipeline import parse_message, process_reports
+from openloc.pipeline import PipelineStores, parse_message, process_reports
 from openloc.settings import get_settings
 from openloc.store.archive import S3Archive
 from openloc.store.aws import client
-from openloc.store.models import bind_models
+from openloc.store.coverage import DynamoCoverageStore
+from openloc.store.processed import DynamoProcessedMessages
 from openloc.store.stations import DynamoStationStore
 
 settings = get_settings()
-bind_models(settings)
-stations = DynamoStationStore()
-archive = S3Archive(settings.archive_bucket, client("s3"))
+stores = PipelineStores(
+    stations=DynamoStationStore(settings),
+    archive=S3Archive(settings.archive_bucket, client("s3")),
+    processed=DynamoProcessedMessages(settings),
+    coverage=DynamoCoverageStore(settings),
+)
 processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _first_received(record: SQSRecord) -> datetime | None:
+    stamp = record.attributes.approximate_first_receive_timestamp
+    return datetime.fromtimestamp(int(stamp) / 1000, UTC) if stamp else None
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     reports = parse_message(record.body)
-    result = process_reports(reports, stations, archive, datetime.now(UTC), name=record.message_id)
+    result = process_reports(
+        reports, stores, datetime.now(UTC), message_id=record.message_id, received=_first_received(record)
+    )
+    if result.duplicate:
+        metrics.add_metric(name="DuplicateMessages", unit=MetricUnit.Count, value=1)
+        return
     metrics.add_metric(name="AggregatedReports", unit=MetricUnit.Count, value=result.reports)
     metrics.add_metric(name="AggregatedObservations", unit=MetricUnit.Count, value=result.observations)
     metrics.add_metric(name="StationsWritten", unit=MetricUnit.Count, value=result.stations_written)
+    for change, count in result.changes.items():
+        metrics.add_metric(name=f"Station_{change}", unit=MetricUnit.Count, value=count)
 
 
 @logger.inject_lambda_context

@@ -1,5 +1,6 @@
-"""The `openloc` command. `openloc run` starts the embedded local stack (seeded with demo data on
-first start of an empty data directory); more commands arrive with the pipeline and data work."""
+"""The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
+first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
+observations into the configured tables."""
 
 from __future__ import annotations
 
@@ -35,6 +36,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from openloc.data.replay import parse_location, replay
+    from openloc.pipeline import PipelineStores
+    from openloc.settings import get_settings
+    from openloc.store.archive import S3Archive
+    from openloc.store.aws import client
+    from openloc.store.coverage import DynamoCoverageStore
+    from openloc.store.processed import DynamoProcessedMessages
+    from openloc.store.stations import DynamoStationStore
+
+    settings = get_settings()
+    bucket, prefix = parse_location(args.source, settings.archive_bucket)
+    stores = PipelineStores(
+        stations=DynamoStationStore(settings),
+        archive=S3Archive(settings.archive_bucket, client("s3")),
+        processed=DynamoProcessedMessages(settings),
+        coverage=DynamoCoverageStore(settings),
+    )
+    result = replay(client("s3"), bucket, prefix, stores)
+    print(
+        f"replayed {result.objects} objects: {result.reports} reports, {result.invalid} invalid, "
+        f"{result.stations_written} station writes into {settings.stations_table}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openloc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data-dir", default=os.environ.get("OPENLOC_DATA_DIR", ".openloc-data"))
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
     run.set_defaults(func=_run)
+    replay = commands.add_parser(
+        "replay",
+        help="re-aggregate archived observations into the configured tables (AWS_ENDPOINT_URL, *_TABLE)",
+    )
+    replay.add_argument(
+        "--from", dest="source", required=True, help="s3://bucket/prefix, or a prefix of ARCHIVE_BUCKET"
+    )
+    replay.set_defaults(func=_replay)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

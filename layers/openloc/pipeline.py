@@ -1,30 +1,51 @@
-"""The aggregation pipeline: one SQS message of reports → archive → stations.
+"""The aggregation pipeline: one SQS message of reports → archive → stations → areas, map, stats.
 
-Archive first (so every accepted report is replayable even if the station update fails), then
-group the reports' observations by station, load all touched stations in one BatchGetItem round,
-merge, and write each changed station once.
+1. A message already fully aggregated (idempotency marker) is skipped.
+2. The raw reports are archived first, so every accepted report is replayable even if a later
+   step fails. The object is named after the message id and its first receive time, so a
+   redelivery overwrites the same object instead of adding a copy.
+3. Observations are grouped by station; all touched stations are read in one BatchGetItem round
+   and each changed station is written once, conditionally on the version read. A lost race is
+   re-read and re-applied (bounded). Each station remembers the last message ids merged into it,
+   so a message redelivered after a partial failure does not merge twice into the same station.
+4. Cell areas of changed cells are recomputed from all their cells; the coverage grid is touched.
+5. The message is marked processed; daily counters are added after that (a crash in between
+   under-counts a statistic rather than double-counting it).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 
+from openloc.aggregate.cell_area import area_from_cells
 from openloc.aggregate.grouping import group_by_station
 from openloc.aggregate.report import Report
-from openloc.aggregate.station_update import update_station
+from openloc.aggregate.station_update import Change, UpdatePolicy, update_station
+from openloc.data.datamap import grid_cells
 from openloc.store.archive import Archive
-from openloc.store.stations import StationStore
+from openloc.store.coverage import CoverageStore
+from openloc.store.processed import ProcessedMessages
+from openloc.store.records import StationRecord
+from openloc.store.stations import StationStore, area_of
 
 _REPORTS = TypeAdapter(list[Report])
+MAX_CONFLICT_ROUNDS = 5
+RECENT_MESSAGES = 8
+_AREA_CHANGES = {Change.NEW, Change.CHANGE, Change.REPLACE, Change.BLOCK}
 
 
 class PoisonMessage(ValueError):
     """A message body that can never be processed (not the queue's JSON shape)."""
+
+
+class ConflictError(RuntimeError):
+    """Stations kept changing under this aggregator; the message is retried by redelivery."""
 
 
 def parse_message(body: str) -> list[Report]:
@@ -35,31 +56,137 @@ def parse_message(body: str) -> list[Report]:
         raise PoisonMessage(str(error)) from error
 
 
+@dataclass
+class PipelineStores:
+    stations: StationStore
+    archive: Archive
+    processed: ProcessedMessages
+    coverage: CoverageStore
+
+
 @dataclass(frozen=True)
 class BatchResult:
     reports: int
     observations: int
     stations_written: int
-    archive_key: str
+    archive_key: str | None
+    changes: Counter[str] = field(default_factory=Counter)
+    areas_written: int = 0
+    grids_written: int = 0
+    duplicate: bool = False
+
+
+def _with_region(record: StationRecord, change: Change) -> StationRecord:
+    """Stations that got a (new) position learn their region from the shipped borders."""
+    if record.lat is None or record.lon is None or change not in {Change.NEW, Change.CHANGE, Change.REPLACE}:
+        return record
+    if record.region is not None and change is not Change.REPLACE:
+        return record
+    from openloc.geo.regions import region_for_position
+
+    found = region_for_position(record.lat, record.lon)
+    return replace(record, region=found.code if found is not None else record.region)
+
+
+def _apply_stations(
+    grouped: dict[str, Any],
+    stores: PipelineStores,
+    now: datetime,
+    message_id: str | None,
+    policy: UpdatePolicy,
+) -> tuple[int, Counter[str], set[str]]:
+    pending = grouped
+    written = 0
+    changes: Counter[str] = Counter()
+    areas: set[str] = set()
+    for _round in range(MAX_CONFLICT_ROUNDS):
+        if not pending:
+            break
+        existing = stores.stations.get_stations(sorted(pending))
+        conflicts = {}
+        for key, observations in pending.items():
+            station = existing.get(key)
+            if message_id is not None and station is not None and message_id in station.recent_messages:
+                changes["already_applied"] += 1
+                continue
+            update = update_station(key, station, observations, now, policy)
+            if update.record is None:
+                changes[update.change] += 1
+                continue
+            record = _with_region(update.record, update.change)
+            if message_id is not None:
+                record = replace(
+                    record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]
+                )
+            if stores.stations.put_station_if(record, station.version if station is not None else None):
+                written += 1
+                changes[update.change] += 1
+                if update.change is Change.NEW:
+                    changes[f"new_{key.split('#', 1)[0]}"] += 1  # new_wifi, new_blue, new_cell
+                area = area_of(key)
+                if area is not None and update.change in _AREA_CHANGES:
+                    areas.add(area)
+            else:
+                conflicts[key] = observations
+        pending = conflicts
+    if pending:
+        raise ConflictError(f"{len(pending)} stations still conflicting after {MAX_CONFLICT_ROUNDS} rounds")
+    return written, changes, areas
+
+
+def _update_areas(stores: PipelineStores, area_keys: set[str], now: datetime) -> int:
+    updated, emptied = [], []
+    for area_key in sorted(area_keys):
+        area = area_from_cells(area_key, stores.stations.cells_in_area(area_key), now)
+        if area is None:
+            emptied.append(area_key)
+        else:
+            updated.append(area)
+    if updated:
+        stores.stations.put_areas(updated)
+    if emptied:
+        stores.stations.delete_areas(emptied)
+    return len(updated) + len(emptied)
 
 
 def process_reports(
-    reports: list[Report], stations: StationStore, archive: Archive, now: datetime, name: str | None = None
+    reports: list[Report],
+    stores: PipelineStores,
+    now: datetime,
+    message_id: str | None = None,
+    received: datetime | None = None,
+    policy: UpdatePolicy | None = None,
+    archive: bool = True,
 ) -> BatchResult:
-    """Archive and aggregate one batch of reports; idempotent archive name when `name` is given."""
-    key = archive.put([r.model_dump(mode="json", exclude_none=True) for r in reports], now, name)
+    """Aggregate one message's reports (see the module docstring for the steps)."""
+    if message_id is not None and stores.processed.seen(message_id):
+        return BatchResult(len(reports), 0, 0, None, duplicate=True)
+    key = (
+        stores.archive.put(
+            [r.model_dump(mode="json", exclude_none=True) for r in reports], received or now, message_id
+        )
+        if archive
+        else None
+    )
     grouped = group_by_station(reports)
-    existing = stations.get_stations(sorted(grouped))
-    changed = []
-    for station_key, observations in grouped.items():
-        updated = update_station(station_key, existing.get(station_key), observations, now)
-        if updated is not None:
-            changed.append(updated)
-    if changed:
-        stations.put_stations(changed)
+    written, changes, areas = _apply_stations(grouped, stores, now, message_id, policy or UpdatePolicy())
+    areas_written = _update_areas(stores, areas, now)
+    grids_written = stores.coverage.touch_grids(
+        grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()
+    )
+    if message_id is not None:
+        stores.processed.mark(message_id)
+    observations = sum(len(o) for o in grouped.values())
+    counters = {"reports": len(reports), "observations": observations}
+    for change_key, count in changes.items():
+        counters[f"station_{change_key}" if isinstance(change_key, Change) else change_key] = count
+    stores.coverage.add_stats(counters, now.date().isoformat())
     return BatchResult(
         reports=len(reports),
-        observations=sum(len(o) for o in grouped.values()),
-        stations_written=len(changed),
+        observations=observations,
+        stations_written=written,
         archive_key=key,
+        changes=changes,
+        areas_written=areas_written,
+        grids_written=grids_written,
     )

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     api_keys_table: str = "openloc-api-keys"
     datamap_table: str = "openloc-datamap"
     stats_table: str = "openloc-stats"
+    processed_table: str = "openloc-processed"
     observations_queue_url: str = ""
     archive_bucket: str = "openloc-archive"
     assets_bucket: str = "openloc-assets"

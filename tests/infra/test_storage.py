@@ -74,10 +74,22 @@ def test_table_matches_shared_definition(template: Template, spec: TableSpec) ->
     if spec.range_key:
         key_schema.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
     assert properties["KeySchema"] == key_schema
-    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
-        ({"AttributeName": key["AttributeName"], "AttributeType": "S"} for key in key_schema),
-        key=lambda a: a["AttributeName"],
-    )
+    key_names = {spec.hash_key, spec.range_key} | {n for i in spec.indexes for n in (i.hash_key, i.range_key)}
+    assert sorted(properties["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"} for name in sorted(n for n in key_names if n)
+    ]
+    indexes = {
+        index["IndexName"]: (index["KeySchema"], index["Projection"])
+        for index in properties.get("GlobalSecondaryIndexes", [])
+    }
+    assert indexes == {
+        index.name: (
+            [{"AttributeName": index.hash_key, "KeyType": "HASH"}]
+            + ([{"AttributeName": index.range_key, "KeyType": "RANGE"}] if index.range_key else []),
+            {"ProjectionType": "ALL"},
+        )
+        for index in spec.indexes
+    }
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     if spec.ttl_attribute:

@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openloc.aggregate.grouping import group_by_station
 from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
-from openloc.aggregate.station_update import OLD_WEIGHT_CAP, StationObservation, update_station
+from openloc.aggregate.station_update import (
+    OLD_WEIGHT_CAP,
+    Change,
+    StationObservation,
+    StationUpdate,
+    update_station,
+)
 from openloc.aggregate.weights import (
     accuracy_weight,
     age_weight,
@@ -20,9 +26,11 @@ from openloc.aggregate.weights import (
     wifi_signal_weight,
 )
 from openloc.geo.distance import haversine_m
-from openloc.pipeline import PoisonMessage, parse_message, process_reports
+from openloc.pipeline import PipelineStores, PoisonMessage, parse_message, process_reports
 from openloc.station_keys import Radio
 from openloc.store.archive import MemoryArchive, decode_jsonl_gz
+from openloc.store.coverage import MemoryCoverageStore
+from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
@@ -111,9 +119,15 @@ def obs(north_m: float, east_m: float, weight: float = 1.0, psc: int | None = No
     return StationObservation(52.5 + north_m / 111_320, 13.4 + east_m / 67_800, weight, psc)
 
 
+def updated(key: str, station: StationRecord | None, observations: list[StationObservation]) -> StationRecord:
+    """The record written by a NEW or CHANGE update."""
+    update = update_station(key, station, observations, NOW)
+    assert update.change in (Change.NEW, Change.CHANGE) and update.record is not None
+    return update.record
+
+
 def test_new_station_is_weighted_mean() -> None:
-    station = update_station(KEY, None, [obs(0, 0, 1), obs(100, 0, 3)], NOW)
-    assert station is not None
+    station = updated(KEY, None, [obs(0, 0, 1), obs(100, 0, 3)])
     assert station.lat == pytest.approx(52.5 + 75 / 111_320)
     assert station.samples == 2 and station.weight == 4 and station.version == 1
     assert station.created == NOW and station.modified == NOW and station.last_seen == "2026-11-23"
@@ -122,20 +136,21 @@ def test_new_station_is_weighted_mean() -> None:
 
 
 def test_update_nothing_to_write() -> None:
-    assert update_station(KEY, None, [], NOW) is None
-    assert update_station(KEY, None, [obs(0, 0, 0)], NOW) is None
-    # Observations that disagree (> 5 km for Wi-Fi) are not merged.
-    assert update_station(KEY, None, [obs(0, 0), obs(10_000, 0)], NOW) is None
+    assert update_station(KEY, None, [], NOW) == StationUpdate(Change.IGNORED, None, 0)
+    assert update_station(KEY, None, [obs(0, 0, 0)], NOW) == StationUpdate(Change.IGNORED, None, 0)
+
+
+def test_inconsistent_observations_are_not_positioned() -> None:
+    # Observations that disagree (> 5 km for Wi-Fi) give a blocked row without position.
+    update = update_station(KEY, None, [obs(0, 0), obs(10_000, 0)], NOW)
+    assert update.change is Change.NEW_BLOCK and update.record is not None and not update.record.positioned
     # Bluetooth is tighter (100 m).
-    assert update_station("blue#c0ffee000001", None, [obs(0, 0), obs(200, 0)], NOW) is None
+    assert update_station("blue#c0ffee000001", None, [obs(0, 0), obs(200, 0)], NOW).change is Change.NEW_BLOCK
 
 
 def test_existing_station_moves_towards_observations() -> None:
-    existing = update_station(KEY, None, [obs(0, 0, 1)], NOW)
-    assert existing is not None
-    existing = replace(existing, weight=3.0)
-    moved = update_station(KEY, existing, [obs(400, 0, 1)], NOW)
-    assert moved is not None
+    existing = replace(updated(KEY, None, [obs(0, 0, 1)]), weight=3.0)
+    moved = updated(KEY, existing, [obs(400, 0, 1)])
     assert moved.lat == pytest.approx(52.5 + 100 / 111_320)
     assert moved.samples == existing.samples + 1 and moved.version == existing.version + 1
     assert moved.max_lat == pytest.approx(52.5 + 400 / 111_320)
@@ -143,21 +158,21 @@ def test_existing_station_moves_towards_observations() -> None:
 
 
 def test_old_weight_is_capped() -> None:
-    existing = replace(update_station(KEY, None, [obs(0, 0)], NOW), weight=1e8)  # type: ignore[type-var]
-    moved = update_station(KEY, existing, [obs(1_000, 0, OLD_WEIGHT_CAP)], NOW)
-    assert moved is not None
+    existing = replace(updated(KEY, None, [obs(0, 0)]), weight=1e8)
+    moved = updated(KEY, existing, [obs(1_000, 0, OLD_WEIGHT_CAP)])
     assert moved.lat == pytest.approx(52.5 + 500 / 111_320)
 
 
-def test_observation_far_from_existing_station_is_refused() -> None:
-    existing = update_station(KEY, None, [obs(0, 0)], NOW)
-    assert update_station(KEY, existing, [obs(6_000, 0)], NOW) is None
+def test_observation_far_from_existing_station_blocks_it() -> None:
+    existing = updated(KEY, None, [obs(0, 0)])
+    update = update_station(KEY, existing, [obs(6_000, 0)], NOW)
+    assert update.change is Change.BLOCK and update.record is not None and not update.record.positioned
 
 
 def test_unpositioned_station_gets_a_position() -> None:
-    blocked = StationRecord(key=KEY, samples=4, weight=2.0, version=3, created=NOW)
-    station = update_station(KEY, blocked, [obs(0, 0)], NOW)
-    assert station is not None and station.positioned
+    unpositioned = StationRecord(key=KEY, samples=4, weight=2.0, version=3, created=NOW)
+    station = updated(KEY, unpositioned, [obs(0, 0)])
+    assert station.positioned
     assert station.samples == 5 and station.version == 4
 
 
@@ -171,12 +186,11 @@ batches = st.lists(
 @given(batches, st.booleans(), st.randoms(use_true_random=False))
 def test_update_station_order_independent(points, existing, rnd) -> None:  # type: ignore[no-untyped-def]
     observations = [obs(n, e, w) for n, e, w in points]
-    station = update_station(KEY, None, [obs(0, 0, 5)], NOW) if existing else None
+    station = updated(KEY, None, [obs(0, 0, 5)]) if existing else None
     shuffled = list(observations)
     rnd.shuffle(shuffled)
-    a = update_station(KEY, station, observations, NOW)
-    b = update_station(KEY, station, shuffled, NOW)
-    assert a is not None and b is not None
+    a = updated(KEY, station, observations)
+    b = updated(KEY, station, shuffled)
     assert haversine_m(a.lat, a.lon, b.lat, b.lon) < 0.01  # type: ignore[arg-type]
     assert abs(a.radius - b.radius) <= 1
     assert (a.samples, a.min_lat, a.max_lat, a.min_lon, a.max_lon) == (
@@ -191,9 +205,8 @@ def test_update_station_order_independent(points, existing, rnd) -> None:  # typ
 
 def test_update_station_psc_order_independent() -> None:
     cell = "cell#lte#262#01#1#2"
-    forward = update_station(cell, None, [obs(0, 0, psc=10), obs(10, 0, psc=20)], NOW)
-    backward = update_station(cell, None, [obs(10, 0, psc=20), obs(0, 0, psc=10)], NOW)
-    assert forward is not None and backward is not None
+    forward = updated(cell, None, [obs(0, 0, psc=10), obs(10, 0, psc=20)])
+    backward = updated(cell, None, [obs(10, 0, psc=20), obs(0, 0, psc=10)])
     assert forward.psc == backward.psc
 
 
@@ -211,29 +224,36 @@ def test_parse_message() -> None:
             parse_message(bad)
 
 
+def _stores() -> PipelineStores:
+    return PipelineStores(
+        MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore()
+    )
+
+
 def test_process_reports_archives_then_aggregates() -> None:
-    stations = MemoryStationStore()
-    archive = MemoryArchive()
+    stores = _stores()
     wifis = (WifiObservation(mac="001a2b000001"), WifiObservation(mac="001a2b000002"))
     reports = [report(wifi=wifis), report(latitude=52.5001, wifi=wifis)]
-    result = process_reports(reports, stations, archive, NOW, name="batch-1")
+    result = process_reports(reports, stores, NOW, message_id="batch-1")
     assert result.reports == 2 and result.observations == 4 and result.stations_written == 2
     assert result.archive_key == "observations/2026/11/23/12/batch-1.jsonl.gz"
+    archive = stores.archive
+    assert isinstance(archive, MemoryArchive)
     archived = decode_jsonl_gz(archive.objects[result.archive_key])
     assert archived == [r.model_dump(mode="json", exclude_none=True) for r in reports]
+    stations = stores.stations
+    assert isinstance(stations, MemoryStationStore)
     station = stations.stations["wifi#001a2b000001"]
     assert station.samples == 2 and station.lat == pytest.approx(52.50005)
-    # A second batch updates the stored station.
-    again = process_reports([report(latitude=52.5002, wifi=wifis)], stations, archive, NOW, name="batch-2")
+    # A second message updates the stored station.
+    again = process_reports([report(latitude=52.5002, wifi=wifis)], stores, NOW, message_id="batch-2")
     assert again.stations_written == 2 and stations.stations["wifi#001a2b000001"].samples == 3
     assert len(archive.objects) == 2
 
 
 def test_process_reports_with_nothing_usable_still_archives() -> None:
-    stations = MemoryStationStore()
-    archive = MemoryArchive()
-    result = process_reports(
-        [report(speed=100, wifi=(WifiObservation(mac="001a2b000001"),))], stations, archive, NOW
-    )
-    assert result.stations_written == 0 and stations.stations == {}
-    assert result.archive_key in archive.objects
+    stores = _stores()
+    result = process_reports([report(speed=100, wifi=(WifiObservation(mac="001a2b000001"),))], stores, NOW)
+    assert isinstance(stores.stations, MemoryStationStore) and isinstance(stores.archive, MemoryArchive)
+    assert result.stations_written == 0 and stores.stations.stations == {}
+    assert result.archive_key in stores.archive.objects

@@ -422,6 +422,8 @@ def test_openapi_json_lists_all_post_paths(client: TestClient) -> None:
     paths = response.json()["paths"]
     assert {p for p, ops in paths.items() if "post" in ops} == {
         "/v1/geolocate",
+        "/v1/region",
+        "/v1/country",
         "/v1/search",
         "/v2/geosubmit",
         "/v1/geosubmit",

@@ -1,23 +1,39 @@
-"""The station updater: merge a batch of weighted observations into one station.
+"""The station updater: what one batch of weighted observations does to one station.
 
-Follows Ichnaea's documented "new" and "change" rules (data/station.py): a new station is the
-weighted mean of its observations; an existing one moves towards them by their weight against
-its own (capped at 10 000, so old stations stay responsive). Observations that do not agree
-with each other, or with the station, within the kind's maximum distance are not merged.
+Follows Ichnaea's transition table (data/station.py). The batch is *consistent* when the diagonal
+of its bounding box is within the kind's maximum distance (Bluetooth 100 m, Wi-Fi 5 km, cell
+100 km); it *agrees* with a positioned station when every observation is within that distance of
+the station's centre.
+
+- no station: consistent → NEW (weighted mean); inconsistent → NEW_BLOCK (no position, blocked).
+- currently blocked (`station_blocked`) → BLOCKED: the observations are ignored.
+- station without position: consistent → CHANGE (positioned from the batch); else IGNORED.
+- positioned, consistent and agreeing → CHANGE: the centre moves towards the batch by its weight
+  against the station's own (capped at 10 000, so old stations stay responsive). A well
+  established station (`UpdatePolicy`) is not merged: CONFIRM (only last_seen) or SETTLED.
+- positioned, disagreeing, not modified for `old_days`, consistent → REPLACE by the batch alone.
+- otherwise (inconsistent, or disagreeing while not old) → BLOCK: the position is cleared.
+
+Pure: no I/O; sums are exactly rounded (`math.fsum`) so a batch's result does not depend on the
+order of its observations.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
+from openloc.aggregate.blocking import station_blocked
 from openloc.geo.distance import bbox_radius_m, haversine_m
 from openloc.store.records import StationRecord
 
 MAX_DISTANCE_M = {"wifi": 5_000.0, "blue": 100.0, "cell": 100_000.0}
 OLD_WEIGHT_CAP = 10_000.0
 WEIGHT_CAP = 1e9
+SAMPLES_CAP = 2**32 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +44,48 @@ class StationObservation:
     psc: int | None = None
 
 
+class Change(StrEnum):
+    """What a batch of observations did to a station."""
+
+    NEW = "new"
+    CHANGE = "change"
+    REPLACE = "replace"
+    CONFIRM = "confirm"
+    BLOCK = "block"
+    NEW_BLOCK = "new_block"
+    BLOCKED = "blocked"  # the station is currently blocked: observations ignored
+    SETTLED = "settled"  # rate control: agreeing observations on a well-established station
+    IGNORED = "ignored"  # nothing usable (no positive weight, or inconsistent on an unpositioned row)
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    """Rate control: a station with at least `settle_samples` samples, modified less than
+    `settle_seconds` ago, is well established and agreeing observations are not merged into it
+    (`settle_seconds=0` disables this). A station not modified for `old_days` may be replaced by
+    consistent observations that disagree with it."""
+
+    settle_samples: int = 100
+    settle_seconds: int = 86_400
+    old_days: int = 365
+
+
+@dataclass(frozen=True)
+class StationUpdate:
+    change: Change
+    record: StationRecord | None  # the record to write; None when nothing is written
+    observations: int  # usable observations considered (positive, finite weight and position)
+
+
 def _dominant_psc(observations: Sequence[StationObservation]) -> int | None:
     """The PSC/PCI with the most observation weight (ties: the smaller code), order-independent."""
-    totals: dict[int, float] = {}
+    weights: dict[int, list[float]] = {}
     for observation in observations:
         if observation.psc is not None:
-            totals[observation.psc] = totals.get(observation.psc, 0.0) + observation.weight
-    if not totals:
+            weights.setdefault(observation.psc, []).append(observation.weight)
+    if not weights:
         return None
+    totals = {code: math.fsum(values) for code, values in weights.items()}
     return min(totals, key=lambda code: (-totals[code], code))
 
 
@@ -53,70 +103,81 @@ class _Aggregate:
     max_lon: float
     weight: float
     samples: int
+    consistent: bool
+
+    @property
+    def radius(self) -> int:
+        corners = (self.min_lat, self.min_lon, self.max_lat, self.max_lon)
+        return round(bbox_radius_m(self.lat, self.lon, *corners))
 
 
-def _aggregate(observations: Sequence[StationObservation], max_distance: float) -> _Aggregate | None:
-    total = sum(o.weight for o in observations)
+def _clamp(value: float, low: float, high: float) -> float:
+    """A weighted mean kept inside its bounding box despite last-ulp rounding."""
+    return min(max(value, low), high)
+
+
+def _aggregate(observations: Sequence[StationObservation], max_distance: float) -> _Aggregate:
+    """Weighted centre and bounding box of a non-empty batch with positive weights."""
+    total = math.fsum(o.weight for o in observations)
     min_lat = min(o.lat for o in observations)
     max_lat = max(o.lat for o in observations)
     min_lon = min(o.lon for o in observations)
     max_lon = max(o.lon for o in observations)
-    if total <= 0 or haversine_m(min_lat, min_lon, max_lat, max_lon) > max_distance:
-        return None
     return _Aggregate(
-        lat=sum(o.lat * o.weight for o in observations) / total,
-        lon=sum(o.lon * o.weight for o in observations) / total,
+        lat=_clamp(math.fsum(o.lat * o.weight for o in observations) / total, min_lat, max_lat),
+        lon=_clamp(math.fsum(o.lon * o.weight for o in observations) / total, min_lon, max_lon),
         min_lat=min_lat,
         max_lat=max_lat,
         min_lon=min_lon,
         max_lon=max_lon,
         weight=total,
         samples=len(observations),
+        consistent=haversine_m(min_lat, min_lon, max_lat, max_lon) <= max_distance,
     )
 
 
-def update_station(
-    key: str, station: StationRecord | None, observations: Sequence[StationObservation], now: datetime
-) -> StationRecord | None:
-    """The station after merging `observations`, or None when nothing should be written."""
-    usable = [o for o in observations if o.weight > 0]
-    if not usable:
-        return None
-    max_distance = MAX_DISTANCE_M[station_kind(key)]
-    new = _aggregate(usable, max_distance)
-    if new is None:
-        return None
-    today = now.date().isoformat()
-    psc = _dominant_psc(usable)
-    if station is None or not station.positioned:
-        base = station or StationRecord(key=key, created=now)
-        return replace(
-            base,
-            lat=new.lat,
-            lon=new.lon,
-            min_lat=new.min_lat,
-            max_lat=new.max_lat,
-            min_lon=new.min_lon,
-            max_lon=new.max_lon,
-            radius=round(bbox_radius_m(new.lat, new.lon, new.min_lat, new.min_lon, new.max_lat, new.max_lon)),
-            samples=base.samples + new.samples,
-            weight=min(base.weight + new.weight, WEIGHT_CAP),
-            psc=psc if psc is not None else base.psc,
-            created=base.created or now,
-            modified=now,
-            last_seen=today,
-            version=base.version + 1,
-        )
+def _usable(observation: StationObservation) -> bool:
+    return (
+        observation.weight > 0
+        and math.isfinite(observation.weight)
+        and math.isfinite(observation.lat)
+        and math.isfinite(observation.lon)
+    )
+
+
+def _position_from(base: StationRecord, new: _Aggregate, psc: int | None, now: datetime) -> StationRecord:
+    """`base` positioned by the batch alone, its samples and weight added to (NEW, CHANGE of an
+    unpositioned row) — or, for REPLACE, `base` with samples and weight already reset."""
+    return replace(
+        base,
+        lat=new.lat,
+        lon=new.lon,
+        min_lat=new.min_lat,
+        max_lat=new.max_lat,
+        min_lon=new.min_lon,
+        max_lon=new.max_lon,
+        radius=new.radius,
+        samples=min(base.samples + new.samples, SAMPLES_CAP),
+        weight=min(base.weight + new.weight, WEIGHT_CAP),
+        psc=psc if psc is not None else base.psc,
+        created=base.created or now,
+        modified=now,
+        last_seen=now.date().isoformat(),
+        version=base.version + 1,
+    )
+
+
+def _merge(station: StationRecord, new: _Aggregate, psc: int | None, now: datetime) -> StationRecord:
+    """Ichnaea's "change" of a positioned station."""
     assert station.lat is not None and station.lon is not None
-    if any(haversine_m(station.lat, station.lon, o.lat, o.lon) > max_distance for o in usable):
-        return None
     old_weight = min(station.weight, OLD_WEIGHT_CAP)
-    lat = (new.lat * new.weight + station.lat * old_weight) / (new.weight + old_weight)
-    lon = (new.lon * new.weight + station.lon * old_weight) / (new.weight + old_weight)
     min_lat = min(new.min_lat, station.min_lat if station.min_lat is not None else station.lat, station.lat)
     max_lat = max(new.max_lat, station.max_lat if station.max_lat is not None else station.lat, station.lat)
     min_lon = min(new.min_lon, station.min_lon if station.min_lon is not None else station.lon, station.lon)
     max_lon = max(new.max_lon, station.max_lon if station.max_lon is not None else station.lon, station.lon)
+    total = new.weight + old_weight
+    lat = _clamp((new.lat * new.weight + station.lat * old_weight) / total, min_lat, max_lat)
+    lon = _clamp((new.lon * new.weight + station.lon * old_weight) / total, min_lon, max_lon)
     return replace(
         station,
         lat=lat,
@@ -126,10 +187,103 @@ def update_station(
         min_lon=min_lon,
         max_lon=max_lon,
         radius=round(bbox_radius_m(lat, lon, min_lat, min_lon, max_lat, max_lon)),
-        samples=station.samples + new.samples,
+        samples=min(station.samples + new.samples, SAMPLES_CAP),
         weight=min(station.weight + new.weight, WEIGHT_CAP),
         psc=psc if psc is not None else station.psc,
+        created=station.created or now,
         modified=now,
-        last_seen=today,
+        last_seen=now.date().isoformat(),
         version=station.version + 1,
     )
+
+
+def _block(station: StationRecord, now: datetime) -> StationRecord:
+    """Ichnaea's "block": position, samples, weight and last_seen cleared; region, created and
+    PSC kept; the block recorded."""
+    today = now.date().isoformat()
+    return replace(
+        station,
+        lat=None,
+        lon=None,
+        min_lat=None,
+        max_lat=None,
+        min_lon=None,
+        max_lon=None,
+        radius=0.0,
+        samples=0,
+        weight=0.0,
+        last_seen=None,
+        block_first=station.block_first or today,
+        block_last=today,
+        block_count=station.block_count + 1,
+        modified=now,
+        version=station.version + 1,
+    )
+
+
+def _well_established(station: StationRecord, now: datetime, policy: UpdatePolicy) -> bool:
+    return (
+        policy.settle_seconds > 0
+        and station.samples >= policy.settle_samples
+        and station.modified is not None
+        and now - station.modified < timedelta(seconds=policy.settle_seconds)
+    )
+
+
+def _old(station: StationRecord, now: datetime, policy: UpdatePolicy) -> bool:
+    """Not modified for more than `old_days` (a station with no modified time counts as old)."""
+    return station.modified is None or now - station.modified > timedelta(days=policy.old_days)
+
+
+def update_station(
+    key: str,
+    station: StationRecord | None,
+    observations: Sequence[StationObservation],
+    now: datetime,
+    policy: UpdatePolicy = UpdatePolicy(),  # frozen: a shared default is safe
+) -> StationUpdate:
+    """What the batch `observations` does to `station` (None: no row yet) at `now`."""
+    usable = [o for o in observations if _usable(o)]
+    count = len(usable)
+    if not usable:
+        return StationUpdate(Change.IGNORED, None, 0)
+    max_distance = MAX_DISTANCE_M[station_kind(key)]
+    new = _aggregate(usable, max_distance)
+    today = now.date()
+    psc = _dominant_psc(usable)
+
+    if station is None:
+        if new.consistent:
+            return StationUpdate(Change.NEW, _position_from(StationRecord(key=key), new, psc, now), count)
+        blocked = StationRecord(
+            key=key,
+            created=now,
+            modified=now,
+            block_first=today.isoformat(),
+            block_last=today.isoformat(),
+            block_count=1,
+            version=1,
+        )
+        return StationUpdate(Change.NEW_BLOCK, blocked, count)
+
+    if station_blocked(station, today):
+        return StationUpdate(Change.BLOCKED, None, count)
+
+    if not station.positioned:
+        if new.consistent:
+            return StationUpdate(Change.CHANGE, _position_from(station, new, psc, now), count)
+        return StationUpdate(Change.IGNORED, None, count)
+
+    assert station.lat is not None and station.lon is not None
+    agrees = all(haversine_m(station.lat, station.lon, o.lat, o.lon) <= max_distance for o in usable)
+    if new.consistent and agrees:
+        if not _well_established(station, now, policy):
+            return StationUpdate(Change.CHANGE, _merge(station, new, psc, now), count)
+        if station.last_seen == today.isoformat():
+            return StationUpdate(Change.SETTLED, None, count)
+        confirmed = replace(station, last_seen=today.isoformat(), version=station.version + 1)
+        return StationUpdate(Change.CONFIRM, confirmed, count)
+    if new.consistent and _old(station, now, policy):
+        reset = replace(station, samples=0, weight=0.0)
+        return StationUpdate(Change.REPLACE, _position_from(reset, new, psc, now), count)
+    return StationUpdate(Change.BLOCK, _block(station, now), count)

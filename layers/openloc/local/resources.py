@@ -17,19 +17,42 @@ from openloc.store.tables import (
 )
 
 
+def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return keys
+
+
 def create_tables(dynamodb: Any, settings: Settings) -> None:
     existing = set(dynamodb.list_tables()["TableNames"])
     for spec in TABLES:
         name = table_name(settings, spec)
         if name in existing:
             continue
-        keys = [{"AttributeName": spec.hash_key, "KeyType": "HASH"}]
-        attributes = [{"AttributeName": spec.hash_key, "AttributeType": "S"}]
-        if spec.range_key:
-            keys.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
-            attributes.append({"AttributeName": spec.range_key, "AttributeType": "S"})
+        keys = _key_schema(spec.hash_key, spec.range_key)
+        names = (
+            {spec.hash_key, spec.range_key}
+            | {i.hash_key for i in spec.indexes}
+            | {i.range_key for i in spec.indexes}
+        )
+        attributes = [{"AttributeName": n, "AttributeType": "S"} for n in sorted(n for n in names if n)]
+        extra: dict[str, Any] = {}
+        if spec.indexes:
+            extra["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index.hash_key, index.range_key),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in spec.indexes
+            ]
         dynamodb.create_table(
-            TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
+            TableName=name,
+            KeySchema=keys,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+            **extra,
         )
         if spec.ttl_attribute:
             dynamodb.update_time_to_live(

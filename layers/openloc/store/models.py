@@ -10,13 +10,26 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from openloc.settings import Settings
+
+
+class CellsByAreaIndex(GlobalSecondaryIndex["StationModel"]):  # type: ignore[no-untyped-call]
+    """Cells by their cell-area key (`area#…`), to recompute an area from all of its cells."""
+
+    class Meta:
+        index_name = "by_area"
+        projection = AllProjection()
+
+    area = UnicodeAttribute(hash_key=True)
 
 
 class StationModel(Model):
@@ -45,6 +58,10 @@ class StationModel(Model):
     block_last = UnicodeAttribute(null=True)
     block_count = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+    area = UnicodeAttribute(null=True)  # cells only: their area key (indexed by `by_area`)
+    # Ids of the last SQS messages merged into this station: a redelivered message is not merged twice.
+    recent_messages = ListAttribute(of=UnicodeAttribute, null=True)
+    by_area = CellsByAreaIndex()
 
 
 class CellAreaModel(Model):
@@ -105,7 +122,25 @@ class StatModel(Model):
     value = NumberAttribute(default=0)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (StationModel, CellAreaModel, ApiKeyModel, DatamapModel, StatModel)
+class ProcessedModel(Model):
+    """An SQS message that was fully aggregated (idempotency marker, expires after a week)."""
+
+    class Meta:
+        table_name = "openloc-processed"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    expires = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    StationModel,
+    CellAreaModel,
+    ApiKeyModel,
+    DatamapModel,
+    StatModel,
+    ProcessedModel,
+)
 
 
 def bind_models(settings: Settings) -> None:
@@ -116,6 +151,7 @@ def bind_models(settings: Settings) -> None:
         ApiKeyModel: settings.api_keys_table,
         DatamapModel: settings.datamap_table,
         StatModel: settings.stats_table,
+        ProcessedModel: settings.processed_table,
     }
     for model, name in names.items():
         meta: Any = model.Meta

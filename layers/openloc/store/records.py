@@ -31,6 +31,7 @@ class StationRecord:
     version: int = 0
     num_cells: int = 0
     avg_cell_radius: float = 0.0
+    recent_messages: tuple[str, ...] = ()
 
     @property
     def positioned(self) -> bool:

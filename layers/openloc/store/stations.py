@@ -1,4 +1,8 @@
-"""Station and cell-area access: the `StationStore` interface, DynamoDB and in-memory implementations."""
+"""Station and cell-area access: the `StationStore` interface, DynamoDB and in-memory implementations.
+
+Station writes are conditional on the `version` the writer read (optimistic concurrency): a
+writer that lost a race gets `False` back and re-reads, so concurrent aggregators lose no update.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,23 @@ class StationStore(Protocol):
 
     def put_stations(self, records: Iterable[StationRecord]) -> None: ...
 
+    def put_station_if(self, record: StationRecord, expected_version: int | None) -> bool:
+        """Write `record` if the stored version is still `expected_version` (None: absent)."""
+        ...
+
+    def cells_in_area(self, area_key: str) -> list[StationRecord]: ...
+
     def put_areas(self, records: Iterable[StationRecord]) -> None: ...
+
+    def delete_areas(self, keys: Iterable[str]) -> None: ...
+
+
+def area_of(key: str) -> str | None:
+    """The cell-area key of a cell key (`cell#r#mcc#mnc#lac#cid` → `area#r#mcc#mnc#lac`)."""
+    parts = key.split("#")
+    if len(parts) != 6 or parts[0] != "cell":
+        return None
+    return "#".join(["area", *parts[1:5]])
 
 
 def _from_item(key: str, item: Any, names: Iterable[str]) -> StationRecord:
@@ -36,8 +56,19 @@ def _from_item(key: str, item: Any, names: Iterable[str]) -> StationRecord:
         value = getattr(item, name, None)
         if value is None:
             continue
-        values[name] = int(value) if name in _INT_FIELDS else value
+        if name in _INT_FIELDS:
+            value = int(value)
+        elif name == "recent_messages":
+            value = tuple(value)
+        values[name] = value
     return StationRecord(key=key, **values)
+
+
+def _station_attributes(record: StationRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in _STATION_FIELDS}
+    values["recent_messages"] = list(record.recent_messages) or None
+    values["area"] = area_of(record.key)
+    return values
 
 
 def station_from_item(item: StationModel) -> StationRecord:
@@ -63,6 +94,7 @@ class DynamoStationStore:
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings
         self._models: ModuleType | None = None
+        self.write_requests = 0  # for the write-cost benchmark (each item < 1 KB = 1 WCU)
 
     @property
     def models(self) -> ModuleType:
@@ -91,27 +123,54 @@ class DynamoStationStore:
         }
 
     def put_stations(self, records: Iterable[StationRecord]) -> None:
+        """Unconditional batch write (seeding and imports; the aggregator uses `put_station_if`)."""
         with self.models.StationModel.batch_write() as batch:
             for record in records:
-                batch.save(
-                    self.models.StationModel(record.key, **{n: getattr(record, n) for n in _STATION_FIELDS})
-                )
+                self.write_requests += 1
+                batch.save(self.models.StationModel(record.key, **_station_attributes(record)))
+
+    def put_station_if(self, record: StationRecord, expected_version: int | None) -> bool:
+        from pynamodb.exceptions import PutError
+
+        model = self.models.StationModel
+        condition = (
+            model.pk.does_not_exist() if expected_version is None else model.version == expected_version
+        )
+        self.write_requests += 1
+        try:
+            model(record.key, **_station_attributes(record)).save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def cells_in_area(self, area_key: str) -> list[StationRecord]:
+        return [station_from_item(item) for item in self.models.StationModel.by_area.query(area_key)]
 
     def put_areas(self, records: Iterable[StationRecord]) -> None:
         with self.models.CellAreaModel.batch_write() as batch:
             for record in records:
+                self.write_requests += 1
                 batch.save(
                     self.models.CellAreaModel(record.key, **{n: getattr(record, n) for n in _AREA_FIELDS})
                 )
 
+    def delete_areas(self, keys: Iterable[str]) -> None:
+        with self.models.CellAreaModel.batch_write() as batch:
+            for key in keys:
+                self.write_requests += 1
+                batch.delete(self.models.CellAreaModel(key))
+
 
 class MemoryStationStore:
-    """In-memory twin for unit tests and benchmarks."""
+    """In-memory twin for unit tests and benchmarks (same conditional-write semantics)."""
 
     def __init__(self) -> None:
         self.stations: dict[str, StationRecord] = {}
         self.areas: dict[str, StationRecord] = {}
         self.batch_gets = 0
+        self.write_requests = 0
 
     def get_stations(self, keys: Sequence[str]) -> dict[str, StationRecord]:
         self.batch_gets += 1
@@ -123,8 +182,26 @@ class MemoryStationStore:
 
     def put_stations(self, records: Iterable[StationRecord]) -> None:
         for record in records:
+            self.write_requests += 1
             self.stations[record.key] = replace(record)
+
+    def put_station_if(self, record: StationRecord, expected_version: int | None) -> bool:
+        self.write_requests += 1
+        current = self.stations.get(record.key)
+        if (current.version if current is not None else None) != expected_version:
+            return False
+        self.stations[record.key] = replace(record)
+        return True
+
+    def cells_in_area(self, area_key: str) -> list[StationRecord]:
+        return [replace(s) for k, s in self.stations.items() if area_of(k) == area_key]
 
     def put_areas(self, records: Iterable[StationRecord]) -> None:
         for record in records:
+            self.write_requests += 1
             self.areas[record.key] = replace(record)
+
+    def delete_areas(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.write_requests += 1
+            self.areas.pop(key, None)

@@ -11,19 +11,34 @@ from openloc.settings import Settings
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index (string keys, all attributes projected)."""
+
+    name: str
+    hash_key: str
+    range_key: str | None = None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     setting: str  # the Settings field holding the table name
     hash_key: str
     range_key: str | None = None
     ttl_attribute: str | None = None
+    indexes: tuple[IndexSpec, ...] = ()
 
+
+# Cells carry `area` (their cell-area key): the aggregator recomputes an area from all its cells.
+CELLS_BY_AREA = IndexSpec("by_area", "area")
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("stations_table", "pk"),
+    TableSpec("stations_table", "pk", indexes=(CELLS_BY_AREA,)),
     TableSpec("cell_areas_table", "pk"),
     TableSpec("api_keys_table", "key"),
     TableSpec("datamap_table", "pk", "grid"),
     TableSpec("stats_table", "metric", "day"),
+    # SQS messages already aggregated (idempotency), expiring after a week.
+    TableSpec("processed_table", "pk", ttl_attribute="expires"),
 )
 
 OBSERVATIONS_QUEUE = "openloc-observations"

@@ -1,0 +1,79 @@
+"""Replay archived observations (`observations/…/*.jsonl.gz` in S3) through the aggregation
+pipeline, e.g. into fresh tables after an algorithm change. Archive objects are not rewritten."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from pydantic import TypeAdapter, ValidationError
+
+from openloc.aggregate.report import Report
+from openloc.pipeline import PipelineStores, process_reports
+from openloc.store.archive import decode_jsonl_gz
+
+_REPORT = TypeAdapter(Report)
+
+
+def parse_location(location: str, default_bucket: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` or a bare prefix of the archive bucket → (bucket, prefix)."""
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        return bucket, prefix
+    return default_bucket, location
+
+
+def archive_keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if obj["Key"].endswith(".jsonl.gz"):
+                yield obj["Key"]
+
+
+@dataclass
+class ReplayResult:
+    objects: int = 0
+    reports: int = 0
+    invalid: int = 0
+    stations_written: int = 0
+
+
+def _progress(out: TextIO, done: int, total: int, result: ReplayResult) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    out.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects, "
+        f"{result.reports} reports, {result.stations_written} station writes"
+    )
+    out.flush()
+
+
+def replay(
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    stores: PipelineStores,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    out: TextIO = sys.stderr,
+) -> ReplayResult:
+    keys = sorted(archive_keys(s3, bucket, prefix))
+    result = ReplayResult()
+    _progress(out, 0, len(keys), result)
+    for index, key in enumerate(keys, start=1):
+        reports = []
+        for raw in decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
+            try:
+                reports.append(_REPORT.validate_python(raw))
+            except ValidationError:
+                result.invalid += 1
+        if reports:
+            batch = process_reports(reports, stores, now(), archive=False)
+            result.reports += batch.reports
+            result.stations_written += batch.stations_written
+        result.objects += 1
+        _progress(out, index, len(keys), result)
+    out.write("\n")
+    return result
