@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from openloc.store.binding import BoundModels
 from openloc.store.records import ApiKeyRecord
-
-if TYPE_CHECKING:
-    from openloc.settings import Settings
 
 
 class ApiKeyStore(Protocol):
@@ -17,20 +14,8 @@ class ApiKeyStore(Protocol):
     def put(self, record: ApiKeyRecord) -> None: ...
 
 
-class DynamoApiKeyStore:
-    """Keys in DynamoDB; pynamodb is imported and bound on first use (see `bound_models`)."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._models: ModuleType | None = None
-
-    @property
-    def models(self) -> ModuleType:
-        if self._models is None:
-            from openloc.store.stations import bound_models
-
-            self._models = bound_models(self._settings)
-        return self._models
+class DynamoApiKeyStore(BoundModels):
+    """Keys in DynamoDB; pynamodb is imported and bound on first use (see `openloc.store.binding`)."""
 
     def warm(self) -> None:
         self.models.ApiKeyModel._get_connection().connection.client  # noqa: B018

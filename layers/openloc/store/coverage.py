@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
+
+from openloc.store.binding import BoundModels
 
 if TYPE_CHECKING:
     from openloc.settings import Settings
@@ -18,19 +19,10 @@ class CoverageStore(Protocol):
     def add_stats(self, counters: Mapping[str, int], day: str) -> None: ...
 
 
-class DynamoCoverageStore:
+class DynamoCoverageStore(BoundModels):
     def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._models: ModuleType | None = None
+        super().__init__(settings)
         self.write_requests = 0
-
-    @property
-    def models(self) -> ModuleType:
-        if self._models is None:
-            from openloc.store.stations import bound_models
-
-            self._models = bound_models(self._settings)
-        return self._models
 
     def touch_grids(self, cells: Iterable[tuple[str, str]], today: str) -> int:
         model = self.models.DatamapModel

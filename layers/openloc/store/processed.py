@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import ModuleType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from openloc.settings import Settings
+from openloc.store.binding import BoundModels
 
 KEEP_SECONDS = 7 * 24 * 3600  # longer than any redelivery (SQS retention is at most 14 days)
 
@@ -18,19 +16,7 @@ class ProcessedMessages(Protocol):
     def mark(self, message_id: str) -> None: ...
 
 
-class DynamoProcessedMessages:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._models: ModuleType | None = None
-
-    @property
-    def models(self) -> ModuleType:
-        if self._models is None:
-            from openloc.store.stations import bound_models
-
-            self._models = bound_models(self._settings)
-        return self._models
-
+class DynamoProcessedMessages(BoundModels):
     def seen(self, message_id: str) -> bool:
         from pynamodb.exceptions import DoesNotExist
 

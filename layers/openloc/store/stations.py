@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from openloc.store.binding import BoundModels
 from openloc.store.records import StationRecord
 
 if TYPE_CHECKING:
@@ -75,32 +75,12 @@ def station_from_item(item: StationModel) -> StationRecord:
     return _from_item(item.pk, item, _STATION_FIELDS)
 
 
-def bound_models(settings: Settings | None) -> ModuleType:
-    """The pynamodb models, imported and bound to the configured tables on first use.
-
-    pynamodb (and botocore) cost ~100 ms of import: the API handlers pay it on the first request
-    or, with SnapStart, in the before-snapshot hook (`warm`), never at plain import.
-    """
-    from openloc.settings import get_settings
-    from openloc.store import models
-
-    models.bind_models(settings or get_settings())
-    return models
-
-
-class DynamoStationStore:
+class DynamoStationStore(BoundModels):
     """Stations and areas in DynamoDB; reads are one BatchGetItem round per 100 keys."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._models: ModuleType | None = None
+        super().__init__(settings)
         self.write_requests = 0  # for the write-cost benchmark (each item < 1 KB = 1 WCU)
-
-    @property
-    def models(self) -> ModuleType:
-        if self._models is None:
-            self._models = bound_models(self._settings)
-        return self._models
 
     def warm(self) -> None:
         """Import, bind and connect ahead of the first request (SnapStart before-snapshot hook)."""
