@@ -10,6 +10,7 @@ names, for the Lambda functions built on top of this construct.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -43,6 +44,19 @@ def default_name(setting: str) -> str:
 def _construct_id(spec: TableSpec) -> str:
     # "cell_areas_table" -> "CellAreasTable": stable logical ids derived from the shared definition.
     return "".join(part.capitalize() for part in spec.setting.split("_"))
+
+
+def _private_bucket(scope: Construct, construct_id: str, **settings: Any) -> s3.Bucket:
+    """A bucket no one reaches without IAM: public access blocked, TLS only, SSE-S3, no ACLs."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        **settings,
+    )
 
 
 class Storage(Construct):
@@ -97,13 +111,9 @@ class Storage(Construct):
         # Server access logs of the data buckets (cdk-nag S1). A log bucket does not log into itself
         # (cdk-nag recognises it as a log target by the logging.s3.amazonaws.com grant CDK adds to its
         # policy), and S3 log delivery only supports SSE-S3 on the target bucket.
-        self.access_logs_bucket = s3.Bucket(
+        self.access_logs_bucket = _private_bucket(
             self,
             "AccessLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-access-logs",
@@ -115,13 +125,9 @@ class Storage(Construct):
         )
 
         # Raw observation batches (jsonl.gz, date-partitioned), written once by the aggregator.
-        self.archive_bucket = s3.Bucket(
+        self.archive_bucket = _private_bucket(
             self,
             "ArchiveBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="archive/",
             lifecycle_rules=[
@@ -134,13 +140,9 @@ class Storage(Construct):
         )
 
         # Website, exports and tiles, served through CloudFront (OAC) by a later construct.
-        self.assets_bucket = s3.Bucket(
+        self.assets_bucket = _private_bucket(
             self,
             "AssetsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="assets/",
