@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.data.export_job import run_full_export
+from openloc.data.publish_jobs import publish_stats, publish_tiles
 from openloc.observability import logger, metrics, tracer
 from openloc.schedules import SCHEDULES
 from openloc.settings import get_settings
@@ -49,4 +50,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="CellExportsWritten", unit=MetricUnit.Count, value=1)
         logger.info("cell export written", extra={"key": key})
         return {"task": task, "key": key}
+    if task == "tiles":
+        tiles = publish_tiles(settings, now)
+        metrics.add_metric(name="TilesRendered", unit=MetricUnit.Count, value=tiles.rendered)
+        metrics.add_metric(name="TilesWritten", unit=MetricUnit.Count, value=tiles.written)
+        logger.info("coverage tiles published", extra={"result": tiles.__dict__})
+        return {"task": task, **tiles.__dict__}
+    if task == "stats":
+        days = publish_stats(settings, now)
+        logger.info("stats published", extra={"days": days})
+        return {"task": task, "days": days}
     raise ValueError(f"task {task} has no implementation")

@@ -23,4 +23,6 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("cell_export_full", minute=37, hour=0, description="daily full public cell export"),
+    Schedule("tiles", minute=15, description="hourly coverage-map tiles (changed tiles only) + PMTiles"),
+    Schedule("stats", minute=5, description="hourly stats.json of the daily counters"),
 )
