@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck fmt clean
+.PHONY: install geoip site browser run test test-unit test-browser lint typecheck fmt clean
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -25,15 +25,31 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 geoip: node_modules/.package-lock.json
 
+# The static website (web/ + the npm libraries it vendors, see layers/openloc/website.py) in build/site.
+# `openloc site publish` uploads the same files to ASSETS_BUCKET; `make run` publishes it locally.
+site: install geoip
+	$(BIN)/openloc site build --out build/site
+
+# Debian's chromium for the browser tests (Playwright's own browser download is not used).
+# Installed only when missing and when running as root; otherwise the browser tests skip.
+browser:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium not found and not root: browser tests will be skipped"; fi
+
 run: install geoip
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
-# Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra).
-test: install lint typecheck
+# Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra, browser).
+test: install geoip browser lint typecheck
 	$(BIN)/python -m pytest -q
 
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
+
+test-browser: install geoip browser
+	$(BIN)/python -m pytest -q tests/browser
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,4 +63,4 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out
+	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out build/site

@@ -1,0 +1,96 @@
+"""A real headless browser (Debian's chromium driven by Playwright) against the local stack's website.
+
+Skipped when chromium or the npm libraries of the site are missing (`make test` installs both:
+the `browser` and `geoip` targets). Screenshots go to `$OPENLOC_SCREENSHOTS` when set
+(`make screenshots` sets docs/screenshots), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openloc.local.stack import LocalStack
+from openloc.store.aws import client
+from openloc.website import SiteBuildError, site_files
+
+pytestmark = pytest.mark.browser
+
+EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-23T000000.csv.gz"
+OLDER_EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-22T000000.csv.gz"
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(os.environ.get("OPENLOC_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _manifest_entry(key: str, body: bytes, created: str) -> dict[str, Any]:
+    return {
+        "kind": "cell-full",
+        "path": key,
+        "region": "world",
+        "format": "csv.gz",
+        "size": len(body),
+        "rows": 4,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "created": created,
+    }
+
+
+@pytest.fixture(scope="module")
+def site_stack() -> Iterator[LocalStack]:
+    """The local stack with its website, plus two exports listed in downloads.json (shared contract)."""
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (`make browser` installs it as root)")
+    try:
+        site_files()
+    except SiteBuildError as error:
+        pytest.skip(f"website cannot be built: {error}")
+    stack = LocalStack(
+        data_dir=None, port=0, run_poller=False, run_scheduler=False, site=True, env={"GEOIP_PATH": ""}
+    )
+    stack.start()
+    try:
+        s3 = client("s3")
+        bucket = stack.settings.assets_bucket
+        entries = []
+        for key, created in ((OLDER_EXPORT_KEY, "2026-11-22T00:37:05Z"), (EXPORT_KEY, "2026-11-23T00:37:05Z")):
+            body = b"radio,mcc,net,area,cell\n"
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
+            entries.append(_manifest_entry(key, body, created))
+        manifest = {"version": 1, "updated": "2026-11-23T00:37:06Z", "files": entries}
+        s3.put_object(
+            Bucket=bucket,
+            Key="downloads.json",
+            Body=json.dumps(manifest).encode(),
+            ContentType="application/json",
+            CacheControl="public, max-age=60",
+        )
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(site_stack: LocalStack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            yield instance
+        finally:
+            instance.close()
