@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip site browser run test test-unit test-browser lint typecheck fmt clean
+.PHONY: install geoip site browser run test test-unit test-website screenshots lint typecheck fmt clean
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -48,8 +48,13 @@ test: install geoip browser lint typecheck
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-test-browser: install geoip browser
-	$(BIN)/python -m pytest -q tests/browser
+# The website on the local stack: HTTP-level checks and the headless-chromium tests.
+test-website: install geoip browser
+	$(BIN)/python -m pytest -q tests/website
+
+# Same tests, keeping the browser's screenshots in docs/screenshots (shown in the README).
+screenshots: install geoip browser
+	OPENLOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/website/test_browser.py
 
 lint: install
 	$(BIN)/ruff check .

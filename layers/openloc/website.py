@@ -22,6 +22,7 @@ import base64
 import gzip
 import json
 import sys
+from functools import cache
 from importlib import resources
 from itertools import accumulate
 from pathlib import Path
@@ -99,6 +100,12 @@ def _simplify(points: list[tuple[float, float]]) -> list[list[float]]:
     return [[round(x, 2), round(y, 2)] for x, y in [*ring, ring[0]]]
 
 
+@cache
+def countries_json() -> bytes:
+    """`countries_geojson()` serialised (computed once per process: it takes about a second)."""
+    return json.dumps(countries_geojson(), separators=(",", ":")).encode()
+
+
 def countries_geojson() -> dict[str, Any]:
     """Country outlines from the shipped region data, simplified to BASEMAP_STEP."""
     blob = resources.files("openloc.geo.data").joinpath("regions.json.gz").read_bytes()
@@ -131,7 +138,9 @@ def site_files(root: Path | None = None) -> dict[str, bytes]:
     if not web.is_dir():
         raise SiteBuildError(f"no web/ folder in {root}")
     files = {
-        path.relative_to(web).as_posix(): path.read_bytes() for path in sorted(web.rglob("*")) if path.is_file()
+        path.relative_to(web).as_posix(): path.read_bytes()
+        for path in sorted(web.rglob("*"))
+        if path.is_file()
     }
     for target, source in VENDOR.items():
         origin = modules / source
@@ -145,7 +154,7 @@ def site_files(root: Path | None = None) -> dict[str, bytes]:
             files[target] = origin.read_bytes()
         else:
             raise SiteBuildError(f"{origin} is missing: run `npm install`")
-    files[BASEMAP_KEY] = json.dumps(countries_geojson(), separators=(",", ":")).encode()
+    files[BASEMAP_KEY] = countries_json()
     return files
 
 

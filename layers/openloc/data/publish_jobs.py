@@ -20,7 +20,9 @@ from openloc.store.objects import S3ObjectStore
 def publish_tiles(settings: Settings, now: datetime) -> TileRunResult:
     grid = CoverageGrid.from_grids(DynamoCoverageStore(settings).grid_cells())
     s3 = client("s3")
-    return run_tiles(grid, S3ObjectStore(s3, settings.assets_bucket), S3ObjectStore(s3, settings.archive_bucket), now)
+    return run_tiles(
+        grid, S3ObjectStore(s3, settings.assets_bucket), S3ObjectStore(s3, settings.archive_bucket), now
+    )
 
 
 def publish_stats(settings: Settings, now: datetime) -> int:

@@ -68,21 +68,23 @@ def decode_state(blob: bytes) -> CoverageGrid:
 
 def archive_tiles(archive: bytes) -> Iterator[tuple[int, bytes]]:
     """(tile id, PNG) of a PMTiles archive, in tile-id order."""
-    from pmtiles.reader import MemorySource, all_tiles
+    from pmtiles import reader
     from pmtiles.tile import zxy_to_tileid
 
-    for (z, x, y), data in all_tiles(MemorySource(archive)):
+    pmtiles_reader: Any = reader  # the package's reader functions are untyped
+    for (z, x, y), data in pmtiles_reader.all_tiles(pmtiles_reader.MemorySource(archive)):
         yield zxy_to_tileid(z, x, y), bytes(data)
 
 
 def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: datetime) -> bytes:
     """A PMTiles v3 archive of PNG tiles given in ascending tile-id order (identical tiles stored once)."""
+    from pmtiles import writer as pmtiles_writer
     from pmtiles.tile import Compression, TileType
-    from pmtiles.writer import Writer
 
     west, south, east, north = pyramid_bounds(grid)
     out = io.BytesIO()
-    writer: Any = Writer(out)
+    untyped: Any = pmtiles_writer  # the package's Writer is untyped
+    writer = untyped.Writer(out)
     count = 0
     for tile_id, data in tiles:
         writer.write_tile(tile_id, data)
@@ -152,9 +154,7 @@ def run_tiles(
                 empty_keys.append(key)
                 new_tiles[zxy_to_tileid(z, x, y)] = None
     if full:
-        empty_keys += [
-            k for k in assets.keys(TILES_PREFIX) if k.endswith(".png") and k not in written_keys
-        ]
+        empty_keys += [k for k in assets.keys(TILES_PREFIX) if k.endswith(".png") and k not in written_keys]
     deleted = assets.delete(empty_keys) if empty_keys else 0
     old = archive_tiles(previous_archive) if previous_archive is not None else iter(())
     counted: list[int] = [0]

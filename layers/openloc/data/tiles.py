@@ -50,22 +50,22 @@ def world_pixels(zoom: int) -> int:
     return TILE_SIZE << zoom
 
 
-def lon_to_x(lon: FloatArray | float, zoom: int) -> FloatArray:
+def lon_to_x(lon: npt.ArrayLike, zoom: int) -> FloatArray:
     """Global pixel x of a longitude (0 at 180° W, `world_pixels(zoom)` at 180° E)."""
     return (np.asarray(lon, dtype=np.float64) + 180.0) / 360.0 * world_pixels(zoom)
 
 
-def lat_to_y(lat: FloatArray | float, zoom: int) -> FloatArray:
+def lat_to_y(lat: npt.ArrayLike, zoom: int) -> FloatArray:
     """Global pixel y of a latitude (0 at the top, MAX_LAT N); latitudes are clamped to ±MAX_LAT."""
     phi = np.radians(np.clip(np.asarray(lat, dtype=np.float64), -MAX_LAT, MAX_LAT))
     return (1.0 - np.log(np.tan(phi) + 1.0 / np.cos(phi)) / math.pi) / 2.0 * world_pixels(zoom)
 
 
-def x_to_lon(x: FloatArray | float, zoom: int) -> FloatArray:
+def x_to_lon(x: npt.ArrayLike, zoom: int) -> FloatArray:
     return np.asarray(x, dtype=np.float64) / world_pixels(zoom) * 360.0 - 180.0
 
 
-def y_to_lat(y: FloatArray | float, zoom: int) -> FloatArray:
+def y_to_lat(y: npt.ArrayLike, zoom: int) -> FloatArray:
     n = math.pi * (1.0 - 2.0 * np.asarray(y, dtype=np.float64) / world_pixels(zoom))
     return np.degrees(np.arctan(np.sinh(n)))
 
@@ -243,7 +243,9 @@ def encode_png(mask: Mask) -> bytes:
     """A 1-bit palette PNG: index 0 transparent, index 1 the coverage colour at OPACITY."""
     from PIL import Image  # deferred: only the tiles job renders
 
-    image = Image.frombytes("P", (mask.shape[1], mask.shape[0]), np.ascontiguousarray(mask, np.uint8).tobytes())
+    image = Image.frombytes(
+        "P", (mask.shape[1], mask.shape[0]), np.ascontiguousarray(mask, np.uint8).tobytes()
+    )
     image.putpalette([255, 255, 255, *COLOUR])
     out = io.BytesIO()
     image.save(out, format="PNG", bits=1, transparency=bytes([0, OPACITY]))

@@ -204,10 +204,9 @@ class LocalStack:
             snapshot.load_queue(client("sqs"), self.queue_url, self.data_dir / "sqs" / "observations.json")
         if restored == 0 and self.seed:
             from openloc.store.api_keys import DynamoApiKeyStore
+            from openloc.store.coverage import DynamoCoverageStore
             from openloc.store.models import bind_models
             from openloc.store.stations import DynamoStationStore
-
-            from openloc.store.coverage import DynamoCoverageStore
 
             bind_models(self.settings)
             seed_demo(DynamoStationStore(), DynamoApiKeyStore(), coverage=DynamoCoverageStore())
@@ -235,7 +234,11 @@ class LocalStack:
 
         site = StaticSite(client("s3"), self.settings.assets_bucket) if self.site else None
         config = uvicorn.Config(
-            LambdaProxy(self.handler, site), host=self.host, port=self.port, log_level="warning", lifespan="off"
+            LambdaProxy(self.handler, site),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         thread = threading.Thread(target=self.server.run, name="api", daemon=True)

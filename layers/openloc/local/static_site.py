@@ -48,13 +48,21 @@ class StaticSite:
         except self.s3.exceptions.NoSuchKey:
             return self._error(404, "Not Found")
         except Exception as error:  # botocore ClientError: 404 on HEAD, 416 on a bad range
-            status = int(getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
-            return self._error(status if status in (404, 416) else 502, "Not Found" if status == 404 else "Error")
+            status = int(
+                getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            )
+            return self._error(
+                status if status in (404, 416) else 502, "Not Found" if status == 404 else "Error"
+            )
         metadata = result["ResponseMetadata"]
         status = int(metadata.get("HTTPStatusCode", 200))
         body = b"" if head else result["Body"].read()
         response = Response(body, status_code=status, media_type=result.get("ContentType"))
-        for name, field in (("cache-control", "CacheControl"), ("etag", "ETag"), ("content-range", "ContentRange")):
+        for name, field in (
+            ("cache-control", "CacheControl"),
+            ("etag", "ETag"),
+            ("content-range", "ContentRange"),
+        ):
             if result.get(field):
                 response.headers[name] = str(result[field])
         response.headers["accept-ranges"] = "bytes"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openloc.local.stack import LocalStack
 
-from tests.browser.conftest import EXPORT_KEY, OLDER_EXPORT_KEY
+from tests.website.conftest import EXPORT_KEY, OLDER_EXPORT_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,9 @@ def _bad_responses(log: PageLog) -> list[tuple[str, int]]:
     return [(url, status) for url, status in log.responses if status >= 400]
 
 
-def test_map_shows_coverage_tiles(page: tuple[Any, PageLog], site_stack: LocalStack, screenshots: Path) -> None:
+def test_map_shows_coverage_tiles(
+    page: tuple[Any, PageLog], site_stack: LocalStack, screenshots: Path
+) -> None:
     tab, log = page
     tab.goto("/")
     tab.wait_for_selector("body[data-map-ready='1'][data-basemap-ready='1']")

@@ -1,8 +1,9 @@
-"""A real headless browser (Debian's chromium driven by Playwright) against the local stack's website.
+"""The website on the local stack: one stack (with `site=True`) for the whole package, used by the
+HTTP-level serving tests and by a real headless browser (Debian's chromium driven by Playwright).
 
-Skipped when chromium or the npm libraries of the site are missing (`make test` installs both:
-the `browser` and `geoip` targets). Screenshots go to `$OPENLOC_SCREENSHOTS` when set
-(`make screenshots` sets docs/screenshots), else to the test's temporary folder.
+Skipped when the npm libraries of the site are missing, the browser tests also when chromium is
+(`make test` installs both: the `geoip` and `browser` targets). Screenshots go to
+`$OPENLOC_SCREENSHOTS` when set (`make screenshots` sets docs/screenshots), else to a temporary folder.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import pytest
 from openloc.local.stack import LocalStack
 from openloc.store.aws import client
 from openloc.website import SiteBuildError, site_files
-
-pytestmark = pytest.mark.browser
 
 EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-23T000000.csv.gz"
 OLDER_EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-22T000000.csv.gz"
@@ -50,11 +49,11 @@ def _manifest_entry(key: str, body: bytes, created: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def site_stack() -> Iterator[LocalStack]:
-    """The local stack with its website, plus two exports listed in downloads.json (shared contract)."""
-    if chromium_path() is None:
-        pytest.skip("chromium is not installed (`make browser` installs it as root)")
+    """The local stack with its website, plus two exports listed in downloads.json (shared contract).
+
+    One per package: moto's backends are process-global, so no other stack may run meanwhile."""
     try:
         site_files()
     except SiteBuildError as error:
@@ -67,7 +66,10 @@ def site_stack() -> Iterator[LocalStack]:
         s3 = client("s3")
         bucket = stack.settings.assets_bucket
         entries = []
-        for key, created in ((OLDER_EXPORT_KEY, "2026-11-22T00:37:05Z"), (EXPORT_KEY, "2026-11-23T00:37:05Z")):
+        for key, created in (
+            (OLDER_EXPORT_KEY, "2026-11-22T00:37:05Z"),
+            (EXPORT_KEY, "2026-11-23T00:37:05Z"),
+        ):
             body = b"radio,mcc,net,area,cell\n"
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
             entries.append(_manifest_entry(key, body, created))
@@ -84,8 +86,10 @@ def site_stack() -> Iterator[LocalStack]:
         stack.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(site_stack: LocalStack) -> Iterator[Any]:
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (`make browser` installs it as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
