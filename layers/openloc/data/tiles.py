@@ -22,6 +22,7 @@ import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -106,8 +107,11 @@ def parse_grid(grid: str) -> tuple[int, int]:
     return int(lat), int(lon)
 
 
-def encode_cells(lat_i: IntArray, lon_i: IntArray) -> IntArray:
-    return (np.asarray(lat_i, np.int64) + LAT_OFFSET) * LON_SPAN + (np.asarray(lon_i, np.int64) + LON_OFFSET)
+def encode_cells(lat_i: npt.ArrayLike, lon_i: npt.ArrayLike) -> IntArray:
+    codes: IntArray = (np.asarray(lat_i, np.int64) + LAT_OFFSET) * LON_SPAN + (
+        np.asarray(lon_i, np.int64) + LON_OFFSET
+    )
+    return codes
 
 
 def decode_cells(codes: IntArray) -> tuple[IntArray, IntArray]:
@@ -145,11 +149,41 @@ class CoverageGrid:
         return CoverageGrid(np.setxor1d(self.codes, previous.codes, assume_unique=True))
 
     def contains(self, codes: IntArray) -> Mask:
-        if self.codes.size == 0:
-            return np.zeros(np.shape(codes), dtype=np.bool_)
-        index = np.searchsorted(self.codes, codes).clip(0, self.codes.size - 1)
-        found: Mask = self.codes[index] == codes
-        return found
+        return _contains(self.codes, codes)
+
+    def lat_range(self, low: int, high: int) -> IntArray:
+        """The codes of cells with low ≤ lat_i ≤ high (contiguous: codes sort by latitude first)."""
+        start = int(np.searchsorted(self.codes, encode_cells(low, -LON_OFFSET), side="left"))
+        end = int(np.searchsorted(self.codes, encode_cells(high, LON_OFFSET), side="right"))
+        return self.codes[start:end]
+
+    @cached_property
+    def centre_pixels(self) -> dict[int, tuple[IntArray, IntArray]]:
+        """Unique global pixels holding a cell centre, for every coarse zoom.
+
+        Computed once at the finest coarse zoom and halved for the ones below: pixel coordinates
+        of a zoom are exactly twice those of the zoom above (a power-of-two scale is exact in
+        floating point), so `floor(x / 2)` is the pixel one zoom out."""
+        zoom = max(z for z in range(MAX_ZOOM + 1) if not fine_zoom(z))
+        lat_i, lon_i = self.cells()
+        size = world_pixels(zoom)
+        gx = np.floor(lon_to_x(lon_i / SCALE, zoom)).astype(np.int64).clip(0, size - 1)
+        gy = np.floor(lat_to_y(lat_i / SCALE, zoom)).astype(np.int64).clip(0, size - 1)
+        pixels: dict[int, tuple[IntArray, IntArray]] = {}
+        while zoom >= 0:
+            size = world_pixels(zoom)
+            gx, gy = np.divmod(np.unique(gx * size + gy), size)
+            pixels[zoom] = (gx, gy)
+            gx, gy, zoom = gx >> 1, gy >> 1, zoom - 1
+        return pixels
+
+
+def _contains(sorted_codes: IntArray, codes: IntArray) -> Mask:
+    if sorted_codes.size == 0:
+        return np.zeros(np.shape(codes), dtype=np.bool_)
+    index = np.searchsorted(sorted_codes, codes).clip(0, sorted_codes.size - 1)
+    found: Mask = sorted_codes[index] == codes
+    return found
 
 
 # -- which tiles a set of cells touches ---------------------------------------------------------
@@ -161,18 +195,16 @@ def _tile_codes(tx: IntArray, ty: IntArray, zoom: int) -> IntArray:
 
 def _coarse_pixels(grid: CoverageGrid, zoom: int) -> tuple[IntArray, IntArray]:
     """Unique global (x, y) pixels drawn at a coarse zoom, dots included."""
-    lat_i, lon_i = grid.cells()
-    size = world_pixels(zoom)
-    gx = np.floor(lon_to_x(lon_i / SCALE, zoom)).astype(np.int64).clip(0, size - 1)
-    gy = np.floor(lat_to_y(lat_i / SCALE, zoom)).astype(np.int64).clip(0, size - 1)
+    gx, gy = grid.centre_pixels[zoom]
     radius = dot_radius(zoom)
-    if radius:
-        steps = np.arange(-radius, radius + 1, dtype=np.int64)
-        dx, dy = (d.ravel() for d in np.meshgrid(steps, steps))
-        gx = ((gx[:, None] + dx[None, :]) % size).ravel()  # wraps across 180°
-        gy = (gy[:, None] + dy[None, :]).clip(0, size - 1).ravel()
-    unique = np.unique(gx * size + gy)
-    x, y = np.divmod(unique, size)
+    if not radius:
+        return gx, gy
+    size = world_pixels(zoom)
+    steps = np.arange(-radius, radius + 1, dtype=np.int64)
+    dx, dy = (d.ravel() for d in np.meshgrid(steps, steps))
+    gx = ((gx[:, None] + dx[None, :]) % size).ravel()  # wraps across 180°
+    gy = (gy[:, None] + dy[None, :]).clip(0, size - 1).ravel()
+    x, y = np.divmod(np.unique(gx * size + gy), size)
     return x, y
 
 
@@ -206,7 +238,7 @@ def render_fine_tile(grid: CoverageGrid, zoom: int, x: int, y: int) -> Mask:
     lon_i = np.rint(x_to_lon(x * TILE_SIZE + centres, zoom) * SCALE).astype(np.int64)
     lat_i = np.rint(y_to_lat(y * TILE_SIZE + centres, zoom) * SCALE).astype(np.int64)
     codes = encode_cells(lat_i[:, None], lon_i[None, :])
-    return grid.contains(codes)
+    return _contains(grid.lat_range(int(lat_i.min()), int(lat_i.max())), codes)
 
 
 def render_tiles(
