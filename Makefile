@@ -48,7 +48,7 @@ fmt: install
 
 # Lambda assets without Docker: arm64 wheels of the runtime dependencies + openloc into build/layer,
 # each handler into build/functions/<name> (infra/packaging.py). Run before `npx cdk deploy`.
-package: install
+package: install geoip
 	$(BIN)/python -m infra.packaging
 
 clean:

@@ -17,11 +17,16 @@ import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from openloc.api.routing import SUBMIT_PATHS
 
+from infra.context import int_context, str_context
+
+DOMAIN_CONTEXT = "openloc:api_domain_name"
+CERTIFICATE_CONTEXT = "openloc:api_certificate_arn"  # ACM, in the stack's region
 RATE_LIMIT_CONTEXT = "openloc:api_rate_limit"
 BURST_LIMIT_CONTEXT = "openloc:api_burst_limit"
 DEFAULT_RATE_LIMIT = 200  # steady requests per second over the whole stage
@@ -47,17 +52,28 @@ ACCESS_LOG_FORMAT = {
 }
 
 
-def _int_context(scope: Construct, key: str, default: int) -> int:
-    value = scope.node.try_get_context(key)
-    return default if value is None else int(value)
-
-
 class Api(Construct):
     def __init__(
         self, scope: Construct, construct_id: str, *, locate: lambda_.IFunction, submit: lambda_.IFunction
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        domain = str_context(self, DOMAIN_CONTEXT)
+        certificate_arn = str_context(self, CERTIFICATE_CONTEXT)
+        if bool(domain) != bool(certificate_arn):
+            raise ValueError(f"{DOMAIN_CONTEXT} and {CERTIFICATE_CONTEXT} go together")
+        self.domain_name = (
+            apigwv2.DomainName(
+                self,
+                "DomainName",
+                domain_name=domain,
+                certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn),
+                ip_address_type=apigwv2.IpAddressType.DUAL_STACK,
+                security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+            )
+            if domain
+            else None
+        )
         self.http_api = apigwv2.HttpApi(
             self,
             "HttpApi",
@@ -65,6 +81,8 @@ class Api(Construct):
             description="OpenLoc Ichnaea-compatible geolocation API",
             default_integration=integrations.HttpLambdaIntegration("Locate", locate),
             create_default_stage=False,
+            # IPv4 and IPv6 clients (the GeoIP fallback and per-IP limits handle both).
+            ip_address_type=apigwv2.IpAddressType.DUAL_STACK,
         )
         submit_integration = integrations.HttpLambdaIntegration("Submit", submit)
         for path in sorted(SUBMIT_PATHS):
@@ -85,12 +103,15 @@ class Api(Construct):
             stage_name="$default",
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(
-                rate_limit=_int_context(self, RATE_LIMIT_CONTEXT, DEFAULT_RATE_LIMIT),
-                burst_limit=_int_context(self, BURST_LIMIT_CONTEXT, DEFAULT_BURST_LIMIT),
+                rate_limit=int_context(self, RATE_LIMIT_CONTEXT, DEFAULT_RATE_LIMIT),
+                burst_limit=int_context(self, BURST_LIMIT_CONTEXT, DEFAULT_BURST_LIMIT),
             ),
             access_log_settings=_AccessLogSettings(self.access_logs),
+            domain_mapping=(
+                apigwv2.DomainMappingOptions(domain_name=self.domain_name) if self.domain_name else None
+            ),
         )
-        self.url = self.stage.url
+        self.url = f"https://{domain}/" if domain else self.stage.url
         cdk.CfnOutput(self, "Url", value=self.url, description="Base URL of the OpenLoc API")
 
 

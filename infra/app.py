@@ -1,6 +1,6 @@
 """CDK entry point (`npx cdk synth`, see cdk.json) and `build_app()` for the infra tests.
 
-The stage comes from the context key "openloc:stage" ("dev" in cdk.json; `-c openloc:stage=prod`
+The stage comes from the context key "stage" or "openloc:stage" ("dev" in cdk.json; `-c stage=prod`
 for production). cdk-nag's AwsSolutions pack runs as a policy-validation plugin: a finding fails
 the synth unless it is fixed or acknowledged with a reason next to the resource.
 """
@@ -50,7 +50,8 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[cdk.App, OpenLo
     the CDK command line (`-c`) overrides both.
     """
     app = cdk.App(context={**cdk_json_context(), **(context or {})})
-    stage = str(app.node.try_get_context(STAGE_CONTEXT) or DEFAULT_STAGE)
+    # `-c stage=prod` (short) wins over the "openloc:stage" default of cdk.json.
+    stage = str(app.node.try_get_context("stage") or app.node.try_get_context(STAGE_CONTEXT) or DEFAULT_STAGE)
     stack = OpenLocStack(
         app,
         STACK_ID,

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
 
+from infra.context import choice_context, str_context
 from infra.storage import Storage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -35,11 +37,29 @@ DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVEL_CONTEXT = "openloc:log_level"
 COMMIT_CONTEXT = "openloc:commit"
 BUILD_TIME_CONTEXT = "openloc:build_time"
+# GeoIP database of the locate function: "layer" = the mmdb files `make package` put in build/geoip
+# as a second layer (mounted at /opt/geoip), "s3" = an object (`openloc:geoip_s3_uri`) fetched at
+# cold start, "none" = no IP fallback.
+GEOIP_CONTEXT = "openloc:geoip"
+GEOIP_S3_URI_CONTEXT = "openloc:geoip_s3_uri"
+GEOIP_MODES = ("layer", "s3", "none")
+GEOIP_LAYER_PATH = "/opt/geoip"
 # AWS advises a queue visibility timeout of at least 6 × the timeout of an SQS-triggered function.
 SQS_VISIBILITY_FACTOR = 6
 
 DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")
 DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class FunctionNetwork:
+    """Where the functions that use Redis run (infra/cache.py) and the URL they reach it at."""
+
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_group: ec2.ISecurityGroup
+    redis_url: str
+    functions: tuple[str, ...] = ("locate", "submit")
 
 
 @dataclass(frozen=True)
@@ -80,9 +100,13 @@ class Compute(Construct):
         storage: Storage,
         assets: Mapping[str, Path],
         aggregate_reserved_concurrency: int | None = None,
+        network: FunctionNetwork | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """`environment`: extra variables for every function (access policy, proxy hops...)."""
         super().__init__(scope, construct_id)
         self.storage = storage
+        self.network = network
         removal = cdk.RemovalPolicy.RETAIN if storage.is_prod else cdk.RemovalPolicy.DESTROY
 
         self.layer = lambda_.LayerVersion(
@@ -94,7 +118,22 @@ class Compute(Construct):
             description="openloc package and its runtime dependencies (boto3/botocore from the runtime)",
         )
 
-        environment = {**storage.environment, **self._base_environment()}
+        self.geoip_mode = choice_context(self, GEOIP_CONTEXT, GEOIP_MODES, "layer")
+        self.geoip_layer: lambda_.LayerVersion | None = None
+        if self.geoip_mode == "layer":
+            self.geoip_layer = lambda_.LayerVersion(
+                self,
+                "GeoIpLayer",
+                code=lambda_.Code.from_asset(str(assets["geoip"])),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="GeoIP mmdb files for the locate function (/opt/geoip)",
+            )
+        self.geoip_s3_uri = str_context(self, GEOIP_S3_URI_CONTEXT)
+        if self.geoip_mode == "s3" and not self.geoip_s3_uri.startswith("s3://"):
+            raise ValueError(f"{GEOIP_CONTEXT}=s3 needs {GEOIP_S3_URI_CONTEXT}=s3://bucket/key")
+
+        shared_environment = {**storage.environment, **self._base_environment(), **(environment or {})}
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
@@ -111,6 +150,10 @@ class Compute(Construct):
             )
             # Instead of AWSLambdaBasicExecutionRole (logs:* on every log group): this group only.
             log_group.grant_write(role)
+            in_vpc = network is not None and spec.name in network.functions
+            layers: list[lambda_.ILayerVersion] = [self.layer]
+            if spec.name == "locate" and self.geoip_layer is not None:
+                layers.append(self.geoip_layer)
             function = lambda_.Function(
                 self,
                 f"{construct}Function",
@@ -118,10 +161,10 @@ class Compute(Construct):
                 architecture=ARCHITECTURE,
                 handler=HANDLER,
                 code=lambda_.Code.from_asset(str(assets[spec.name])),
-                layers=[self.layer],
+                layers=layers,
                 memory_size=spec.memory_mb,
                 timeout=cdk.Duration.seconds(spec.timeout_seconds),
-                environment=environment,
+                environment=self._function_environment(spec.name, shared_environment, in_vpc),
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=log_group,
                 role=role,
@@ -130,6 +173,9 @@ class Compute(Construct):
                 reserved_concurrent_executions=(
                     aggregate_reserved_concurrency if spec.name == "aggregate" else None
                 ),
+                vpc=network.vpc if in_vpc and network else None,
+                vpc_subnets=network.subnets if in_vpc and network else None,
+                security_groups=[network.security_group] if in_vpc and network else None,
             )
             self.functions[spec.name] = function
             self.log_groups[spec.name] = log_group
@@ -144,6 +190,17 @@ class Compute(Construct):
         self._grant_submit(self.functions["submit"])
         self._grant_aggregate(self.functions["aggregate"])
         self._grant_export(self.functions["export"])
+
+    def _function_environment(self, name: str, shared: Mapping[str, str], in_vpc: bool) -> dict[str, str]:
+        env = dict(shared)
+        if in_vpc and self.network is not None:
+            env["REDIS_URL"] = self.network.redis_url
+        if name == "locate":
+            if self.geoip_mode == "layer":
+                env["GEOIP_PATH"] = GEOIP_LAYER_PATH
+            elif self.geoip_mode == "s3":
+                env["GEOIP_PATH"] = self.geoip_s3_uri
+        return env
 
     def _base_environment(self) -> dict[str, str]:
         node = self.node
@@ -176,6 +233,21 @@ class Compute(Construct):
         # api_keys is the DynamoDB probe of /__heartbeat__.
         self._allow_tables(function, DYNAMODB_READ, "stations_table", "cell_areas_table", "api_keys_table")
         self._allow_tables(function, ("dynamodb:DescribeTable",), "api_keys_table")
+        if self.geoip_mode == "s3":
+            bucket, _, key = self.geoip_s3_uri.removeprefix("s3://").partition("/")
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[
+                        cdk.Arn.format(
+                            cdk.ArnComponents(
+                                service="s3", region="", account="", resource=bucket, resource_name=key
+                            ),
+                            cdk.Stack.of(self),
+                        )
+                    ],
+                )
+            )
 
     def _grant_submit(self, function: lambda_.Function) -> None:
         self.storage.observations_queue.grant_send_messages(function)

@@ -2,6 +2,8 @@
 
     build/layer/python/            the layer: runtime dependencies (arm64 wheels) + the openloc package
     build/functions/<name>/        one folder per function, holding its handler.py
+    build/geoip/geoip/             the GeoIP layer (mmdb files, mounted at /opt/geoip), from
+                                   GEOIP_SOURCE or the DB-IP city files npm installed
 
 Dependencies are pyproject's runtime `dependencies`, installed as manylinux aarch64 / CPython 3.12
 wheels (`--only-binary=:all:`, so nothing is compiled on this machine). boto3 and botocore are not
@@ -19,6 +21,7 @@ still synthesizes; `is_placeholder()` tells them apart and infra/app.py warns ab
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("locate", "submit", "aggregate", "export")
+# The free DB-IP city databases (CC BY 4.0) that `make geoip` installs from npm.
+DEFAULT_GEOIP_SOURCE = ROOT / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
+GEOIP_LICENSE_FILES = ("DBIP-LICENSE", "LICENSE", "COPYRIGHT.txt", "LICENSE.txt")
 # Lambda's limit for a function's code plus all its layers, unzipped.
 UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 # Provided by the Lambda runtime; pruned from the layer after pip resolved the tree.
@@ -101,7 +107,30 @@ def asset_dirs(root: Path = ROOT) -> dict[str, Path]:
     for name in FUNCTIONS:
         folder = build / "functions" / name
         dirs[name] = folder if (folder / "handler.py").is_file() else _placeholder(name)
+    geoip = build / "geoip"
+    dirs["geoip"] = geoip if any((geoip / "geoip").glob("*.mmdb")) else _placeholder("geoip")
     return dirs
+
+
+def package_geoip(source: Path, root: Path = ROOT) -> Path | None:
+    """Copy the mmdb files of `source` (a file or a folder) into build/geoip/geoip/.
+
+    Returns the folder, or None (and removes a stale one) when `source` holds no mmdb file.
+    """
+    target = build_dir(root) / "geoip"
+    if target.exists():
+        shutil.rmtree(target)
+    files = [source] if source.is_file() else sorted(source.glob("*.mmdb")) if source.is_dir() else []
+    files = [file for file in files if file.suffix == ".mmdb"]
+    if not files:
+        return None
+    folder = target / "geoip"
+    folder.mkdir(parents=True)
+    directory = source if source.is_dir() else source.parent
+    for file in [*files, *(directory / name for name in GEOIP_LICENSE_FILES)]:
+        if file.is_file():
+            shutil.copy2(file, folder / file.name)
+    return target
 
 
 def directory_size(path: Path) -> int:
@@ -186,8 +215,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     parser.add_argument("--quiet", action="store_true", help="quiet pip")
+    parser.add_argument(
+        "--geoip-source",
+        type=Path,
+        default=Path(os.environ.get("GEOIP_SOURCE") or DEFAULT_GEOIP_SOURCE),
+        help="mmdb file or folder for the GeoIP layer (env GEOIP_SOURCE; default: the npm DB-IP files)",
+    )
     args = parser.parse_args(argv)
     package(args.root, quiet=args.quiet)
+    geoip = package_geoip(args.geoip_source, args.root)
+    if geoip is None:
+        print(f"no mmdb in {args.geoip_source}: no GeoIP layer (deploy with -c openloc:geoip=none|s3)")
+    else:
+        print(f"GeoIP layer: {directory_size(geoip) / 1e6:.1f} MB ({geoip})")
 
 
 if __name__ == "__main__":

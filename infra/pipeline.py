@@ -19,6 +19,8 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.context import int_context
+
 BATCH_SIZE_CONTEXT = "openloc:aggregate_batch_size"
 BATCHING_WINDOW_CONTEXT = "openloc:aggregate_batching_window_seconds"
 CONCURRENCY_CONTEXT = "openloc:aggregate_concurrency"
@@ -36,14 +38,12 @@ class PipelineSettings:
 
     @classmethod
     def from_context(cls, scope: Construct) -> PipelineSettings:
-        def value(key: str, default: int) -> int:
-            found = scope.node.try_get_context(key)
-            return default if found is None else int(found)
-
         settings = cls(
-            batch_size=value(BATCH_SIZE_CONTEXT, DEFAULT_BATCH_SIZE),
-            batching_window_seconds=value(BATCHING_WINDOW_CONTEXT, DEFAULT_BATCHING_WINDOW_SECONDS),
-            concurrency=value(CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY),
+            batch_size=int_context(scope, BATCH_SIZE_CONTEXT, DEFAULT_BATCH_SIZE),
+            batching_window_seconds=int_context(
+                scope, BATCHING_WINDOW_CONTEXT, DEFAULT_BATCHING_WINDOW_SECONDS
+            ),
+            concurrency=int_context(scope, CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY),
         )
         if settings.concurrency < MIN_EVENT_SOURCE_CONCURRENCY:
             raise ValueError(f"{CONCURRENCY_CONTEXT} must be ≥ {MIN_EVENT_SOURCE_CONCURRENCY}")

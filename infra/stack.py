@@ -1,5 +1,8 @@
-"""The OpenLoc stack: composes the per-concern constructs (storage, compute, api, pipeline,
-schedule; cdn and alarms follow)."""
+"""The OpenLoc stack: composes the per-concern constructs (storage, cache, compute, api, pipeline,
+schedule, cdn, monitoring).
+
+Every tunable is a context value (cdk.json, or `-c key=value`); docs/deploy.md lists them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.api import Api
-from infra.compute import Compute
+from infra.cache import REDIS_CONTEXT, Cache
+from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
+from infra.compute import Compute, FunctionNetwork
+from infra.context import bool_context, choice_context
+from infra.monitoring import Monitoring
 from infra.packaging import asset_dirs
 from infra.pipeline import Pipeline, PipelineSettings
 from infra.schedule import Schedule
@@ -19,6 +26,12 @@ from infra.storage import Storage
 
 STAGE_CONTEXT = "openloc:stage"
 DEFAULT_STAGE = "dev"
+STAGES = ("dev", "prod")
+# The access policy of the deployed API (OPENLOC_KEY_POLICY): keys required, as Ichnaea did, or
+# optional (keyless clients identified by User-Agent, docs/api.md).
+KEY_POLICY_CONTEXT = "openloc:key_policy"
+KEY_POLICIES = ("required", "optional")
+DEFAULT_KEY_POLICY = "required"
 
 # cdk-nag findings that are decisions, not defects (the rest are fixed in the constructs).
 NAG_ACKNOWLEDGMENTS: dict[str, str] = {
@@ -57,8 +70,11 @@ class OpenLocStack(cdk.Stack):
         cdk.Tags.of(self).add("project", "openloc")
         cdk.Tags.of(self).add("stage", stage)
 
+        if stage not in STAGES:
+            raise ValueError(f"{STAGE_CONTEXT} must be one of {', '.join(STAGES)}, got {stage!r}")
         self.assets = assets if assets is not None else asset_dirs()
         self.storage = Storage(self, "Storage", stage=stage)
+        self.cache = Cache(self, "Cache") if bool_context(self, REDIS_CONTEXT, default=False) else None
         pipeline_settings = PipelineSettings.from_context(self)
         self.compute = Compute(
             self,
@@ -66,6 +82,17 @@ class OpenLocStack(cdk.Stack):
             storage=self.storage,
             assets=self.assets,
             aggregate_reserved_concurrency=pipeline_settings.concurrency,
+            network=(
+                FunctionNetwork(
+                    vpc=self.cache.vpc,
+                    subnets=self.cache.subnets,
+                    security_group=self.cache.security_group,
+                    redis_url=self.cache.redis_url,
+                )
+                if self.cache
+                else None
+            ),
+            environment=self._service_environment(),
         )
         self.api = Api(
             self, "Api", locate=self.compute.aliases["locate"], submit=self.compute.aliases["submit"]
@@ -78,10 +105,30 @@ class OpenLocStack(cdk.Stack):
             settings=pipeline_settings,
         )
         self.schedule = Schedule(self, "Schedule", export=self.compute.functions["export"])
+        self.cdn = Cdn(
+            self, "Cdn", assets_bucket=self.storage.assets_bucket, api_endpoint=self.api.http_api.api_endpoint
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            http_api=self.api.http_api,
+            functions=self.compute.functions,
+            queue=self.storage.observations_queue,
+            dead_letter_queue=self.storage.observations_dlq,
+        )
 
         acknowledgments = {**NAG_ACKNOWLEDGMENTS, **self._object_write_acknowledgments()}
         for finding, reason in acknowledgments.items():
             cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+
+    def _service_environment(self) -> dict[str, str]:
+        env = {
+            "OPENLOC_KEY_POLICY": choice_context(self, KEY_POLICY_CONTEXT, KEY_POLICIES, DEFAULT_KEY_POLICY)
+        }
+        if bool_context(self, API_BEHIND_CDN_CONTEXT, default=False):
+            # CloudFront appends the viewer's address to X-Forwarded-For: trust exactly that hop.
+            env["TRUSTED_PROXY_HOPS"] = "1"
+        return env
 
     def _object_write_acknowledgments(self) -> dict[str, str]:
         """IAM5 for `<bucket>/*` object writes: the finding names the bucket's logical id."""
