@@ -26,7 +26,9 @@ def test_local_paths_pass_through_untouched(tmp_path: Path) -> None:
 
 
 def test_s3_entry_is_downloaded_and_replaced(tmp_path: Path, s3: Any) -> None:
-    resolved = resolve_geoip_path("/opt/a.mmdb, s3://geo/dbs/city.mmdb", cache_dir=tmp_path, s3_client=lambda: s3)
+    resolved = resolve_geoip_path(
+        "/opt/a.mmdb, s3://geo/dbs/city.mmdb", cache_dir=tmp_path, s3_client=lambda: s3
+    )
     local, fetched = resolved.split(",")
     assert local == "/opt/a.mmdb"
     assert Path(fetched).read_bytes() == b"mmdb bytes"

@@ -63,7 +63,7 @@ def resolve_geoip_path(
             continue
         try:
             resolved.append(str(_fetch(entry, cache_dir, s3_client())))
-        except Exception as error:  # noqa: BLE001 - any S3/parse failure: run without this database
+        except Exception as error:  # any S3 or URI failure: run without this database
             from openloc.observability import logger
 
             logger.warning("GeoIP database not fetched", extra={"uri": entry, "error": repr(error)})
