@@ -1,7 +1,8 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
-observations into the configured tables; `openloc site build|publish` builds the website (web/ +
-the npm libraries it vendors) into a folder or uploads it to the assets bucket."""
+observations into the configured tables; `openloc keys create|show|revoke` manages API keys;
+`openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
+folder or uploads it to the assets bucket."""
 
 from __future__ import annotations
 
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--out", default="build/site", help="folder for `build` (default build/site)")
     site.add_argument("--bucket", default="", help="bucket for `publish` (default ASSETS_BUCKET)")
     site.set_defaults(func=_site)
+    from openloc.key_admin import add_parser as add_keys_parser
+
+    add_keys_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
