@@ -11,8 +11,12 @@ CloudFront at the root of the site):
     vendor/<library>/…                               Leaflet, pmtiles, uPlot, swagger-ui (1 day)
     basemap/countries.geojson                        map background (1 day)
 
+    openapi.json                                     the API's OpenAPI document (5 min)
+
 and next to them, written by the scheduled jobs: `tiles/…`, `stats.json`, `downloads.json`,
-`exports/…`. `/openapi.json` is served by the API (a CloudFront behaviour), not by the bucket.
+`exports/…`. `openapi.json` is published with the site so the API page works whether or not the
+API is behind the same CloudFront distribution (`openloc:api_behind_cdn`); when it is, CloudFront
+sends `/openapi.json` to the API, which serves the same document (and so does `make run`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ VENDOR: dict[str, str] = {
     "vendor/swagger-ui/swagger-ui-bundle.js.LICENSE.txt": "swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt",
 }
 BASEMAP_KEY = "basemap/countries.geojson"
+OPENAPI_KEY = "openapi.json"
 BASEMAP_STEP = 0.1  # degrees between kept outline vertices (~10 km: a few px at zoom 7)
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -155,6 +160,9 @@ def site_files(root: Path | None = None) -> dict[str, bytes]:
         else:
             raise SiteBuildError(f"{origin} is missing: run `npm install`")
     files[BASEMAP_KEY] = countries_json()
+    from openloc.api.openapi import openapi_document
+
+    files[OPENAPI_KEY] = json.dumps(openapi_document(), separators=(",", ":")).encode()
     return files
 
 

@@ -9,14 +9,15 @@ Skipped when the npm libraries of the site are missing, the browser tests also w
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openloc.data.manifest import DownloadFile, update_manifest
 from openloc.local.stack import LocalStack
 from openloc.store.aws import client
 from openloc.website import SiteBuildError, site_files
@@ -36,22 +37,10 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _manifest_entry(key: str, body: bytes, created: str) -> dict[str, Any]:
-    return {
-        "kind": "cell-full",
-        "path": key,
-        "region": "world",
-        "format": "csv.gz",
-        "size": len(body),
-        "rows": 4,
-        "sha256": hashlib.sha256(body).hexdigest(),
-        "created": created,
-    }
-
-
 @pytest.fixture(scope="package")
 def site_stack() -> Iterator[LocalStack]:
-    """The local stack with its website, plus two exports listed in downloads.json (shared contract).
+    """The local stack with its website, plus two exports listed in downloads.json (written with
+    `openloc.data.manifest`, as the export jobs do).
 
     One per package: moto's backends are process-global, so no other stack may run meanwhile."""
     try:
@@ -65,22 +54,20 @@ def site_stack() -> Iterator[LocalStack]:
     try:
         s3 = client("s3")
         bucket = stack.settings.assets_bucket
-        entries = []
+        files = []
         for key, created in (
             (OLDER_EXPORT_KEY, "2026-11-22T00:37:05Z"),
             (EXPORT_KEY, "2026-11-23T00:37:05Z"),
         ):
             body = b"radio,mcc,net,area,cell\n"
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
-            entries.append(_manifest_entry(key, body, created))
-        manifest = {"version": 1, "updated": "2026-11-23T00:37:06Z", "files": entries}
-        s3.put_object(
-            Bucket=bucket,
-            Key="downloads.json",
-            Body=json.dumps(manifest).encode(),
-            ContentType="application/json",
-            CacheControl="public, max-age=60",
-        )
+            files.append(
+                DownloadFile(
+                    kind="cell-full", path=key, format="csv.gz", size=len(body), rows=4,
+                    sha256=hashlib.sha256(body).hexdigest(), created=datetime.fromisoformat(created),
+                )
+            )  # fmt: skip
+        update_manifest(s3, bucket, files, now=datetime(2026, 11, 23, 0, 37, 6, tzinfo=UTC))
         yield stack
     finally:
         stack.stop()

@@ -16,15 +16,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+# The same headers as the CloudFront response-headers policy (infra/cdn.py), minus HSTS (plain http).
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
-    # swagger-ui sets inline styles; everything else is same-origin files (no inline scripts).
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
-        "frame-ancestors 'none'; base-uri 'self'"
+    "content-security-policy": "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet and swagger-ui set inline styles
+            "img-src 'self' data: blob:",
+            "worker-src 'self' blob:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+        )
     ),
 }
 
