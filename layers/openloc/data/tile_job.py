@@ -51,7 +51,7 @@ class TileRunResult:
     full: bool
     rendered: int  # tiles rendered (dirty)
     written: int  # PNG objects uploaded
-    deleted: int  # PNG objects deleted (became empty, or stale in a full render)
+    deleted: int  # PNG deletions requested (tiles that became empty, or stale in a full render)
     archive_tiles: int  # tiles in the new PMTiles archive
     archive_bytes: int
 
