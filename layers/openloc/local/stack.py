@@ -209,7 +209,9 @@ class LocalStack:
             from openloc.store.stations import DynamoStationStore
 
             bind_models(self.settings)
-            seed_demo(DynamoStationStore(), DynamoApiKeyStore(), coverage=DynamoCoverageStore())
+            # The demo coverage and counters feed the website's map and charts: only with the site.
+            coverage = DynamoCoverageStore() if self.site else None
+            seed_demo(DynamoStationStore(), DynamoApiKeyStore(), coverage=coverage)
             self.seeded = True
 
     def _publish(self) -> None:
