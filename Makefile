@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck fmt clean bench bench-large
+.PHONY: install geoip run test test-unit lint typecheck fmt clean package bench bench-large
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -53,6 +53,11 @@ bench: install
 
 bench-large: install
 	$(BIN)/python -m bench.perf --profile large
+
+# Lambda assets without Docker: arm64 wheels of the runtime dependencies + openloc into build/layer,
+# each handler into build/functions/<name> (infra/packaging.py). Run before `npx cdk deploy`.
+package: install geoip
+	$(BIN)/python -m infra.packaging
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out
