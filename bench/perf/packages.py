@@ -32,6 +32,12 @@ def package_sizes(root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"built": True, "functions": {}}
     if layer.is_dir():
         out["layer"] = {"unzipped_mb": _tree_bytes(layer) / 1e6, "zipped_mb": _zipped_bytes(layer) / 1e6}
+    geoip = build / "geoip"
+    if geoip.is_dir():
+        out["geoip_layer"] = {
+            "unzipped_mb": _tree_bytes(geoip) / 1e6,
+            "zipped_mb": _zipped_bytes(geoip) / 1e6,
+        }
     if functions.is_dir():
         for function in sorted(p for p in functions.iterdir() if p.is_dir()):
             out["functions"][function.name] = {

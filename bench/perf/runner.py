@@ -38,6 +38,13 @@ PROFILES = {
 }
 
 
+def _load() -> str:
+    try:
+        return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def machine() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -48,6 +55,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
+        "load_start": _load(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -149,8 +157,10 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     if packages.get("built"):
         if "layer" in packages:
             out["layer MB (zipped)"] = (packages["layer"]["zipped_mb"], False)
+        if "geoip_layer" in packages:
+            out["GeoIP layer MB (zipped)"] = (packages["geoip_layer"]["zipped_mb"], False)
         for name, row in packages.get("functions", {}).items():
-            out[f"function {name} MB (zipped)"] = (row["zipped_mb"], False)
+            out[f"function {name} KB (zipped)"] = (row["zipped_mb"] * 1000, False)
     engines = (results.get("accuracy") or {}).get("engines", {})
     for kind in ("wifi", "ble", "cell", "cell_area", "ip"):
         s = engines.get("openloc", {}).get(kind)
@@ -198,6 +208,18 @@ def git_commit() -> str:
         return "unknown"
 
 
+def render_stored(path: Path, docs_dir: Path) -> None:
+    """Regenerate docs/benchmarks.md from a stored run (comparison recomputed against its previous)."""
+    from bench.perf.docs import write_docs
+
+    results = json.loads(path.read_text())
+    before = path.parent / results["previous"] if results.get("previous") else None
+    results["comparison"] = compare(
+        results, json.loads(before.read_text()) if before and before.exists() else None
+    )
+    write_docs(results, docs_dir)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="default")
@@ -205,7 +227,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md and plots")
     parser.add_argument("--results-dir", type=Path, default=RESULTS)
     parser.add_argument("--docs-dir", type=Path, default=ROOT / "docs")
+    parser.add_argument("--render", type=Path, help="only regenerate the docs from this stored run")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        render_stored(args.render, args.docs_dir)
+        return
     profile = PROFILES[args.profile]
     skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
     started = time.perf_counter()
@@ -226,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
         results[section] = RUNNERS[section](profile)
         results["seconds"][section] = round(time.perf_counter() - t, 1)
     results["seconds"]["total"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_end"] = _load()
     from bench.perf.cost import cost_model
 
     results["cost"] = cost_model(results)
@@ -233,6 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = results_dir / f"{args.profile}-{stamp}.json"
+    suffix = 1
+    while target.exists():  # two runs within one second
+        suffix += 1
+        target = results_dir / f"{args.profile}-{stamp}_{suffix}.json"  # sorts after the first
     before = previous_run(results_dir, args.profile, exclude=target)
     results["previous"] = before[0].name if before else None
     results["comparison"] = compare(results, before[1] if before else None)

@@ -37,15 +37,14 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "benchmarks.md").write_text("# Benchmarks\n\nIntro.\n\n## Hand-written section\n\nKept.\n")
-    argv = ["--profile", "tiny", "--skip", "http,imports,aggregation", "--results-dir", str(tmp_path / "r"),
-            "--docs-dir", str(docs)]  # fmt: skip
-    main(argv)
-    main(argv)
-    runs = sorted((tmp_path / "r").glob("tiny-*.json"))
-    assert len(runs) >= 1
-    latest = json.loads(runs[-1].read_text())
-    assert latest["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
-    assert latest["cost"]["locate"]["total"] > 0
+    common = ["--profile", "tiny", "--results-dir", str(tmp_path / "r"), "--docs-dir", str(docs)]
+    main([*common, "--skip", "http,imports,aggregation,packages"])
+    main([*common, "--skip", "locate,http,imports,aggregation,packages,accuracy"])  # only export again
+    first, second = (json.loads(p.read_text()) for p in sorted((tmp_path / "r").glob("tiny-*.json")))
+    assert first["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
+    assert first["cost"]["locate"]["total"] > 0
+    compared = {row["metric"]: row for row in second["comparison"]}
+    assert second["previous"] is not None and compared["export rows/s"]["previous"] is not None
     text = (docs / "benchmarks.md").read_text()
     assert text.count(START) == 1 and text.count(END) == 1  # the second run replaced the region
     assert "## Hand-written section\n\nKept." in text and text.index(START) < text.index("## Hand-written")
