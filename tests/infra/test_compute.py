@@ -102,3 +102,10 @@ def test_one_rule_per_scheduled_job(template: Template) -> None:
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
+def test_json_logs_without_platform_report_lines(template: Template) -> None:
+    for properties in functions(template).values():
+        assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+        assert properties["LoggingConfig"]["SystemLogLevel"] == "WARN"
+        assert properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
