@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -112,6 +111,16 @@ def test_submissions_need_neither_key_nor_user_agent(
     }
     assert client.post("/v2/geosubmit", json={"items": [item]}, headers={"User-Agent": ""}).status_code == 200
     assert len(reports_in(queue)) == 1
+
+
+def test_openapi_follows_the_key_policy(make_services: Callable[..., Services], make_client: Client) -> None:
+    for policy, required in [("required", True), ("optional", False)]:
+        doc = make_client(_services(make_services, key_policy=policy)).get("/openapi.json").json()
+        geolocate = doc["paths"]["/v1/geolocate"]["post"]
+        assert geolocate["parameters"][0]["required"] is required
+        assert any(p["name"] == "User-Agent" for p in geolocate["parameters"]) is not required
+        assert "429" in geolocate["responses"]
+        assert "429" not in doc["paths"]["/v2/geosubmit"]["post"]["responses"]
 
 
 # --- region caching hint --------------------------------------------------------------------
