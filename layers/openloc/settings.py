@@ -8,9 +8,9 @@ stack (set by `openloc run`). AWS endpoints come from the standard `AWS_ENDPOINT
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     openloc_commit: str = "unknown"
     openloc_build_time: str = "unknown"
     openloc_source: str = "https://github.com/openloc/openloc"
+
+    @field_validator("key_policy", mode="before")
+    @classmethod
+    def _policy_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

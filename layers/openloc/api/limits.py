@@ -172,16 +172,17 @@ class Limiter:
             return
         now = now or datetime.now(UTC)
         ip_hash = ip_digest(address_group(ip), self.settings.hash_key) if ip else None
-        keys: list[str] = []
-        ttls: list[int] = []
+        counters: list[tuple[Budget, str, str | None]] = []  # budget, identity counter, IP counter
         for budget in budgets:
             name = f"rl:{{{identity.tag}}}:{path}:{window_id(budget.window, now)}"
-            ttl = seconds_left(budget.window, now) + MINUTE_SECONDS
-            keys.append(name)
-            ttls.append(ttl)
-            if ip_hash is not None and budget.per_ip > 0:
-                keys.append(f"{name}:{ip_hash}")
-                ttls.append(ttl)
+            per_ip = f"{name}:{ip_hash}" if ip_hash is not None and budget.per_ip > 0 else None
+            counters.append((budget, name, per_ip))
+        keys: list[str] = []
+        ttls: list[int] = []
+        for budget, *names in counters:
+            for name in filter(None, names):
+                keys.append(name)
+                ttls.append(seconds_left(budget.window, now) + MINUTE_SECONDS)
         try:
             counts = dict(zip(keys, self.counter(client)(keys, ttls), strict=True))
         except Exception as error:  # redis errors and timeouts: serve without limits
@@ -189,9 +190,8 @@ class Limiter:
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
             return
         exceeded: list[Window] = []
-        for budget in budgets:
-            name = f"rl:{{{identity.tag}}}:{path}:{window_id(budget.window, now)}"
-            usage = Usage(counts[name], counts.get(f"{name}:{ip_hash}"))
+        for budget, name, per_ip in counters:
+            usage = Usage(counts[name], counts[per_ip] if per_ip else None)
             if over_budget(budget, usage):
                 exceeded.append(budget.window)
             elif usage.identity > budget.identity:
