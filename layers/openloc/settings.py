@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     submit_requires_key: bool = False
     # Locate/region access: "required" = every request needs a known key (the contract);
     # "optional" = a request without a key is served and identified by its User-Agent.
-    key_policy: Literal["required", "optional"] = "required"
+    openloc_key_policy: Literal["required", "optional"] = "required"
     # Limits of locate/region requests, counted in Redis per path (docs/api.md#limits); 0 = off.
     # Burst budget of each limited client (keyless User-Agent family, or key with a daily limit).
     limit_client_per_minute: int = Field(default=6000, ge=0)
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     openloc_build_time: str = "unknown"
     openloc_source: str = "https://github.com/openloc/openloc"
 
-    @field_validator("key_policy", mode="before")
+    @field_validator("openloc_key_policy", mode="before")
     @classmethod
     def _policy_case(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -1,4 +1,4 @@
-"""Keyless access (KEY_POLICY=optional, the local default) and the per-identity / per-IP limits
+"""Keyless access (OPENLOC_KEY_POLICY=optional, the local default) and the per-identity / per-IP limits
 on the embedded stack: real Valkey running the Lua script, requests from many client addresses
 (X-Forwarded-For from loopback becomes the API Gateway sourceIp), small budgets from the env."""
 
@@ -36,7 +36,7 @@ def access_stack() -> Iterator[LocalStack]:
         run_scheduler=False,
         env={
             "GEOIP_PATH": "",
-            "KEY_POLICY": "optional",
+            "OPENLOC_KEY_POLICY": "optional",
             "LIMIT_AGENT_PER_DAY": str(AGENT_PER_DAY),
             "LIMIT_IP_PER_DAY": str(IP_PER_DAY),
             "LIMIT_CLIENT_PER_MINUTE": str(CLIENT_PER_MINUTE),

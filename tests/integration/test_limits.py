@@ -1,4 +1,4 @@
-"""Daily key limits (KEY_POLICY=required, as deployed) and per-IP limits for anonymous
+"""Daily key limits (OPENLOC_KEY_POLICY=required, as deployed) and per-IP limits for anonymous
 submissions, counted in the real Valkey."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def limited_stack() -> Iterator[LocalStack]:
         port=0,
         run_poller=False,
         run_scheduler=False,
-        env={"SUBMIT_IP_LIMIT_PER_MINUTE": "3", "GEOIP_PATH": "", "KEY_POLICY": "required"},
+        env={"SUBMIT_IP_LIMIT_PER_MINUTE": "3", "GEOIP_PATH": "", "OPENLOC_KEY_POLICY": "required"},
     )
     local.start()
     bind_models(local.settings)

@@ -88,7 +88,7 @@ def test_missing_and_unknown_keys(api: httpx.Client) -> None:
         response = api.post(url, json={})
         assert response.status_code == 400
         assert response.json()["error"]["errors"][0]["reason"] == "keyInvalid"
-    # the local stack runs with KEY_POLICY=optional: no key, but a User-Agent, is served
+    # the local stack runs with OPENLOC_KEY_POLICY=optional: no key, but a User-Agent, is served
     assert api.post("/v1/geolocate", json={}, headers={"User-Agent": "curl/8.5.0"}).status_code == 404
 
 

@@ -67,14 +67,14 @@ def _checker(*records: ApiKeyRecord) -> KeyChecker:
 
 
 def test_required_policy_needs_a_key_whatever_the_user_agent() -> None:
-    settings = Settings(key_policy="required")
+    settings = Settings(openloc_key_policy="required")
     with pytest.raises(ApiError) as info:
         identify(_checker(), settings, None, "microG/0.3", "allow_locate")
     assert (info.value.status, info.value.reason) == (400, "keyInvalid")
 
 
 def test_optional_policy_identifies_keyless_clients_by_user_agent() -> None:
-    settings = Settings(key_policy="optional", limit_agent_per_day=50, limit_client_per_minute=7)
+    settings = Settings(openloc_key_policy="optional", limit_agent_per_day=50, limit_client_per_minute=7)
     identity = identify(_checker(), settings, None, "microG/0.3.1", "allow_locate")
     assert identity == ClientIdentity(
         keyed=False, tag="ua:microG/0.3", label="microG/0.3", daily=50, per_minute=7
@@ -84,7 +84,7 @@ def test_optional_policy_identifies_keyless_clients_by_user_agent() -> None:
 
 def test_optional_policy_without_user_agent_says_what_to_send() -> None:
     with pytest.raises(ApiError) as info:
-        identify(_checker(), Settings(key_policy="optional"), None, None, "allow_locate")
+        identify(_checker(), Settings(openloc_key_policy="optional"), None, None, "allow_locate")
     error = info.value
     assert (error.status, error.domain, error.reason) == (400, "usageLimits", "userAgentRequired")
     assert "?key=" in error.message and "User-Agent" in error.message
@@ -92,7 +92,7 @@ def test_optional_policy_without_user_agent_says_what_to_send() -> None:
 
 @pytest.mark.parametrize("policy", ["required", "optional"])
 def test_a_sent_key_is_always_checked(policy: str) -> None:
-    settings = Settings(key_policy=policy)
+    settings = Settings(openloc_key_policy=policy)
     checker = _checker(
         ApiKeyRecord(key="distro-key", maxreq=10), ApiKeyRecord(key="no-region", allow_region=False)
     )

@@ -63,7 +63,7 @@ def _services(
 def test_optional_policy_serves_keyless_clients_with_a_user_agent(
     make_services: Callable[..., Services], make_client: Client
 ) -> None:
-    client = make_client(_services(make_services, key_policy="optional"))
+    client = make_client(_services(make_services, openloc_key_policy="optional"))
     response = client.post("/v1/geolocate", json=wifi_body(9, 10), headers={"User-Agent": "microG/0.3.1"})
     assert response.status_code == 200
     assert abs(response.json()["location"]["lat"] - CENTER[0]) < 0.01
@@ -89,7 +89,7 @@ def test_optional_policy_serves_keyless_clients_with_a_user_agent(
 def test_optional_policy_without_usable_user_agent_is_a_clear_400(
     make_services: Callable[..., Services], make_client: Client, user_agent: str
 ) -> None:
-    client = make_client(_services(make_services, key_policy="optional"))
+    client = make_client(_services(make_services, openloc_key_policy="optional"))
     response = client.post("/v1/geolocate", json=wifi_body(9, 10), headers={"User-Agent": user_agent})
     assert_envelope(response, 400, "usageLimits", "userAgentRequired")
     assert "User-Agent" in response.json()["error"]["message"]
@@ -103,7 +103,7 @@ def test_required_policy_refuses_keyless_clients(client: TestClient) -> None:
 def test_submissions_need_neither_key_nor_user_agent(
     make_services: Callable[..., Services], make_client: Client, queue: MemoryObservationQueue, now_ms: int
 ) -> None:
-    client = make_client(_services(make_services, key_policy="optional"))
+    client = make_client(_services(make_services, openloc_key_policy="optional"))
     item = {
         "timestamp": now_ms,
         "position": {"latitude": 52.52, "longitude": 13.41},
@@ -115,7 +115,7 @@ def test_submissions_need_neither_key_nor_user_agent(
 
 def test_openapi_follows_the_key_policy(make_services: Callable[..., Services], make_client: Client) -> None:
     for policy, required in [("required", True), ("optional", False)]:
-        doc = make_client(_services(make_services, key_policy=policy)).get("/openapi.json").json()
+        doc = make_client(_services(make_services, openloc_key_policy=policy)).get("/openapi.json").json()
         geolocate = doc["paths"]["/v1/geolocate"]["post"]
         assert geolocate["parameters"][0]["required"] is required
         assert any(p["name"] == "User-Agent" for p in geolocate["parameters"]) is not required

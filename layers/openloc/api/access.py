@@ -1,7 +1,7 @@
-"""Who is calling: an API key, or (with `KEY_POLICY=optional`) the client named by its User-Agent.
+"""Who is calling: an API key, or (with `OPENLOC_KEY_POLICY=optional`) the client named by its User-Agent.
 
-`KEY_POLICY=required` is the contract: every locate/region request needs a known key with the
-endpoint's permission. With `KEY_POLICY=optional` a request without a key is served too and
+`OPENLOC_KEY_POLICY=required` is the contract: every locate/region request needs a known key with the
+endpoint's permission. With `OPENLOC_KEY_POLICY=optional` a request without a key is served too and
 counted against the *family* of its User-Agent: the first product token, name and version cut
 to major.minor (`microG/0.3.1 (Android 14)` → `microG/0.3`, `NeoStumbler/62` → `NeoStumbler/62`).
 A request with neither a key nor such a token gets a 400 that says what to send. A key that is
@@ -63,7 +63,7 @@ def identify(
     keys: KeyChecker, settings: Settings, key: str | None, user_agent: str | None, permission: str
 ) -> ClientIdentity:
     """The caller's identity for a locate/region request, or keyInvalid / userAgentRequired."""
-    if key or settings.key_policy == "required":
+    if key or settings.openloc_key_policy == "required":
         record = keys.require(key, permission)
         return ClientIdentity(
             keyed=True,

@@ -20,7 +20,7 @@ from openloc.api.submit_routes import submit_routes
 
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
     async def _openapi(_request: Request) -> Response:
-        return JSONResponse(openapi_document(services.settings.key_policy))
+        return JSONResponse(openapi_document(services.settings.openloc_key_policy))
 
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:

@@ -91,7 +91,7 @@ class LocateEndpoints:
         self.services = services
 
     async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
-        """Identity (key, or User-Agent under KEY_POLICY=optional), limits, then the body
+        """Identity (key, or User-Agent under OPENLOC_KEY_POLICY=optional), limits, then the body
         (an empty body means `{}`: locate by IP)."""
         settings = self.services.settings
         identity = await run_in_threadpool(

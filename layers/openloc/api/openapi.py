@@ -20,7 +20,7 @@ _KEY_PARAM = {
 _USER_AGENT_PARAM = {
     "name": "User-Agent",
     "in": "header",
-    "description": "identifies a keyless client (KEY_POLICY=optional): 'Name/version', e.g. 'MyLocator/1.2'",
+    "description": "identifies a keyless client (OPENLOC_KEY_POLICY=optional): 'Name/version'",
     "schema": {"type": "string"},
 }
 _ERRORS = {
@@ -98,7 +98,7 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
 
 @lru_cache(maxsize=2)
 def openapi_document(key_policy: str = "required") -> dict[str, Any]:
-    """The document for a deployment's `KEY_POLICY`: with "optional", locate keys are optional
+    """The document for a deployment's `OPENLOC_KEY_POLICY`: with "optional", locate keys are optional
     and the User-Agent header that identifies keyless clients is listed."""
     models: list[type[BaseModel]] = [s.ErrorResponse]
     paths: dict[str, Any] = {}

@@ -159,7 +159,7 @@ class LocalStack:
             "REDIS_URL": self._start_redis() if self.redis else "",
             "GEOIP_PATH": os.environ.get("GEOIP_PATH") or default_geoip_path(),
             # Locally, keyless clients are served (identified by User-Agent); AWS defaults to keys.
-            "KEY_POLICY": os.environ.get("KEY_POLICY") or "optional",
+            "OPENLOC_KEY_POLICY": os.environ.get("OPENLOC_KEY_POLICY") or "optional",
             **self.env,
         }
         self._set_env(environment)
