@@ -210,6 +210,19 @@ def test_api_gateway_ipv6_source_ip_through_mangum(
     assert headers["cache-control"] == "private, max-age=86400"
 
 
+def test_behind_a_trusted_proxy_the_forwarded_address_wins_over_source_ip(
+    make_services: Callable[..., Services], geoip_file: str
+) -> None:
+    """CloudFront in front of API Gateway: sourceIp is the edge, the viewer is the last
+    X-Forwarded-For entry (TRUSTED_PROXY_HOPS=1); anything left of it is client-controlled."""
+    services = _services(make_services, geoip_file, trusted_proxy_hops=1)
+    handler = Mangum(build_app(services, submit=False), lifespan="off")
+    headers = {"host": "api.example.org", "x-forwarded-for": "81.2.69.142, 2a02:c7f:42::1"}
+    event = api_gateway_event("POST", "/v1/geolocate", "key=test", headers, b"{}", "130.176.0.1")
+    body = json.loads(handler(event, object())["body"])  # type: ignore[arg-type]
+    assert haversine_m(body["location"]["lat"], body["location"]["lng"], *MANCHESTER) < 1
+
+
 # --- lenient parsing ------------------------------------------------------------------------
 
 

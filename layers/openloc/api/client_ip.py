@@ -1,10 +1,11 @@
 """The caller's IP, for the GeoIP fallback and per-IP limits (never stored).
 
-Behind API Gateway the source IP is in the Lambda event's request context (`http.sourceIp` for
-HTTP APIs, payload v2, IPv4 or IPv6 on a dual-stack endpoint; `identity.sourceIp` for REST APIs).
-Elsewhere, the `X-Forwarded-For` entry added by the nearest trusted proxy is used: with
-`TRUSTED_PROXY_HOPS=n` the n-th address from the right; with 0 the header is ignored (it is
-client-controlled). Entries may be IPv4 or IPv6, bracketed and/or with a port
+With `TRUSTED_PROXY_HOPS=n` > 0 (proxies in front of the app, e.g. CloudFront before API
+Gateway), the `X-Forwarded-For` entry added by the nearest trusted proxy is the client: the n-th
+address from the right. Otherwise (and when the header has fewer entries) it is the source IP
+of the Lambda event's request context (`http.sourceIp` for HTTP APIs, payload v2, IPv4 or IPv6
+on a dual-stack endpoint; `identity.sourceIp` for REST APIs), or else the TCP peer. With 0 the
+header is ignored: it is client-controlled. Entries may be IPv4 or IPv6, bracketed and/or with a port
 (`[2001:db8::1]:443`, `192.0.2.1:8080`), and IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes IPv4.
 """
 
@@ -47,6 +48,10 @@ def address_group(ip: str) -> str:
 
 
 def client_ip(request: Request, trusted_hops: int) -> str | None:
+    if trusted_hops > 0:
+        forwarded = [p for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if len(forwarded) >= trusted_hops:
+            return normalize_ip(forwarded[-trusted_hops])
     event = request.scope.get("aws.event")
     if isinstance(event, dict):
         context = event.get("requestContext") or {}
@@ -55,8 +60,4 @@ def client_ip(request: Request, trusted_hops: int) -> str | None:
         )
         if source:
             return normalize_ip(source)
-    if trusted_hops > 0:
-        forwarded = [p for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if len(forwarded) >= trusted_hops:
-            return normalize_ip(forwarded[-trusted_hops])
     return normalize_ip(request.client.host) if request.client else None
