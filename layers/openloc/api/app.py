@@ -18,11 +18,10 @@ from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
 
 
-async def _openapi(_request: Request) -> Response:
-    return JSONResponse(openapi_document())
-
-
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
+    async def _openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document(services.settings.openloc_key_policy))
+
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
         routes += locate_routes(services)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openloc.api.keys import KeyChecker
+from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
@@ -27,9 +28,23 @@ class Services:
     database_ping: Callable[[], None]
     geoip: GeoIpDatabase | None = None
     keys: KeyChecker = field(init=False)
+    limiter: Limiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.keys = KeyChecker(self.api_keys, self.redis, self.settings.api_key_cache_seconds)
+        self.keys = KeyChecker(
+            self.api_keys,
+            self.redis,
+            self.settings.api_key_cache_seconds,
+            hash_key=self.settings.ip_hash_key,
+        )
+        self.limiter = Limiter(
+            self.redis,
+            LimitSettings(
+                per_ip_minute=self.settings.limit_ip_per_minute,
+                per_ip_day=self.settings.limit_ip_per_day,
+                hash_key=self.settings.ip_hash_key,
+            ),
+        )
 
 
 def country_radius_m(code: str) -> float | None:
