@@ -1,6 +1,7 @@
 """Render time of the coverage-map pyramid (z 0–13 PNGs + PMTiles) over a simulated city.
 
-Run: `.venv/bin/python bench/tile_render.py [--sizes 15,30,60]`. For each size (km across), a
+Run: `.venv/bin/python -m bench.tile_render [--sizes 15,30,60]` (also part of `make bench`, section
+`tiles`, on the 30 km city). For each size (km across), a
 deterministic city is generated: every 0.001° grid cell of a square around Berlin is covered with
 a probability that falls from 0.95 at the centre to 0 at the edge, plus 300 seeded random-walk
 "roads" leading out of it. Then, on in-memory object stores (so this is rendering + encoding +
@@ -19,10 +20,12 @@ import argparse
 import math
 import random
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
-from openloc.data.tile_job import TileRunResult, run_tiles
+from openloc.data.tile_job import run_tiles
 from openloc.data.tiles import SCALE, CoverageGrid
 from openloc.store.objects import MemoryObjectStore
 
@@ -60,37 +63,53 @@ def walk(rng: random.Random, steps: int, start: tuple[float, float] = CENTER) ->
     return cells
 
 
-def timed(
-    grid: CoverageGrid, assets: MemoryObjectStore, state: MemoryObjectStore
-) -> tuple[float, TileRunResult]:
-    start = time.perf_counter()
-    result = run_tiles(grid, assets, state, NOW)
-    return time.perf_counter() - start, result
+def measure(sizes: tuple[float, ...] = (15.0, 30.0, 60.0)) -> list[dict[str, Any]]:
+    """One row per city size and run (full, +1 day, unchanged)."""
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        cells = city_cells(size)
+        assets, state = MemoryObjectStore(), MemoryObjectStore()
+        day = walk(random.Random(99), 150, start=(CENTER[0] + 0.3, CENTER[1] + 0.3)) - cells
+        after = CoverageGrid.from_cells(cells | day)
+        for name, current in (
+            ("full", CoverageGrid.from_cells(cells)),
+            ("+1 day", after),
+            ("unchanged", after),
+        ):
+            puts = assets.puts
+            start = time.perf_counter()
+            result = run_tiles(current, assets, state, NOW)
+            seconds = time.perf_counter() - start
+            rows.append(
+                {
+                    "city_km": size,
+                    "run": name,
+                    "seconds": seconds,
+                    "png_puts": assets.puts - puts - 1,
+                    **asdict(result),
+                }
+            )
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| city | grid cells | run | changed cells | tiles rendered | PNG PUTs | archive tiles | archive KiB | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['city_km']:g} km | {r['cells']:,} | {r['run']} | {r['changed_cells']:,} | {r['rendered']:,} | "
+        f"{r['png_puts']:,} | {r['archive_tiles']:,} | {r['archive_bytes'] / 1024:,.0f} | {r['seconds']:.2f} |"
+        for r in rows
+    ]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="15,30,60", help="city sizes in km, comma-separated")
     args = parser.parse_args()
-    print(
-        "| city | grid cells | run | changed cells | tiles rendered | PNG PUTs | archive tiles | archive KiB | seconds |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for size in [float(s) for s in args.sizes.split(",")]:
-        cells = city_cells(size)
-        assets, state = MemoryObjectStore(), MemoryObjectStore()
-        grid = CoverageGrid.from_cells(cells)
-        runs: list[tuple[str, CoverageGrid]] = [("full", grid)]
-        day = walk(random.Random(99), 150, start=(CENTER[0] + 0.3, CENTER[1] + 0.3)) - cells
-        runs.append(("+1 day", CoverageGrid.from_cells(cells | day)))
-        runs.append(("unchanged", runs[-1][1]))
-        for name, current in runs:
-            puts = assets.puts
-            seconds, result = timed(current, assets, state)
-            print(
-                f"| {size:g} km | {result.cells:,} | {name} | {result.changed_cells:,} | {result.rendered:,} | "
-                f"{assets.puts - puts - 1:,} | {result.archive_tiles:,} | {result.archive_bytes / 1024:,.0f} | {seconds:.2f} |"
-            )
+    print("\n".join(table(measure(tuple(float(s) for s in args.sizes.split(","))))))
 
 
 if __name__ == "__main__":
