@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.store.binding import BoundModels
+from openloc.store.change_feed import changed_hour
 from openloc.store.records import StationRecord
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def _station_attributes(record: StationRecord) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _STATION_FIELDS}
     values["recent_messages"] = list(record.recent_messages) or None
     values["area"] = area_of(record.key)
+    values["changed_hour"] = changed_hour(record.key, record.modified)
     return values
 
 
