@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from openloc import __version__
 from openloc.api import schemas as s
+from openloc.data.exchange import TransferRequest
 
 _KEY_PARAM = {
     "name": "key",
@@ -19,7 +20,7 @@ _KEY_PARAM = {
 }
 _ERRORS = {
     "400": "parseError (body not a JSON object) or keyInvalid",
-    "403": "dailyLimitExceeded",
+    "403": "dailyLimitExceeded (transfer: transferNotAllowed)",
     "405": "methodNotAllowed",
     "413": "payloadTooLarge",
     "503": "serviceUnavailable",
@@ -57,6 +58,14 @@ _OPERATIONS: dict[
         (),
     ),
     "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
+    "/v1/transfer": (
+        "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)",
+        TransferRequest,
+        s.EmptyResponse,
+        "200",
+        True,
+        (),
+    ),
 }
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),

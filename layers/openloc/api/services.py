@@ -10,6 +10,7 @@ from openloc.api.keys import KeyChecker
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.processed import ProcessedMessages
 from openloc.store.queue import ObservationQueue
 from openloc.store.stations import StationStore
 
@@ -26,6 +27,7 @@ class Services:
     redis: Callable[[], redis.Redis | None]
     database_ping: Callable[[], None]
     geoip: GeoIpDatabase | None = None
+    processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +47,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.locate.geoip import from_path as geoip_from_path
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
+    from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
@@ -62,6 +65,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         redis=get_redis,
         database_ping=ping_database,
         geoip=geoip_from_path(settings.geoip_path, country_radius=country_radius_m),
+        processed=DynamoProcessedMessages(settings),
     )
 
 

@@ -194,3 +194,21 @@ class CellAreaItem(_Positioned, _NetworkCode):
     @property
     def key(self) -> str:
         return f"area#{_RADIOS_BY_NAME[self.radio]}#{self.mcc}#{self.net.zfill(2)}#{self.area}"
+
+
+class TransferRequest(BaseModel):
+    """`POST /v1/transfer`: one batch of aggregated items from another instance."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch: str = Field(
+        pattern=r"^[-_.:A-Za-z0-9]{1,128}$",
+        description="the sender's id of this batch: a batch id already merged is not merged again",
+    )
+    cells: list[CellItem] = Field(default_factory=list, description="cells (the export's row shape)")
+    stations: list[StationItem] = Field(default_factory=list, description="Wi-Fi and Bluetooth stations")
+    areas: list[CellAreaItem] = Field(default_factory=list, description="cell areas")
+
+    @property
+    def size(self) -> int:
+        return len(self.cells) + len(self.stations) + len(self.areas)
