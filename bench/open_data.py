@@ -150,7 +150,6 @@ def moto_runs(cells: int, import_rows: int) -> list[str]:
     )
     import boto3
     from moto import mock_aws
-
     from openloc.data.export_job import run_full_export
     from openloc.local.resources import create_tables
     from openloc.settings import Settings

@@ -1,7 +1,7 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
 observations into the configured tables; `openloc import FILE_OR_URL` loads an MLS/OpenCellID
-cell CSV into the configured tables."""
+cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys."""
 
 from __future__ import annotations
 
@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--workers", type=int, default=4, help="parallel write threads (default 4)")
     load.add_argument("--quiet", action="store_true", help="no progress line")
     load.set_defaults(func=_import)
+
+    from openloc.key_admin import add_parser as add_keys_parser
+
+    add_keys_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

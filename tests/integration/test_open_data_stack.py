@@ -66,7 +66,7 @@ def test_full_and_diff_export_through_the_handler(seeded: LocalStack) -> None:
     bucket = seeded.settings.assets_bucket
     full = export(seeded, "cell_export_full", NOW)
     full_cids = {int(r[4]) for r in rows_of(bucket, full["key"])[1:]}
-    assert {c for c in range(1, 41)} <= full_cids  # plus the demo seed's cells
+    assert set(range(1, 41)) <= full_cids  # plus the demo seed's cells
     diff = export(seeded, "cell_export_diff", NOW)
     assert diff["key"].startswith("exports/cells/diff/")
     assert sorted(int(r[4]) for r in rows_of(bucket, diff["key"])[1:]) == list(range(1, 8))
@@ -85,7 +85,9 @@ def test_import_cli_round_trip_into_fresh_tables(
     first = export(seeded, "cell_export_full", NOW)
     path = tmp_path / "export.csv.gz"
     path.write_bytes(client("s3").get_object(Bucket=bucket, Key=first["key"])["Body"].read())
-    fresh = Settings(stations_table="rt-stations", cell_areas_table="rt-cell-areas", assets_bucket="rt-assets")
+    fresh = Settings(
+        stations_table="rt-stations", cell_areas_table="rt-cell-areas", assets_bucket="rt-assets"
+    )
     create_tables(client("dynamodb"), fresh)
     client("s3").create_bucket(Bucket="rt-assets")
     monkeypatch.setenv("STATIONS_TABLE", fresh.stations_table)

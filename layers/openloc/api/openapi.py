@@ -10,7 +10,6 @@ from pydantic.json_schema import models_json_schema
 
 from openloc import __version__
 from openloc.api import schemas as s
-from openloc.data.exchange import TransferRequest
 
 _KEY_PARAM = {
     "name": "key",
@@ -58,15 +57,15 @@ _OPERATIONS: dict[
         (),
     ),
     "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
-    "/v1/transfer": (
-        "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)",
-        TransferRequest,
-        s.EmptyResponse,
-        "200",
-        True,
-        (),
-    ),
 }
+
+
+def _transfer_operation() -> tuple[str, type[BaseModel], type[BaseModel], str, bool, tuple[str, ...]]:
+    """Deferred: the exchange models are not needed on the locate import path."""
+    from openloc.data.exchange import TransferRequest
+
+    summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
+    return (summary, TransferRequest, s.EmptyResponse, "200", True, ())
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
@@ -86,7 +85,8 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [s.ErrorResponse]
     paths: dict[str, Any] = {}
-    for path, (summary, request, response, ok, key_required, extra) in _OPERATIONS.items():
+    operations = {**_OPERATIONS, "/v1/transfer": _transfer_operation()}
+    for path, (summary, request, response, ok, key_required, extra) in operations.items():
         responses: dict[str, Any] = {ok: {"description": "success"}}
         if response is not None:
             responses[ok]["content"] = _json(response)
@@ -119,7 +119,7 @@ def openapi_document() -> dict[str, Any]:
     }
     _, definitions = models_json_schema(
         [
-            (m, "validation" if m in {o[1] for o in _OPERATIONS.values()} else "serialization")
+            (m, "validation" if m in {o[1] for o in operations.values()} else "serialization")
             for m in dict.fromkeys(models)
         ],
         ref_template="#/components/schemas/{model}",

@@ -39,7 +39,6 @@ from openloc.api.errors import (
 from openloc.api.keys import redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.services import Services
-from openloc.data.exchange import TransferRequest
 from openloc.observability import logger, metrics
 
 
@@ -74,6 +73,8 @@ class TransferEndpoint:
             decompressed_limit=settings.submit_decompressed_limit,
             empty_is_object=False,
         )
+        from openloc.data.exchange import TransferRequest  # deferred: not on the locate import path
+
         try:
             batch = TransferRequest.model_validate(payload)
         except ValidationError as error:

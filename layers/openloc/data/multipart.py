@@ -1,7 +1,7 @@
 """A write-only file object that streams into an S3 multipart upload with a bounded buffer.
 
-Memory stays at about one part (`part_size`) whatever the object's size: each full part is
-uploaded as soon as it is complete. An object smaller than one part is written with a single
+Memory stays at about one part (`part_size` plus the last write) whatever the object's size:
+the buffer is uploaded as a part, without a copy, as soon as it reaches `part_size`. An object smaller than one part is written with a single
 PutObject instead. The SHA-256 and size of the stored bytes are computed on the way (for the
 downloads manifest). On any error the multipart upload is aborted, so no orphan parts are billed.
 """
@@ -63,16 +63,17 @@ class MultipartWriter:
         self._hash.update(data)
         self._size += len(data)
         self.peak_buffer = max(self.peak_buffer, len(self._buffer))
-        while len(self._buffer) >= self.part_size:
-            self._upload_part(bytes(self._buffer[: self.part_size]))
-            del self._buffer[: self.part_size]
+        if len(self._buffer) >= self.part_size:
+            # The whole buffer is the part (parts need not be equal): handed over without a copy.
+            part, self._buffer = self._buffer, bytearray()
+            self._upload_part(part)
         return len(data)
 
     def flush(self) -> None:
         """Parts go out when full; nothing to do before that."""
 
     # --- upload ---
-    def _upload_part(self, body: bytes) -> None:
+    def _upload_part(self, body: bytes | bytearray) -> None:
         if self._upload_id is None:
             created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, **self.headers)
             self._upload_id = str(created["UploadId"])
@@ -90,7 +91,7 @@ class MultipartWriter:
             self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self.headers)
         else:
             if self._buffer:
-                self._upload_part(bytes(self._buffer))
+                self._upload_part(self._buffer)
             self.s3.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.key,
