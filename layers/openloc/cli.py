@@ -72,11 +72,18 @@ def _import(args: argparse.Namespace) -> int:
     from openloc.store.stations import DynamoStationStore
 
     settings = get_settings()
+    store = DynamoStationStore(settings)
+    for model in (store.models.StationModel, store.models.CellAreaModel):
+        # A bulk load may be throttled: let BatchWriteItem retry unprocessed items with backoff
+        # (the API functions keep one retry and answer 503 instead).
+        model.Meta.max_retry_attempts = 8
+        model.Meta.read_timeout_seconds = 30
+        model._connection = None
     raw, size = open_source(args.source, lambda: client("s3"))
     try:
         result = import_cells(
             raw,
-            DynamoStationStore(settings),
+            store,
             datetime.now(UTC),
             total_bytes=size,
             batch_size=args.batch_size,
