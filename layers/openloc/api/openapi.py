@@ -66,6 +66,8 @@ def _transfer_operation() -> tuple[str, type[BaseModel], type[BaseModel], str, b
 
     summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
     return (summary, TransferRequest, s.EmptyResponse, "200", True, ())
+
+
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),

@@ -3,7 +3,8 @@
 Memory stays at about one part (`part_size` plus the last write) whatever the object's size:
 the buffer is uploaded as a part, without a copy, as soon as it reaches `part_size`. An object
 smaller than one part is written with a single PutObject instead. The SHA-256 and size of the
-stored bytes are computed on the way (for the downloads manifest). On any error the multipart upload is aborted, so no orphan parts are billed.
+stored bytes are computed on the way (for the downloads manifest). On any error the multipart
+upload is aborted, so no orphan parts are billed.
 """
 
 from __future__ import annotations
