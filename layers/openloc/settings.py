@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     # Key of the hash that stands for client IPs in Redis counters (IPs are never stored).
     ip_hash_key: str = "openloc"
 
+    # Public cell export: cells with fewer samples are not published; parallel Scan segments
+    # (threads) of the daily full export.
+    cell_export_min_samples: int = Field(default=3, ge=1)
+    cell_export_segments: int = Field(default=4, ge=1, le=64)
+    # `POST /v1/transfer`: most station/area items one request may carry.
+    transfer_max_items: int = Field(default=500, ge=1, le=5000)
+
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"
     openloc_build_time: str = "unknown"

@@ -15,6 +15,7 @@ from openloc.api.locate_routes import locate_routes
 from openloc.api.openapi import openapi_document
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
+from openloc.api.transfer_routes import transfer_routes
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.records import ApiKeyRecord
 
@@ -86,7 +87,10 @@ def test_openapi_lists_post_paths_and_resolvable_refs(services: Services) -> Non
     doc = openapi_document()
     assert doc["openapi"].startswith("3.1")
     posts = {p for p, ops in doc["paths"].items() if "post" in ops}
-    served = {route.path for route in [*locate_routes(services), *submit_routes(services)]}
+    served = {
+        route.path
+        for route in [*locate_routes(services), *submit_routes(services), *transfer_routes(services)]
+    }
     assert posts == served
     assert {"/v1/geolocate", "/v1/region", "/v1/country", "/v1/search", "/v2/geosubmit"} <= posts
     schemas = doc["components"]["schemas"]

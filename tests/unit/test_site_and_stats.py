@@ -70,7 +70,7 @@ def test_memory_coverage_reader() -> None:
 def test_schedules_include_tiles_and_stats() -> None:
     tasks = {s.task: s for s in SCHEDULES}
     assert tasks["tiles"].cron == "cron(15 * * * ? *)"
-    assert tasks["stats"].cron == "cron(5 * * * ? *)"
+    assert tasks["stats"].cron == "cron(10 * * * ? *)"
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ from openloc.local.stack import LocalStack
 from openloc.store.aws import client
 from openloc.website import SiteBuildError, site_files
 
-EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-23T000000.csv.gz"
-OLDER_EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2026-11-22T000000.csv.gz"
+# Two earlier exports listed next to the one the stack writes at start (dated today, so newer).
+EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2020-01-02T000000.csv.gz"
+OLDER_EXPORT_KEY = "exports/cells/full/MLS-full-cell-export-2020-01-01T000000.csv.gz"
 
 
 def chromium_path() -> str | None:
@@ -67,7 +68,7 @@ def site_stack() -> Iterator[LocalStack]:
                     sha256=hashlib.sha256(body).hexdigest(), created=datetime.fromisoformat(created),
                 )
             )  # fmt: skip
-        update_manifest(s3, bucket, files, now=datetime(2026, 11, 23, 0, 37, 6, tzinfo=UTC))
+        update_manifest(s3, bucket, files, now=datetime.now(UTC))
         yield stack
     finally:
         stack.stop()

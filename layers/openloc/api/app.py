@@ -16,6 +16,7 @@ from openloc.api.openapi import openapi_document
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
+from openloc.api.transfer_routes import transfer_routes
 
 
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
@@ -26,7 +27,7 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
     if locate:
         routes += locate_routes(services)
     if submit:
-        routes += submit_routes(services)
+        routes += submit_routes(services) + transfer_routes(services)
     app = Starlette(
         routes=routes,
         exception_handlers={

@@ -25,7 +25,7 @@ _USER_AGENT_PARAM = {
 }
 _ERRORS = {
     "400": "parseError (body not a JSON object), keyInvalid or userAgentRequired",
-    "403": "dailyLimitExceeded (key over its daily limit; Retry-After)",
+    "403": "dailyLimitExceeded (key over its daily limit; Retry-After); transfer: transferNotAllowed",
     "405": "methodNotAllowed",
     "413": "payloadTooLarge",
     "503": "serviceUnavailable",
@@ -81,6 +81,16 @@ _OPERATIONS: dict[
     ),
     "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
 }
+
+
+def _transfer_operation() -> tuple[str, type[BaseModel], type[BaseModel], str, bool, tuple[str, ...]]:
+    """Deferred: the exchange models are not needed on the locate import path."""
+    from openloc.data.exchange import TransferRequest
+
+    summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
+    return (summary, TransferRequest, s.EmptyResponse, "200", True, ())
+
+
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
@@ -102,8 +112,10 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
     and the User-Agent header that identifies keyless clients is listed."""
     models: list[type[BaseModel]] = [s.ErrorResponse]
     paths: dict[str, Any] = {}
-    for path, (summary, request, response, ok, key_needed, extra) in _OPERATIONS.items():
-        key_required = key_needed and key_policy == "required"
+    operations = {**_OPERATIONS, "/v1/transfer": _transfer_operation()}
+    for path, (summary, request, response, ok, key_needed, extra) in operations.items():
+        # Instance sync is private: a key with the transfer permission whatever the policy.
+        key_required = key_needed and (key_policy == "required" or path == "/v1/transfer")
         parameters: list[dict[str, Any]] = [{**_KEY_PARAM, "required": key_required}]
         if key_needed and not key_required:
             parameters.append(_USER_AGENT_PARAM)
@@ -139,7 +151,7 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
     }
     _, definitions = models_json_schema(
         [
-            (m, "validation" if m in {o[1] for o in _OPERATIONS.values()} else "serialization")
+            (m, "validation" if m in {o[1] for o in operations.values()} else "serialization")
             for m in dict.fromkeys(models)
         ],
         ref_template="#/components/schemas/{model}",

@@ -3,7 +3,9 @@ and which paths belong to the API at all (CloudFront sends the others to the web
 
 from __future__ import annotations
 
-SUBMIT_PATHS = frozenset({"/v2/geosubmit", "/v1/geosubmit", "/v1/submit"})
+# The submit function also serves instance sync (/v1/transfer): both write data, neither is on
+# the locate hot path.
+SUBMIT_PATHS = frozenset({"/v2/geosubmit", "/v1/geosubmit", "/v1/submit", "/v1/transfer"})
 # CloudFront behaviours that go to API Gateway; every other path is served from the assets bucket.
 API_PATH_PREFIXES = ("/v1/", "/v2/", "/__")
 API_PATHS = frozenset({"/openapi.json"})

@@ -11,6 +11,7 @@ from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.processed import ProcessedMessages
 from openloc.store.queue import ObservationQueue
 from openloc.store.stations import StationStore
 
@@ -27,6 +28,7 @@ class Services:
     redis: Callable[[], redis.Redis | None]
     database_ping: Callable[[], None]
     geoip: GeoIpDatabase | None = None
+    processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
     limiter: Limiter = field(init=False)
 
@@ -61,6 +63,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
     from openloc.store.geoip_file import resolve_geoip_path
+    from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
@@ -78,6 +81,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         redis=get_redis,
         database_ping=ping_database,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
+        processed=DynamoProcessedMessages(settings),
     )
 
 

@@ -39,8 +39,9 @@ from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT, bucket_names, table
 
 REGION = "us-east-1"
 SNAPSHOT_SECONDS = 30.0
-# Scheduled jobs run once when a stack with the website starts, so the pages have data at once.
-STARTUP_TASKS = ("tiles", "stats")
+# Scheduled jobs run once when a stack with the website starts, so the pages have data at once
+# (the full cell export lists today's file in downloads.json; a restart the same day rewrites it).
+STARTUP_TASKS = ("cell_export_full", "tiles", "stats")
 
 
 def default_geoip_path() -> str:
@@ -217,7 +218,7 @@ class LocalStack:
             self.seeded = True
 
     def _publish(self) -> None:
-        """Upload the website and run the STARTUP_TASKS jobs (tiles, stats) once."""
+        """Upload the website and run the STARTUP_TASKS jobs (full cell export, tiles, stats) once."""
         from openloc.store.aws import client
         from openloc.store.objects import S3ObjectStore
         from openloc.website import SiteBuildError, publish_site
