@@ -57,8 +57,8 @@ def site_stack() -> Iterator[LocalStack]:
         bucket = stack.settings.assets_bucket
         files = []
         for key, created in (
-            (OLDER_EXPORT_KEY, "2026-11-22T00:37:05Z"),
-            (EXPORT_KEY, "2026-11-23T00:37:05Z"),
+            (OLDER_EXPORT_KEY, "2020-01-01T00:37:05Z"),
+            (EXPORT_KEY, "2020-01-02T00:37:05Z"),
         ):
             body = b"radio,mcc,net,area,cell\n"
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
