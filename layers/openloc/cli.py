@@ -54,10 +54,12 @@ def _replay(args: argparse.Namespace) -> int:
         processed=DynamoProcessedMessages(settings),
         coverage=DynamoCoverageStore(settings),
     )
-    result = replay(client("s3"), bucket, prefix, stores)
+    result = replay(client("s3"), bucket, prefix, stores, retention_days=settings.archive_retention_days)
     print(
         f"replayed {result.objects} objects: {result.reports} reports, {result.invalid} invalid, "
-        f"{result.stations_written} station writes into {settings.stations_table}"
+        f"{result.stations_written} station writes into {settings.stations_table}; skipped "
+        f"{result.expired_objects} objects and {result.expired_reports} reports older than "
+        f"{settings.archive_retention_days} days (ARCHIVE_RETENTION_DAYS)"
     )
     return 0
 

@@ -8,6 +8,10 @@
    and each changed station is written once, conditionally on the version read. A lost race is
    re-read and re-applied (bounded). Each station remembers the last message ids merged into it,
    so a message redelivered after a partial failure does not merge twice into the same station.
+   Stations named by an opt-out (`Report.opted_out`) are withdrawn instead (position and name
+   digest cleared, docs/privacy.md). Wi-Fi/Bluetooth stations whose name digest changed get an
+   alias item `hash#<kind>#<digest>` → station key (for geolocate requests by hashed identifier);
+   the alias of the previous digest is deleted.
 4. Cell areas of changed cells are recomputed from all their cells; the coverage grid is touched.
 5. The message is marked processed; daily counters are added after that (a crash in between
    under-counts a statistic rather than double-counting it).
@@ -25,9 +29,16 @@ from pydantic import TypeAdapter
 
 from openloc.aggregate.cell_area import area_from_cells
 from openloc.aggregate.grouping import group_by_station
-from openloc.aggregate.report import Report
-from openloc.aggregate.station_update import Change, UpdatePolicy, update_station
+from openloc.aggregate.report import Report, archive_record
+from openloc.aggregate.station_update import (
+    Change,
+    StationUpdate,
+    UpdatePolicy,
+    opt_out_station,
+    update_station,
+)
 from openloc.data.datamap import grid_cells
+from openloc.station_hash import alias_key
 from openloc.store.archive import Archive
 from openloc.store.coverage import CoverageStore
 from openloc.store.processed import ProcessedMessages
@@ -88,14 +99,43 @@ def _with_region(record: StationRecord, change: Change) -> StationRecord:
     return replace(record, region=found.code if found is not None else record.region)
 
 
+@dataclass
+class _Aliases:
+    """Alias items to write and to delete after the station writes of one message."""
+
+    put: dict[str, str] = field(default_factory=dict)  # alias key → station key
+    delete: set[str] = field(default_factory=set)
+
+    def follow(self, before: StationRecord | None, after: StationRecord) -> None:
+        kind = after.key.split("#", 1)[0]
+        if kind not in ("wifi", "blue"):
+            return
+        old = before.name_hash if before is not None else None
+        if old == after.name_hash:
+            return
+        if old is not None:
+            self.delete.add(alias_key(kind, old))
+        if after.name_hash is not None:
+            self.put[alias_key(kind, after.name_hash)] = after.key
+
+    def write(self, stations: StationStore) -> None:
+        deletes = self.delete - set(self.put)
+        if self.put:
+            stations.put_stations(StationRecord(key=a, alias_of=k) for a, k in sorted(self.put.items()))
+        if deletes:
+            stations.delete_stations(sorted(deletes))
+
+
 def _apply_stations(
     grouped: dict[str, Any],
     stores: PipelineStores,
     now: datetime,
     message_id: str | None,
     policy: UpdatePolicy,
+    aliases: _Aliases,
+    opted_out: frozenset[str] = frozenset(),
 ) -> tuple[int, Counter[str], set[str]]:
-    pending = grouped
+    pending = dict(grouped) | {key: None for key in opted_out}
     written = 0
     changes: Counter[str] = Counter()
     areas: set[str] = set()
@@ -109,7 +149,13 @@ def _apply_stations(
             if message_id is not None and station is not None and message_id in station.recent_messages:
                 changes["already_applied"] += 1
                 continue
-            update = update_station(key, station, observations, now, policy)
+            if observations is None:  # an opt-out: withdraw a known station, remember nothing new
+                if station is None or (station.optout_last == now.date().isoformat() and not station.positioned):
+                    changes[Change.OPTED_OUT] += 1
+                    continue
+                update = StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+            else:
+                update = update_station(key, station, observations, now, policy)
             if update.record is None:
                 changes[update.change] += 1
                 continue
@@ -119,6 +165,7 @@ def _apply_stations(
                     record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]
                 )
             if stores.stations.put_station_if(record, station.version if station is not None else None):
+                aliases.follow(station, record)
                 written += 1
                 changes[update.change] += 1
                 if update.change is Change.NEW:
@@ -162,14 +209,17 @@ def process_reports(
     if message_id is not None and stores.processed.seen(message_id):
         return BatchResult(len(reports), 0, 0, None, duplicate=True)
     key = (
-        stores.archive.put(
-            [r.model_dump(mode="json", exclude_none=True) for r in reports], received or now, message_id
-        )
+        stores.archive.put([archive_record(r) for r in reports], received or now, message_id)
         if archive
         else None
     )
-    grouped = group_by_station(reports)
-    written, changes, areas = _apply_stations(grouped, stores, now, message_id, policy or UpdatePolicy())
+    opted_out = frozenset(k for r in reports for k in r.opted_out)
+    grouped = {k: v for k, v in group_by_station(reports).items() if k not in opted_out}
+    aliases = _Aliases()
+    written, changes, areas = _apply_stations(
+        grouped, stores, now, message_id, policy or UpdatePolicy(), aliases, opted_out
+    )
+    aliases.write(stores.stations)
     areas_written = _update_areas(stores, areas, now)
     grids_written = stores.coverage.touch_grids(
         grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     # Key of the hash that stands for client IPs in Redis counters (IPs are never stored).
     ip_hash_key: str = "openloc"
 
+    # Privacy and publication (docs/privacy.md).
+    # Raw observation archive: objects older than this are ignored by `openloc replay` (the S3
+    # lifecycle rule of the archive bucket deletes them with the same number of days).
+    archive_retention_days: int = Field(default=365, ge=1)
+    # Public Wi-Fi/Bluetooth dumps and offline packs: a station is published only with at least
+    # this many samples and this many days between its first and its last observation.
+    publish_min_samples: int = Field(default=10, ge=1)
+    publish_min_days: int = Field(default=7, ge=0)
+    # A station seen with an opt-out name ignores observations for this many days after.
+    optout_hold_days: int = Field(default=365, ge=1)
+
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"
     openloc_build_time: str = "unknown"

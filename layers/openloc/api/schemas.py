@@ -54,11 +54,25 @@ class WifiAccessPoint(WireModel):
     signalToNoiseRatio: Opt[int] = None
     ssid: Opt[str] = None
     radioType: Opt[str] = Field(default=None, description="802.11a/b/g/n/ac/ax/be")
+    hashedId: Opt[str] = Field(
+        default=None,
+        description=(
+            "published identifier `v1:<32 hex>` (docs/privacy.md) instead of the raw MAC; used "
+            "when macAddress is absent. Unknown versions or malformed values: 400 parseError"
+        ),
+    )
 
 
 class BluetoothBeacon(WireModel):
     macAddress: Opt[str] = None
     name: Opt[str] = None
+    hashedId: Opt[str] = Field(
+        default=None,
+        description=(
+            "published identifier `v1:<32 hex>` (docs/privacy.md) instead of the raw MAC; used "
+            "when macAddress is absent. Unknown versions or malformed values: 400 parseError"
+        ),
+    )
     age: Opt[int] = None
     signalStrength: Opt[int] = Field(default=None, description="dBm")
 
