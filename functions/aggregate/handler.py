@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from openloc.observability import logger, metrics, tracer
 from openloc.aggregate.station_update import UpdatePolicy
+from openloc.observability import logger, metrics, tracer
 from openloc.pipeline import PipelineStores, parse_message, process_reports
 from openloc.settings import get_settings
 from openloc.store.archive import S3Archive

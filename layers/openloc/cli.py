@@ -10,9 +10,9 @@ import gzip
 import json
 import os
 import shutil
-import tempfile
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -120,8 +120,8 @@ def _offline_build(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from openloc.data.offline_locate import UnknownPackRegion, pack_region
-    from openloc.data.publish_job import build_region_pack
     from openloc.data.publish import PublishPolicy
+    from openloc.data.publish_job import build_region_pack
     from openloc.settings import get_settings
     from openloc.store.models import bind_models
     from openloc.store.scan import scan_areas, scan_stations

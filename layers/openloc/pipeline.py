@@ -135,7 +135,7 @@ def _apply_stations(
     aliases: _Aliases,
     opted_out: frozenset[str] = frozenset(),
 ) -> tuple[int, Counter[str], set[str]]:
-    pending = dict(grouped) | {key: None for key in opted_out}
+    pending = dict(grouped) | dict.fromkeys(opted_out)
     written = 0
     changes: Counter[str] = Counter()
     areas: set[str] = set()
@@ -150,7 +150,9 @@ def _apply_stations(
                 changes["already_applied"] += 1
                 continue
             if observations is None:  # an opt-out: withdraw a known station, remember nothing new
-                if station is None or (station.optout_last == now.date().isoformat() and not station.positioned):
+                if station is None or (
+                    station.optout_last == now.date().isoformat() and not station.positioned
+                ):
                     changes[Change.OPTED_OUT] += 1
                     continue
                 update = StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)

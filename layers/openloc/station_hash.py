@@ -61,9 +61,7 @@ def station_digest(kind: Kind, mac: str, name: str) -> str:
     """The v1 digest (32 hex digits) of a normalised 12-hex MAC and a non-empty name."""
     if kind not in ("wifi", "blue"):
         raise ValueError(f"unknown station kind {kind!r}")
-    data = b"".join(
-        (V1_LABEL, b"\x00", kind.encode(), b"\x00", bytes.fromhex(mac), name.encode("utf-8"))
-    )
+    data = b"".join((V1_LABEL, b"\x00", kind.encode(), b"\x00", bytes.fromhex(mac), name.encode("utf-8")))
     return hashlib.sha256(data).hexdigest()[:V1_HEX_DIGITS]
 
 

@@ -72,9 +72,13 @@ def report_at(world: list[Network], lat: float, lon: float, when: datetime) -> R
         longitude=lon,
         accuracy=10.0,
         wifi=tuple(WifiObservation(mac=n.mac, signal=s, ssid=n.name) for n, s in seen if n.kind == "wifi"),
-        bluetooth=tuple(BlueObservation(mac=n.mac, signal=s, name=n.name) for n, s in seen if n.kind == "blue"),
+        bluetooth=tuple(
+            BlueObservation(mac=n.mac, signal=s, name=n.name) for n, s in seen if n.kind == "blue"
+        ),
         cells=tuple(
-            CellObservation(radio=Radio.LTE, mcc=n.cell[0], mnc=n.cell[1], lac=n.cell[2], cid=n.cell[3], signal=s)
+            CellObservation(
+                radio=Radio.LTE, mcc=n.cell[0], mnc=n.cell[1], lac=n.cell[2], cid=n.cell[3], signal=s
+            )
             for n, s in seen
             if n.cell is not None
         ),
@@ -82,10 +86,14 @@ def report_at(world: list[Network], lat: float, lon: float, when: datetime) -> R
 
 
 def memory_stores() -> PipelineStores:
-    return PipelineStores(MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore())
+    return PipelineStores(
+        MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore()
+    )
 
 
-def observe(world: list[Network], stores: PipelineStores, start: datetime, days: int, per_day: int, seed: int) -> None:
+def observe(
+    world: list[Network], stores: PipelineStores, start: datetime, days: int, per_day: int, seed: int
+) -> None:
     """`per_day` stumbler reports a day at random places, aggregated day by day."""
     rng = random.Random(seed)
     for day in range(days):

@@ -65,7 +65,10 @@ def scan_args(seen: list[tuple[Network, int]]) -> tuple[list[str], list[str], li
 def online_body(seen: list[tuple[Network, int]], hashed: bool) -> dict[str, object]:
     def entry(n: Network, s: int) -> dict[str, object]:
         if hashed:
-            return {"hashedId": station_id("wifi" if n.kind == "wifi" else "blue", n.mac, n.name), "signalStrength": s}
+            return {
+                "hashedId": station_id("wifi" if n.kind == "wifi" else "blue", n.mac, n.name),
+                "signalStrength": s,
+            }
         return {"macAddress": n.mac, "ssid" if n.kind == "wifi" else "name": n.name, "signalStrength": s}
 
     return {
@@ -119,12 +122,13 @@ def test_cli_offline_locate(world: list[Network], pack: Path, capsys: pytest.Cap
     wifis, blues, cells = scan_args(seen)
     argv = ["offline", "locate", "--pack", str(pack)]
     argv += [a for w in wifis for a in ("--wifi", w)] + [a for c in cells for a in ("--cell", c)]
+    argv += [a for b in blues for a in ("--blue", b)]
     assert main(argv) == 0
     answer = json.loads(capsys.readouterr().out)
     assert haversine_m(answer["location"]["lat"], answer["location"]["lng"], *offset(10, 10)) < 150
     assert main(["offline", "locate", "--pack", str(pack), "--wifi", "v2:" + "0" * 32]) == 2
     assert json.loads(capsys.readouterr().err)["error"]["errors"][0]["reason"] == "parseError"
-    assert main(["offline", "locate", "--pack", str(pack), "--wifi", f"00163e999999,nothing"]) == 1
+    assert main(["offline", "locate", "--pack", str(pack), "--wifi", "00163e999999,nothing"]) == 1
     assert json.loads(capsys.readouterr().err)["error"]["code"] == 404
     assert main(["offline", "locate", "--pack", str(pack.parent / "missing.sqlite")]) == 2
 

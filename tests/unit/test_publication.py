@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
@@ -125,8 +124,14 @@ def test_opt_out_removes_a_published_station_from_the_next_dump(
     stations.stations = {k: replace(v) for k, v in world_store.stations.items()}
     stations.areas = dict(world_store.areas)
     first = START + timedelta(days=12)
-    published = read_csv(by_kind(build(stations, tmp_path / "before", first), "wifi-dump", "DE", "csv.gz").path)
-    network = next(i for i in range(120) if station_id("wifi", f"00163e{i:06x}", f"net-{i}") in {r["id"] for r in published})
+    published = read_csv(
+        by_kind(build(stations, tmp_path / "before", first), "wifi-dump", "DE", "csv.gz").path
+    )
+    network = next(
+        i
+        for i in range(120)
+        if station_id("wifi", f"00163e{i:06x}", f"net-{i}") in {r["id"] for r in published}
+    )
     mac = f"00163e{network:06x}"
     target = next(s for s in stations.stations.values() if s.key == f"wifi#{mac}")
     assert target.lat is not None and target.lon is not None

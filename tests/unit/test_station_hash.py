@@ -15,7 +15,11 @@ from openloc.station_hash import (
     station_id,
 )
 
-macs = st.binary(min_size=6, max_size=6).map(bytes.hex).filter(lambda m: m not in {"000000000000", "ffffffffffff"})
+macs = (
+    st.binary(min_size=6, max_size=6)
+    .map(bytes.hex)
+    .filter(lambda m: m not in {"000000000000", "ffffffffffff"})
+)
 names = st.text(min_size=1, max_size=32).filter(lambda s: s.strip() != "")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openloc.api.errors import ApiError
 from openloc.api.schemas import (
     BluetoothBeacon,
     CellTower,
@@ -10,7 +11,6 @@ from openloc.api.schemas import (
     SearchRequest,
     WifiAccessPoint,
 )
-from openloc.api.errors import ApiError
 from openloc.locate.model import CellSignal, LocateQuery, MacSignal
 from openloc.station_hash import HashFormatError, parse_station_id
 from openloc.station_keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
@@ -32,7 +32,9 @@ def _keep_stronger(best: dict[str, MacSignal], signal: MacSignal) -> None:
         best[signal.mac] = signal
 
 
-def _hashed(entries: list[WifiAccessPoint] | list[BluetoothBeacon], low: int, high: int) -> tuple[MacSignal, ...]:
+def _hashed(
+    entries: list[WifiAccessPoint] | list[BluetoothBeacon], low: int, high: int
+) -> tuple[MacSignal, ...]:
     """Entries sent by published identifier (and without a MAC): digest + signal.
 
     A malformed identifier or an unknown scheme version is a 400 parseError: silently dropping it
@@ -46,7 +48,9 @@ def _hashed(entries: list[WifiAccessPoint] | list[BluetoothBeacon], low: int, hi
             hashed = parse_station_id(entry.hashedId)
         except HashFormatError as error:
             raise ApiError(400, "global", "parseError", f"Parse Error: {error}") from error
-        _keep_stronger(best, MacSignal(hashed.digest, _signal(entry.signalStrength, low, high), _age(entry.age)))
+        _keep_stronger(
+            best, MacSignal(hashed.digest, _signal(entry.signalStrength, low, high), _age(entry.age))
+        )
     return tuple(best.values())
 
 

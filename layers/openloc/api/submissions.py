@@ -191,7 +191,9 @@ def opted_out_keys(
         if mac is not None and not is_private_mac(mac) and is_nomap_ssid(ssid)
     ]
     keys += [
-        blue_key(mac) for mac, name in ((normalize_mac(m), n) for m, n in blues) if mac and is_nomap_ssid(name)
+        blue_key(mac)
+        for mac, name in ((normalize_mac(m), n) for m, n in blues)
+        if mac and is_nomap_ssid(name)
     ]
     return list(dict.fromkeys(keys))
 
@@ -342,6 +344,8 @@ def from_legacy_submit(items: list[LegacySubmitItem], builder: ReportBuilder) ->
             wifi=[_from_legacy_wifi(w) for w in item.wifi],
             bluetooth=[blue_observation(b.key, b.signal, b.age, b.name) for b in item.blue],
             cells=[_from_legacy_cell(c, item.radio) for c in item.cell],
-            opted_out=opted_out_keys([(w.key, w.ssid) for w in item.wifi], [(b.key, b.name) for b in item.blue]),
+            opted_out=opted_out_keys(
+                [(w.key, w.ssid) for w in item.wifi], [(b.key, b.name) for b in item.blue]
+            ),
         )
     return builder.outcome

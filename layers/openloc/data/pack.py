@@ -66,7 +66,7 @@ class PackError(ValueError):
 
 
 def _fixed(value: float, decimals: int) -> int:
-    return round(value * 10**decimals)
+    return round(value * 10.0**decimals)
 
 
 class PackWriter:
@@ -102,7 +102,7 @@ class PackWriter:
         rows = self._pending[table]
         if rows:
             marks = ",".join("?" * len(rows[0]))
-            self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)  # noqa: S608
+            self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
             rows.clear()
 
     def add_station(self, station: PublishedStation) -> None:
@@ -180,7 +180,7 @@ class PackReader:
             return {}
         marks = ",".join("?" * len(digests))
         rows = self.db.execute(
-            f"SELECT id, lat, lon, radius, samples FROM {kind} WHERE id IN ({marks})",  # noqa: S608
+            f"SELECT id, lat, lon, radius, samples FROM {kind} WHERE id IN ({marks})",
             [bytes.fromhex(d) for d in digests],
         ).fetchall()
         scale = self.station_scale

@@ -87,7 +87,8 @@ class _Files:
         for region in regions:
             handle = self.csv.get((station.kind, region))
             if handle is None:
-                stream = gzip.open(self._raw(self.dump_key(station.kind, region, "csv.gz")), "wt", newline="")
+                path = self._raw(self.dump_key(station.kind, region, "csv.gz"))
+                stream = gzip.open(path, "wt", newline="")  # noqa: SIM115 (closed in close())
                 stream.write(CSV_HEADER)
                 handle = self.csv[(station.kind, region)] = (stream, [0])
             handle[0].write(csv_row(station))
@@ -126,7 +127,9 @@ class _Files:
                 kind, _, region = name.partition(":")
                 built.append(BuiltFile(dump_kind(kind), region, key, gz_path, "sqlite.gz", writer.rows[kind]))
             else:
-                built.append(BuiltFile("offline-pack", name, key, gz_path, "sqlite.gz", sum(writer.rows.values())))
+                built.append(
+                    BuiltFile("offline-pack", name, key, gz_path, "sqlite.gz", sum(writer.rows.values()))
+                )
         return built
 
 

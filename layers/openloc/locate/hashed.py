@@ -16,7 +16,11 @@ from openloc.store.records import StationRecord
 
 
 def _stronger(a: MacSignal, b: MacSignal) -> MacSignal:
-    return a if (a.signal if a.signal is not None else -200) >= (b.signal if b.signal is not None else -200) else b
+    return (
+        a
+        if (a.signal if a.signal is not None else -200) >= (b.signal if b.signal is not None else -200)
+        else b
+    )
 
 
 def _merge(raw: tuple[MacSignal, ...], resolved: list[MacSignal]) -> tuple[MacSignal, ...]:
