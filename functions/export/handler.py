@@ -12,6 +12,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.data.export_job import run_full_export
+from openloc.data.publish import PublishPolicy
+from openloc.data.publish_job import run_publication
 from openloc.observability import logger, metrics, tracer
 from openloc.schedules import SCHEDULES
 from openloc.settings import get_settings
@@ -49,4 +51,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="CellExportsWritten", unit=MetricUnit.Count, value=1)
         logger.info("cell export written", extra={"key": key})
         return {"task": task, "key": key}
+    if task == "station_publish":
+        result = run_publication(
+            client("s3"),
+            settings.assets_bucket,
+            now,
+            PublishPolicy(settings.publish_min_samples, settings.publish_min_days),
+        )
+        metrics.add_metric(name="PublishedFiles", unit=MetricUnit.Count, value=len(result.files))
+        logger.info(
+            "station dumps and packs published", extra={"files": len(result.files), "deleted": result.deleted}
+        )
+        return {"task": task, "files": [f.path for f in result.files], "deleted": result.deleted}
     raise ValueError(f"task {task} has no implementation")

@@ -52,8 +52,9 @@ class Settings(BaseSettings):
 
     # Privacy and publication (docs/privacy.md).
     # Raw observation archive: objects older than this are ignored by `openloc replay` (the S3
-    # lifecycle rule of the archive bucket deletes them with the same number of days).
-    archive_retention_days: int = Field(default=365, ge=1)
+    # lifecycle rule of the archive bucket deletes them after the same number of days, CDK context
+    # `openloc:archive_retention_days`); 0 = kept forever.
+    archive_retention_days: int = Field(default=365, ge=0)
     # Public Wi-Fi/Bluetooth dumps and offline packs: a station is published only with at least
     # this many samples and this many days between its first and its last observation.
     publish_min_samples: int = Field(default=10, ge=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
 from openloc.geo.distance import haversine_m
@@ -19,6 +19,7 @@ from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.stations import MemoryStationStore
 
 CENTER = (52.5219, 13.4132)
+START = datetime(2026, 10, 1, tzinfo=UTC)
 WIFI_RANGE_M = 90.0
 BLUE_RANGE_M = 25.0
 CELL_RANGE_M = 3_000.0
@@ -39,14 +40,18 @@ class Network:
     cell: tuple[int, str, int, int] | None = None  # mcc, mnc, lac, cid
 
 
-def build_world(seed: int = 7, wifis: int = 120, blues: int = 12) -> list[Network]:
+def build_world(
+    seed: int = 7, wifis: int = 120, blues: int = 12, blue_spread_m: float = 300.0
+) -> list[Network]:
     rng = random.Random(seed)
     world = []
     for i in range(wifis):
         lat, lon = offset(rng.uniform(-600, 600), rng.uniform(-600, 600))
         world.append(Network("wifi", f"00163e{i:06x}", f"net-{i}", lat, lon))
     for i in range(blues):
-        lat, lon = offset(rng.uniform(-300, 300), rng.uniform(-300, 300))
+        lat, lon = offset(
+            rng.uniform(-blue_spread_m, blue_spread_m), rng.uniform(-blue_spread_m, blue_spread_m)
+        )
         world.append(Network("blue", f"c0ffee{i:06x}", f"beacon-{i}", lat, lon))
     for i in range(4):
         lat, lon = offset(900 * math.sin(i * math.pi / 2), 900 * math.cos(i * math.pi / 2))
@@ -92,7 +97,13 @@ def memory_stores() -> PipelineStores:
 
 
 def observe(
-    world: list[Network], stores: PipelineStores, start: datetime, days: int, per_day: int, seed: int
+    world: list[Network],
+    stores: PipelineStores,
+    start: datetime,
+    days: int,
+    per_day: int,
+    seed: int,
+    spread_m: float = 650.0,
 ) -> None:
     """`per_day` stumbler reports a day at random places, aggregated day by day."""
     rng = random.Random(seed)
@@ -100,7 +111,7 @@ def observe(
         when = start + timedelta(days=day)
         reports = []
         for _ in range(per_day):
-            lat, lon = offset(rng.uniform(-650, 650), rng.uniform(-650, 650))
+            lat, lon = offset(rng.uniform(-spread_m, spread_m), rng.uniform(-spread_m, spread_m))
             report = report_at(world, lat, lon, when)
             if report.usable:
                 reports.append(report)

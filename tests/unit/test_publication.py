@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 from openloc.api.services import Services
 from openloc.data.pack import PackReader
 from openloc.data.publish import POSITION_DECIMALS, PublishPolicy, published_station
-from openloc.data.publish_job import BuiltFile, build_publications
+from openloc.data.publish_job import BuiltFile, build_publications, run_publication
 from openloc.pipeline import parse_message, process_reports
 from openloc.station_hash import station_digest, station_id
 from openloc.store.queue import MemoryObservationQueue
@@ -100,7 +104,7 @@ def test_dump_files_per_region_and_world(world_store: MemoryStationStore, tmp_pa
     assert rows and list(rows[0]) == ["id", "lat", "lon", "radius", "samples"]
     expected = {station_id("wifi", f"00163e{i:06x}", f"net-{i}") for i in range(120)}
     assert {r["id"] for r in rows} <= expected
-    assert all(len(r["lat"].split(".")[1]) == POSITION_DECIMALS for r in rows)
+    assert all(len(r["lat"].split(".")[1]) == POSITION_DECIMALS["wifi"] for r in rows)
     # No raw MAC or SSID anywhere in any published file.
     for file in built:
         raw = gzip.decompress(file.path.read_bytes())
@@ -199,3 +203,34 @@ def test_name_vote_follows_the_majority_ssid() -> None:
     record = stores.stations.stations["wifi#00163e000000"]
     assert record.name_hash == station_digest("wifi", "00163e000000", "renamed")
     assert f"hash#wifi#{station_digest('wifi', '00163e000000', 'net-0')}" not in stores.stations.stations
+
+
+@mock_aws
+def test_scheduled_publication_uploads_lists_and_prunes(world_store: MemoryStationStore) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="assets")
+    records = [s for k, s in world_store.stations.items() if not k.startswith("hash#")]
+    areas = list(world_store.areas.values())
+    runs = []
+    for day in range(3):
+        now = START + timedelta(days=12 + day)
+        runs.append(run_publication(s3, "assets", now, POLICY, records, areas))
+    manifest = json.loads(s3.get_object(Bucket="assets", Key="downloads.json")["Body"].read())
+    listed = [f for f in manifest["files"] if f["kind"] in ("wifi-dump", "ble-dump", "offline-pack")]
+    assert {f["path"] for f in listed} == {f.path for run in runs[1:] for f in run.files}
+    stored = {o["Key"] for o in s3.list_objects_v2(Bucket="assets", Prefix="exports/")["Contents"]}
+    assert stored == {f["path"] for f in listed}  # the oldest generation was deleted
+    assert runs[2].deleted == len(runs[0].files)
+    entry = next(
+        f for f in listed if f["kind"] == "wifi-dump" and f["region"] == "DE" and f["format"] == "csv.gz"
+    )
+    body = s3.get_object(Bucket="assets", Key=entry["path"])["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == entry["sha256"] and len(body) == entry["size"]
+    assert entry["rows"] == len(gzip.decompress(body).decode().splitlines()) - 1
+    assert {"DE", "mcc-262"} <= {f["region"] for f in listed if f["kind"] == "offline-pack"}
+
+
+def test_station_publish_is_scheduled() -> None:
+    from openloc.schedules import SCHEDULES
+
+    assert "station_publish" in {s.task for s in SCHEDULES}

@@ -11,7 +11,7 @@ decimals are in `meta`):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
         format='openloc-pack', format_version='1', hash_scheme='v1', region, kind,
-        created (ISO 8601 UTC), station_decimals, cell_decimals, radius_step_m,
+        created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
         rows_wifi, rows_blue, rows_cell, rows_cell_area
     wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER) WITHOUT ROWID
     blue(... same as wifi ...)
@@ -84,7 +84,8 @@ class PackWriter:
             "region": region,
             "kind": kind,
             "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "station_decimals": str(POSITION_DECIMALS),
+            "wifi_decimals": str(POSITION_DECIMALS["wifi"]),
+            "blue_decimals": str(POSITION_DECIMALS["blue"]),
             "cell_decimals": str(CELL_DECIMALS),
             "radius_step_m": str(RADIUS_STEP_M),
         }
@@ -110,8 +111,8 @@ class PackWriter:
             station.kind,
             (
                 bytes.fromhex(station.digest),
-                _fixed(station.lat, POSITION_DECIMALS),
-                _fixed(station.lon, POSITION_DECIMALS),
+                _fixed(station.lat, POSITION_DECIMALS[station.kind]),
+                _fixed(station.lon, POSITION_DECIMALS[station.kind]),
                 station.radius,
                 station.samples,
             ),
@@ -168,7 +169,7 @@ class PackReader:
             raise PackError(f"{path} is not an OpenLoc pack: {error}") from error
         if self.meta.get("format") != FORMAT or self.meta.get("format_version") != FORMAT_VERSION:
             raise PackError(f"{path}: unsupported pack format {self.meta.get('format_version')!r}")
-        self.station_scale = 10.0 ** int(self.meta["station_decimals"])
+        self.station_scale = {kind: 10.0 ** int(self.meta[f"{kind}_decimals"]) for kind in ("wifi", "blue")}
         self.cell_scale = 10.0 ** int(self.meta["cell_decimals"])
 
     def close(self) -> None:
@@ -183,7 +184,7 @@ class PackReader:
             f"SELECT id, lat, lon, radius, samples FROM {kind} WHERE id IN ({marks})",
             [bytes.fromhex(d) for d in digests],
         ).fetchall()
-        scale = self.station_scale
+        scale = self.station_scale[kind]
         return {
             f"{kind}#{row[0].hex()}": KnownStation(
                 f"{kind}#{row[0].hex()}", row[1] / scale, row[2] / scale, float(row[3]), max(int(row[4]), 1)

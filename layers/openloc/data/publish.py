@@ -10,7 +10,9 @@ A Wi-Fi or Bluetooth station is published only when all of these hold (docs/priv
 - it has at least `min_samples` samples and `min_days` days between first and last observation.
 
 It is published as its `v1` identifier (never the MAC), its position rounded to
-`POSITION_DECIMALS` decimal degrees, its radius rounded up to `RADIUS_STEP_M` and capped samples.
+`POSITION_DECIMALS[kind]` decimal degrees — about the radio range of its kind (Wi-Fi ≈ 100 m,
+Bluetooth ≈ 10 m), so the published position says little more than seeing the network does —
+its radius rounded up to `RADIUS_STEP_M` and its samples capped.
 Cells (already public in the MLS-format cell export) are published at `CELL_DECIMALS`.
 
 Pure: no I/O.
@@ -27,7 +29,8 @@ from openloc.station_hash import CURRENT_VERSION, Kind
 from openloc.station_keys import is_private_mac
 from openloc.store.records import StationRecord
 
-POSITION_DECIMALS = 3  # 0.001° ≈ 111 m north–south, ≈ 72 m east–west at 50° latitude
+# 0.001° ≈ 111 m north–south (≈ 72 m east–west at 50° latitude); 0.0001° ≈ 11 m.
+POSITION_DECIMALS: dict[str, int] = {"wifi": 3, "blue": 4}
 CELL_DECIMALS = 5  # ≈ 1 m: cells are public at full precision in the cell export anyway
 RADIUS_STEP_M = 10
 MAX_PUBLISHED_SAMPLES = 10_000  # beyond this the count says nothing more about quality
@@ -114,11 +117,12 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
         return None
     assert record.lat is not None and record.lon is not None and record.name_hash is not None
     kind: Kind = "wifi" if record.key.startswith("wifi#") else "blue"
+    decimals = POSITION_DECIMALS[kind]
     return PublishedStation(
         kind=kind,
         digest=record.name_hash,
-        lat=round(record.lat, POSITION_DECIMALS),
-        lon=round(record.lon, POSITION_DECIMALS),
+        lat=round(record.lat, decimals),
+        lon=round(record.lon, decimals),
         radius=round_radius(record.radius),
         samples=min(record.samples, MAX_PUBLISHED_SAMPLES),
         region=record.region,

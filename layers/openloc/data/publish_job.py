@@ -17,14 +17,16 @@ streaming: rows go straight into per-file writers, so memory does not grow with 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from openloc.data.manifest import DEFAULT_RETENTION, DownloadFile, Retention, delete_dropped, update_manifest
 from openloc.data.pack import PackWriter
 from openloc.data.publish import (
     POSITION_DECIMALS,
@@ -55,8 +57,9 @@ def dump_kind(kind: str) -> str:
 
 
 def csv_row(station: PublishedStation) -> str:
+    decimals = POSITION_DECIMALS[station.kind]
     return (
-        f"{station.station_id},{station.lat:.{POSITION_DECIMALS}f},{station.lon:.{POSITION_DECIMALS}f},"
+        f"{station.station_id},{station.lat:.{decimals}f},{station.lon:.{decimals}f},"
         f"{station.radius},{station.samples}\n"
     )
 
@@ -197,3 +200,69 @@ def build_region_pack(
             writer.add_area(area)
     writer.close()
     return sum(writer.rows.values())
+
+
+CONTENT_TYPES = {"csv.gz": "text/csv", "sqlite.gz": "application/vnd.sqlite3"}
+# Published dumps and packs stay listed (and stored) for two generations: a client that read the
+# previous manifest can still fetch its file, and a station withdrawn by its owner is gone from
+# every listed file one publication after the one that first left it out (docs/privacy.md).
+KEEP_GENERATIONS = 2
+
+
+def upload(s3: Any, bucket: str, built: BuiltFile, now: datetime) -> DownloadFile:
+    """Upload one built file (stored gzip-compressed as downloaded) and describe it for the manifest."""
+    digest = hashlib.sha256()
+    with built.path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    with built.path.open("rb") as stream:
+        s3.upload_fileobj(
+            stream,
+            bucket,
+            built.key,
+            ExtraArgs={"ContentType": CONTENT_TYPES[built.format], "CacheControl": "public, max-age=86400"},
+        )
+    return DownloadFile(
+        kind=built.kind,
+        path=built.key,
+        region=built.region,
+        format=built.format,
+        size=built.path.stat().st_size,
+        rows=built.rows,
+        sha256=digest.hexdigest(),
+        created=now,
+    )
+
+
+@dataclass(frozen=True)
+class PublicationResult:
+    files: list[DownloadFile]
+    deleted: int  # objects of older generations removed from the bucket
+
+
+def run_publication(
+    s3: Any,
+    bucket: str,
+    now: datetime,
+    policy: PublishPolicy,
+    stations: Iterable[StationRecord] | None = None,
+    areas: Iterable[StationRecord] | None = None,
+) -> PublicationResult:
+    """The scheduled job: build every dump and pack, upload them, list them in `downloads.json`,
+    and delete the objects of generations the manifest no longer lists."""
+    if stations is None or areas is None:
+        from openloc.store.scan import scan_areas, scan_stations
+
+        stations, areas = scan_stations(), scan_areas()
+    # The manifest keeps the newest files per (kind, region): a dump generation is two files.
+    retention = dict(DEFAULT_RETENTION) | {
+        "wifi-dump": Retention(keep_latest=2 * KEEP_GENERATIONS),
+        "ble-dump": Retention(keep_latest=2 * KEEP_GENERATIONS),
+        "offline-pack": Retention(keep_latest=KEEP_GENERATIONS),
+    }
+    with temporary_workdir() as work:
+        built = build_publications(stations, areas, Path(work), now, policy)
+        files = [upload(s3, bucket, file, now) for file in built]
+    update = update_manifest(s3, bucket, files, now=now, retention=retention)
+    ours = [f for f in update.dropped if f.kind in ("wifi-dump", "ble-dump", "offline-pack")]
+    return PublicationResult(files, delete_dropped(s3, bucket, ours))

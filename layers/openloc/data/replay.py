@@ -1,7 +1,8 @@
 """Replay archived observations (`observations/…/*.jsonl.gz` in S3) through the aggregation
 pipeline, e.g. into fresh tables after an algorithm change. Archive objects are not rewritten.
 
-Retention: objects older than `retention_days` (ARCHIVE_RETENTION_DAYS, default one year) and
+Retention: objects older than `retention_days` (ARCHIVE_RETENTION_DAYS, default one year; 0 =
+the archive is kept forever and nothing is skipped) and
 reports whose own timestamp is older are skipped and counted, even if the S3 lifecycle rule has
 not removed them yet (it runs about once a day), so expired data never comes back into the tables.
 """
@@ -68,9 +69,10 @@ def replay(
     retention_days: int = 365,
 ) -> ReplayResult:
     start = now()
-    oldest_ms = (start - timedelta(days=retention_days)).timestamp() * 1000
+    forever = retention_days <= 0  # the archive keeps everything: nothing expires
+    oldest_ms = 0.0 if forever else (start - timedelta(days=retention_days)).timestamp() * 1000
     all_keys = sorted(archive_keys(s3, bucket, prefix))
-    keys = [key for key in all_keys if not expired(key, start, retention_days)]
+    keys = [key for key in all_keys if forever or not expired(key, start, retention_days)]
     result = ReplayResult(expired_objects=len(all_keys) - len(keys))
     _progress(out, 0, len(keys), result)
     for index, key in enumerate(keys, start=1):
