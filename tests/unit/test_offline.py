@@ -21,12 +21,12 @@ from openloc.data.publish import PublishPolicy
 from openloc.data.publish_job import build_region_pack
 from openloc.geo.distance import haversine_m
 from openloc.pipeline import process_reports
-from openloc.station_hash import station_id
+from openloc.station_hash import Kind, station_id
 from openloc.station_keys import is_private_mac
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
-from bench.world import TINY, Query, generate_world, make_queries, survey_uploads
+from bench.world import TINY, Query, QueryKind, generate_world, make_queries, survey_uploads
 from tests.unit.small_world import memory_stores
 
 # Published positions are rounded to 0.001°: each station moves by at most half a step in each
@@ -35,7 +35,7 @@ from tests.unit.small_world import memory_stores
 # the spread on both sides plus half the 10 m radius rounding step. Cells are published at 1e-5°.
 POSITION_TOLERANCE_M = 70.0
 ACCURACY_TOLERANCE_M = 2 * POSITION_TOLERANCE_M + 5.0
-KINDS = ("wifi", "ble", "cell", "cell_area", "moved_ap")
+KINDS: tuple[QueryKind, ...] = ("wifi", "ble", "cell", "cell_area", "moved_ap")
 
 
 def with_names(body: dict[str, Any]) -> dict[str, Any]:
@@ -98,12 +98,12 @@ def scan_args(body: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
 
 
 def hashed_body(body: dict[str, Any]) -> dict[str, Any]:
-    def entries(name: str, kind: str, label: str) -> list[dict[str, Any]]:
+    def entries(name: str, kind: Kind, label: str) -> list[dict[str, Any]]:
         return [
             {
                 "hashedId": station_id(kind, e["macAddress"], e[label]),
                 "signalStrength": e.get("signalStrength"),
-            }  # type: ignore[arg-type]
+            }
             for e in body.get(name, [])
         ]
 
