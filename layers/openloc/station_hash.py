@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from openloc.station_keys import normalize_mac
@@ -57,6 +58,7 @@ def clean_name(name: str | None) -> str | None:
     return stripped or None
 
 
+@lru_cache(maxsize=65_536)  # the aggregator hashes the same (MAC, SSID) for every report that saw it
 def station_digest(kind: Kind, mac: str, name: str) -> str:
     """The v1 digest (32 hex digits) of a normalised 12-hex MAC and a non-empty name."""
     if kind not in ("wifi", "blue"):

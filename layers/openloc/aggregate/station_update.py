@@ -300,6 +300,9 @@ def opt_out_station(station: StationRecord, now: datetime) -> StationRecord:
     )
 
 
+_NO_VOTE = frozenset({Change.BLOCK, Change.NEW_BLOCK})
+
+
 def update_station(
     key: str,
     station: StationRecord | None,
@@ -309,7 +312,7 @@ def update_station(
 ) -> StationUpdate:
     """What the batch `observations` does to `station` (None: no row yet) at `now`."""
     update = _update_position(key, station, observations, now, policy)
-    if update.record is None or update.change in {Change.BLOCK, Change.NEW_BLOCK}:
+    if update.record is None or update.change in _NO_VOTE or all(o.name_hash is None for o in observations):
         return update
     return replace(update, record=with_name_vote(update.record, [o for o in observations if _usable(o)]))
 
