@@ -27,13 +27,20 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.context import bool_context, str_context
+from infra.context import bool_context, choice_context, str_context
 
 API_BEHIND_CDN_CONTEXT = "openloc:api_behind_cdn"
 DOMAIN_CONTEXT = "openloc:cdn_domain_name"
 CERTIFICATE_CONTEXT = "openloc:cdn_certificate_arn"
 WEB_ACL_CONTEXT = "openloc:cdn_web_acl_arn"
 PRICE_CLASS_CONTEXT = "openloc:cdn_price_class"
+
+# CloudFront's names for the edge location sets (North America/Europe; + Asia etc.; all).
+PRICE_CLASSES = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
 
 # The API's public paths (Ichnaea's contract plus the heartbeats and the spec).
 API_PATH_PATTERNS = ("v1/*", "v2/*", "__*", "openapi.json")
@@ -190,9 +197,9 @@ class Cdn(Construct):
             minimum_protocol_version=(
                 cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate_arn else None
             ),
-            price_class=cloudfront.PriceClass(
-                str_context(self, PRICE_CLASS_CONTEXT) or cloudfront.PriceClass.PRICE_CLASS_100.value
-            ),
+            price_class=PRICE_CLASSES[
+                choice_context(self, PRICE_CLASS_CONTEXT, tuple(PRICE_CLASSES), "PriceClass_100")
+            ],
             domain_names=[domain] if domain else None,
             certificate=(
                 acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)

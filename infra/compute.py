@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
 
-from infra.context import choice_context, str_context
+from infra.context import bool_context, choice_context, str_context
 from infra.storage import Storage
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -35,6 +35,7 @@ SERVICE_NAME = "openloc"
 METRICS_NAMESPACE = "OpenLoc"
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVEL_CONTEXT = "openloc:log_level"
+TRACING_CONTEXT = "openloc:tracing"
 COMMIT_CONTEXT = "openloc:commit"
 BUILD_TIME_CONTEXT = "openloc:build_time"
 # GeoIP database of the locate function: "layer" = the mmdb files `make package` put in build/geoip
@@ -165,8 +166,13 @@ class Compute(Construct):
                 memory_size=spec.memory_mb,
                 timeout=cdk.Duration.seconds(spec.timeout_seconds),
                 environment=self._function_environment(spec.name, shared_environment, in_vpc),
-                tracing=lambda_.Tracing.ACTIVE,
+                tracing=self._tracing(),
                 log_group=log_group,
+                # JSON logs; the platform's START/END/REPORT lines (INFO) are dropped: at 1 000
+                # req/s they alone would be ~800 GB of CloudWatch Logs a month (docs/deploy.md).
+                logging_format=lambda_.LoggingFormat.JSON,
+                system_log_level_v2=lambda_.SystemLogLevel.WARN,
+                application_log_level_v2=getattr(lambda_.ApplicationLogLevel, self._log_level()),
                 role=role,
                 description=f"OpenLoc {spec.name}: {spec.description}",
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
@@ -202,12 +208,24 @@ class Compute(Construct):
                 env["GEOIP_PATH"] = self.geoip_s3_uri
         return env
 
+    def _tracing(self) -> lambda_.Tracing:
+        # Lambda samples 1 request/s + 5 % of the rest, not configurable: ~$660 of X-Ray a month
+        # at 1 000 req/s (docs/deploy.md). Off = PassThrough: traces only when a caller asks.
+        if bool_context(self, TRACING_CONTEXT, default=True):
+            return lambda_.Tracing.ACTIVE
+        return lambda_.Tracing.PASS_THROUGH
+
+    def _log_level(self) -> str:
+        return choice_context(
+            self, LOG_LEVEL_CONTEXT, ("DEBUG", "INFO", "WARN", "ERROR"), DEFAULT_LOG_LEVEL
+        ).upper()
+
     def _base_environment(self) -> dict[str, str]:
         node = self.node
         env = {
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "LOG_LEVEL": str(node.try_get_context(LOG_LEVEL_CONTEXT) or DEFAULT_LOG_LEVEL),
+            "LOG_LEVEL": self._log_level(),
         }
         for variable, context in (
             ("OPENLOC_COMMIT", COMMIT_CONTEXT),

@@ -227,7 +227,14 @@ def main(argv: list[str] | None = None) -> None:
     if geoip is None:
         print(f"no mmdb in {args.geoip_source}: no GeoIP layer (deploy with -c openloc:geoip=none|s3)")
     else:
-        print(f"GeoIP layer: {directory_size(geoip) / 1e6:.1f} MB ({geoip})")
+        # locate carries both layers: together with its code they must stay under Lambda's limit.
+        locate = sum(directory_size(p) for p in (geoip, build_dir(args.root) / "layer"))
+        locate += directory_size(build_dir(args.root) / "functions" / "locate")
+        print(f"GeoIP layer: {directory_size(geoip) / 1e6:.1f} MB; locate total {locate / 1e6:.1f} MB")
+        if locate > UNZIPPED_LIMIT_BYTES:
+            raise SystemExit(
+                f"locate with the GeoIP layer is {locate} bytes unzipped > {UNZIPPED_LIMIT_BYTES}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
-observations into the configured tables; `openloc offline locate --pack FILE ...` locates from an
-offline pack and `openloc offline build --region CC --out FILE` builds one from the tables."""
+observations into the configured tables; `openloc keys create|show|revoke` manages API keys;
+`openloc offline locate --pack FILE ...` locates from an offline pack and
+`openloc offline build --region CC --out FILE` builds one from the tables."""
 
 from __future__ import annotations
 
@@ -175,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--region", required=True, help="ISO 3166 alpha-2 code (DE) or mcc-NNN (mcc-262)")
     build.add_argument("--out", required=True, help="output .sqlite file")
     build.set_defaults(func=_offline_build)
+    from openloc.key_admin import add_parser as add_keys_parser
+
+    add_keys_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
