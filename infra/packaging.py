@@ -1,7 +1,7 @@
 """Lambda packaging without Docker: `make package` (= `python -m infra.packaging`) fills build/.
 
     build/layer/python/            the layer: runtime dependencies (arm64 wheels) + the openloc package
-    build/functions/<name>/        one folder per function, holding its handler.py
+    build/functions/<name>/        one folder per function: a copy of functions/<name>/
     build/geoip/geoip/             the GeoIP layer (mmdb files, mounted at /opt/geoip), from
                                    GEOIP_SOURCE or the DB-IP city files npm installed
 
@@ -195,9 +195,12 @@ def package(root: Path = ROOT, *, python: str = sys.executable, quiet: bool = Fa
     _clean_tree(site)
 
     for name in FUNCTIONS:
-        target = functions / name
-        target.mkdir(parents=True)
-        shutil.copy2(root / "functions" / name / "handler.py", target / "handler.py")
+        # The whole folder: a function may keep helpers next to its handler.py.
+        shutil.copytree(
+            root / "functions" / name,
+            functions / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"),
+        )
 
     size = directory_size(layer) + sum(directory_size(functions / name) for name in FUNCTIONS)
     print(
