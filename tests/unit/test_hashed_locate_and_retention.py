@@ -4,6 +4,7 @@ and replay's retention."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from moto import mock_aws
 from openloc.aggregate.report import BlueObservation, Report, WifiObservation, archive_record
 from openloc.api.schemas import GeosubmitRequest
+from openloc.api.services import Services, cached_manifest
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
+from openloc.data.manifest import DownloadFile, Manifest
 from openloc.data.replay import replay
 from openloc.local.seed import CENTER, WIFI_PREFIX, demo_mac
 from openloc.pipeline import process_reports
@@ -206,3 +209,75 @@ def test_replay_ignores_data_older_than_the_retention() -> None:
         ).reports
         == 4
     )
+
+
+# --- GET /v1/offline/{region} ---------------------------------------------------------------
+
+
+def pack_entry(region: str, day: int) -> DownloadFile:
+    return DownloadFile(
+        kind="offline-pack", path=f"exports/offline/2026-11-{day:02d}/openloc-pack-{region}.sqlite.gz",
+        region=region, format="sqlite.gz", size=123, rows=45, sha256="a" * 64,
+        created=datetime(2026, 11, day, 2, 7, tzinfo=UTC),
+    )  # fmt: skip
+
+
+def test_offline_pack_lookup(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient]
+) -> None:
+    manifest = Manifest(
+        updated=datetime(2026, 11, 23, tzinfo=UTC),
+        files=[pack_entry("DE", 22), pack_entry("DE", 23), pack_entry("mcc-262", 23)],
+    )
+    client = make_client(make_services(manifest=lambda: manifest))
+    found = client.get("/v1/offline/de")
+    assert found.status_code == 200
+    assert found.json() == {
+        "region": "DE", "path": "exports/offline/2026-11-23/openloc-pack-DE.sqlite.gz", "format": "sqlite.gz",
+        "size": 123, "rows": 45, "sha256": "a" * 64, "created": "2026-11-23T02:07:00Z",
+    }  # fmt: skip
+    assert client.get("/v1/offline/mcc-262").json()["region"] == "mcc-262"
+    for region, message in (
+        ("ZZ", "unknown region"),
+        ("mcc-999", "unknown mobile country code"),
+        ("FR", "no offline pack for FR"),
+    ):
+        response = client.get(f"/v1/offline/{region}")
+        assert response.status_code == 404
+        error = response.json()["error"]
+        assert error["errors"][0]["reason"] == "notFound" and message in error["message"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/offline/{region}" in paths
+
+
+def test_offline_pack_lookup_without_manifest_or_with_a_broken_store(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient]
+) -> None:
+    assert make_client(make_services()).get("/v1/offline/DE").status_code == 404
+
+    def broken() -> Manifest | None:
+        raise ConnectionError("s3 down")
+
+    response = make_client(make_services(manifest=broken)).get("/v1/offline/DE")
+    assert (
+        response.status_code == 503
+        and response.json()["error"]["errors"][0]["reason"] == "serviceUnavailable"
+    )
+
+
+def test_manifest_cache_reads_once_a_minute() -> None:
+    reads: list[int] = []
+    clock = [0.0]
+
+    def read() -> Manifest | None:
+        reads.append(1)
+        return None
+
+    get = cached_manifest(read, lambda: clock[0])
+    get(), get()
+    clock[0] = 59.0
+    get()
+    assert len(reads) == 1
+    clock[0] = 60.0
+    get()
+    assert len(reads) == 2

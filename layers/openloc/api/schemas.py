@@ -287,3 +287,18 @@ class ErrorInfo(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorInfo
+
+
+# --- offline packs --------------------------------------------------------------------------
+
+
+class OfflinePackResponse(BaseModel):
+    """Where to download the newest offline pack of a region (an entry of `downloads.json`)."""
+
+    region: str = Field(description='ISO 3166 alpha-2 code ("DE") or "mcc-262"')
+    path: str = Field(description="object key in the assets bucket; download from the site at /<path>")
+    format: str = Field(description='"sqlite.gz": gzip-compressed SQLite (schema in docs/privacy.md)')
+    size: int = Field(description="bytes of the download")
+    rows: int | None = Field(default=None, description="stations, cells and areas in the pack")
+    sha256: str
+    created: str = Field(description="when the pack was built (UTC, ISO 8601)")
