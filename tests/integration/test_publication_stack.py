@@ -98,6 +98,9 @@ def test_publish_locate_by_hash_and_opt_out(
         hashed = [{"hashedId": station_id("wifi", mac, f"cafe-{i}")} for i, mac in enumerate(MACS[:3])]
         located = api.post("/v1/geolocate?key=test", json={"considerIp": False, "wifiAccessPoints": hashed})
         assert located.status_code == 200
+        pack_entry = api.get("/v1/offline/de")
+        assert pack_entry.status_code == 200 and pack_entry.json()["path"].startswith("exports/offline/")
+        assert api.get("/v1/offline/ZZ").status_code == 404
         bad = api.post("/v1/geolocate?key=test", json={"wifiAccessPoints": [{"hashedId": "v7:" + "0" * 32}]})
         assert bad.status_code == 400 and bad.json()["error"]["errors"][0]["reason"] == "parseError"
 
