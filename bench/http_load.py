@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -58,30 +59,19 @@ async def _run_level(url: str, concurrency: int, seconds: float) -> tuple[int, i
     return len(latencies), errors, latencies
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    args = parser.parse_args()
+def measure_levels(levels: list[int], seconds: float) -> list[dict[str, Any]]:
+    """Start `openloc run` on a free port, then per concurrency level: requests/s, p50/p99 ms,
+    errors and the latency samples (ms)."""
     port = _free_port()
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as data_dir:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "openloc.cli",
-                "run",
-                "--port",
-                str(port),
-                "--data-dir",
-                data_dir,
-                "--no-scheduler",
-            ],
+            [sys.executable, "-m", "openloc.cli", "run", "--port", str(port), "--data-dir", data_dir, "--no-scheduler"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-        )
+        )  # fmt: skip
         try:
             assert server.stdout is not None
             while "OpenLoc is running" not in server.stdout.readline():
@@ -89,16 +79,35 @@ def main() -> None:
                     raise SystemExit("openloc run failed to start")
             url = f"http://127.0.0.1:{port}"
             asyncio.run(_run_level(url, 1, 1.0))  # warm-up: first requests import and connect
-            print("| concurrency | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-            for level in args.concurrency:
-                count, errors, latencies = asyncio.run(_run_level(url, level, args.seconds))
+            for level in levels:
+                count, errors, latencies = asyncio.run(_run_level(url, level, seconds))
                 latencies.sort()
-                p50 = latencies[len(latencies) // 2]
-                p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-                print(f"| {level} | {count / args.seconds:.0f} | {p50:.1f} | {p99:.1f} | {errors} |")
+                rows.append(
+                    {
+                        "concurrency": level,
+                        "rps": count / seconds,
+                        "p50_ms": latencies[len(latencies) // 2],
+                        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+                        "errors": errors,
+                        "samples": latencies,
+                    }
+                )
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    args = parser.parse_args()
+    print("| concurrency | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
+    for row in measure_levels(args.concurrency, args.seconds):
+        print(
+            f"| {row['concurrency']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} |"
+        )
 
 
 if __name__ == "__main__":
