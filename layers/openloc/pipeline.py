@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,10 @@ def _with_region(record: StationRecord, change: Change) -> StationRecord:
     return replace(record, region=found.code if found is not None else record.region)
 
 
+StationUpdater = Callable[[str, StationRecord | None, Any, datetime, UpdatePolicy], StationUpdate]
+WriteListener = Callable[[StationRecord | None, StationRecord], None]
+
+
 @dataclass
 class _Aliases:
     """Alias items to write and to delete after the station writes of one message."""
@@ -126,54 +131,62 @@ class _Aliases:
             stations.delete_stations(sorted(deletes))
 
 
-def _apply_stations(
+def update_or_opt_out(
+    key: str, station: StationRecord | None, observations: Any, now: datetime, policy: UpdatePolicy
+) -> StationUpdate:
+    """`update_station`, or — for `observations` None, an opt-out — the station withdrawn (an
+    unknown or already withdrawn station stays as it is: an opt-out creates nothing)."""
+    if observations is not None:
+        return update_station(key, station, observations, now, policy)
+    if station is None or (station.optout_last == now.date().isoformat() and not station.positioned):
+        return StationUpdate(Change.OPTED_OUT, None, 0)
+    return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+
+
+def apply_station_updates(
     grouped: dict[str, Any],
-    stores: PipelineStores,
+    stations: StationStore,
     now: datetime,
     message_id: str | None,
     policy: UpdatePolicy,
-    aliases: _Aliases,
-    opted_out: frozenset[str] = frozenset(),
+    update: StationUpdater = update_station,
+    on_written: WriteListener | None = None,
 ) -> tuple[int, Counter[str], set[str]]:
-    pending = dict(grouped) | dict.fromkeys(opted_out)
+    """Apply `update(key, stored, grouped[key], now, policy)` to every station: one read round,
+    one conditional write per changed station, lost races re-read and re-applied (bounded).
+    Returns (stations written, changes by kind, cell areas to recompute)."""
+    pending = grouped
     written = 0
     changes: Counter[str] = Counter()
     areas: set[str] = set()
     for _round in range(MAX_CONFLICT_ROUNDS):
         if not pending:
             break
-        existing = stores.stations.get_stations(sorted(pending))
+        existing = stations.get_stations(sorted(pending))
         conflicts = {}
         for key, observations in pending.items():
             station = existing.get(key)
             if message_id is not None and station is not None and message_id in station.recent_messages:
                 changes["already_applied"] += 1
                 continue
-            if observations is None:  # an opt-out: withdraw a known station, remember nothing new
-                if station is None or (
-                    station.optout_last == now.date().isoformat() and not station.positioned
-                ):
-                    changes[Change.OPTED_OUT] += 1
-                    continue
-                update = StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
-            else:
-                update = update_station(key, station, observations, now, policy)
-            if update.record is None:
-                changes[update.change] += 1
+            result = update(key, station, observations, now, policy)
+            if result.record is None:
+                changes[result.change] += 1
                 continue
-            record = _with_region(update.record, update.change)
+            record = _with_region(result.record, result.change)
             if message_id is not None:
                 record = replace(
                     record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]
                 )
-            if stores.stations.put_station_if(record, station.version if station is not None else None):
-                aliases.follow(station, record)
+            if stations.put_station_if(record, station.version if station is not None else None):
+                if on_written is not None:
+                    on_written(station, record)
                 written += 1
-                changes[update.change] += 1
-                if update.change is Change.NEW:
+                changes[result.change] += 1
+                if result.change is Change.NEW:
                     changes[f"new_{key.split('#', 1)[0]}"] += 1  # new_wifi, new_blue, new_cell
                 area = area_of(key)
-                if area is not None and update.change in _AREA_CHANGES:
+                if area is not None and result.change in _AREA_CHANGES:
                     areas.add(area)
             else:
                 conflicts[key] = observations
@@ -183,18 +196,19 @@ def _apply_stations(
     return written, changes, areas
 
 
-def _update_areas(stores: PipelineStores, area_keys: set[str], now: datetime) -> int:
+def update_areas(stations: StationStore, area_keys: set[str], now: datetime) -> int:
+    """Recompute each area from all its cells (delete it when none is positioned)."""
     updated, emptied = [], []
     for area_key in sorted(area_keys):
-        area = area_from_cells(area_key, stores.stations.cells_in_area(area_key), now)
+        area = area_from_cells(area_key, stations.cells_in_area(area_key), now)
         if area is None:
             emptied.append(area_key)
         else:
             updated.append(area)
     if updated:
-        stores.stations.put_areas(updated)
+        stations.put_areas(updated)
     if emptied:
-        stores.stations.delete_areas(emptied)
+        stations.delete_areas(emptied)
     return len(updated) + len(emptied)
 
 
@@ -218,11 +232,17 @@ def process_reports(
     opted_out = frozenset(k for r in reports for k in r.opted_out)
     grouped = {k: v for k, v in group_by_station(reports).items() if k not in opted_out}
     aliases = _Aliases()
-    written, changes, areas = _apply_stations(
-        grouped, stores, now, message_id, policy or UpdatePolicy(), aliases, opted_out
+    written, changes, areas = apply_station_updates(
+        {**grouped, **dict.fromkeys(opted_out)},
+        stores.stations,
+        now,
+        message_id,
+        policy or UpdatePolicy(),
+        update=update_or_opt_out,
+        on_written=aliases.follow,
     )
     aliases.write(stores.stations)
-    areas_written = _update_areas(stores, areas, now)
+    areas_written = update_areas(stores.stations, areas, now)
     grids_written = stores.coverage.touch_grids(
         grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()
     )

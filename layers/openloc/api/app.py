@@ -17,18 +17,18 @@ from openloc.api.openapi import openapi_document
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
-
-
-async def _openapi(_request: Request) -> Response:
-    return JSONResponse(openapi_document())
+from openloc.api.transfer_routes import transfer_routes
 
 
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
+    async def _openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document(services.settings.openloc_key_policy))
+
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
         routes += locate_routes(services) + offline_routes(services)
     if submit:
-        routes += submit_routes(services)
+        routes += submit_routes(services) + transfer_routes(services)
     app = Starlette(
         routes=routes,
         exception_handlers={

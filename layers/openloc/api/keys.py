@@ -1,11 +1,15 @@
 """API-key checks: syntax, lookup (process cache → Redis → DynamoDB) and permission per endpoint.
 
+The Redis cache entry of a key is named by a keyed hash of it (`apikey:<hash>`): whole keys are
+never written to Redis or to logs.
+
 Redis is only a cache: any Redis error is logged and counted, and the lookup goes on to
 DynamoDB. A DynamoDB failure answers 503 (the key cannot be checked, so nothing is served).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -31,6 +35,11 @@ def valid_key_syntax(key: str | None) -> bool:
     return key is not None and bool(KEY_PATTERN.fullmatch(key))
 
 
+def key_digest(key: str, hash_key: str) -> str:
+    """A stable stand-in for a key in Redis names (keyed BLAKE2b, 20 hex digits)."""
+    return hashlib.blake2b(key.encode(), key=hash_key.encode()[:64], digest_size=10).hexdigest()
+
+
 def redact(key: str | None) -> str:
     """What logs may show of a key: never the whole of it."""
     if not key:
@@ -46,11 +55,13 @@ class KeyChecker:
         redis_client: Callable[[], redis.Redis | None],
         ttl_seconds: int,
         clock: Callable[[], float] = time.monotonic,
+        hash_key: str = "openloc",
     ) -> None:
         self.store = store
         self.redis_client = redis_client
         self.ttl = ttl_seconds
         self.clock = clock
+        self.hash_key = hash_key
         self._local: dict[str, tuple[float, ApiKeyRecord | None]] = {}
 
     def _from_redis(self, key: str) -> tuple[bool, ApiKeyRecord | None]:
@@ -58,7 +69,7 @@ class KeyChecker:
         if client is None:
             return False, None
         try:
-            raw: Any = client.get(f"apikey:{key}")
+            raw: Any = client.get(f"apikey:{key_digest(key, self.hash_key)}")
         except Exception as error:  # redis errors and timeouts: continue without the cache
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
@@ -66,16 +77,15 @@ class KeyChecker:
         if raw is None:
             return False, None
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return True, None if text == _MISSING else ApiKeyRecord(**json.loads(text))
+        return True, None if text == _MISSING else ApiKeyRecord(**{**json.loads(text), "key": key})
 
     def _to_redis(self, key: str, record: ApiKeyRecord | None) -> None:
         client = self.redis_client()
         if client is None or self.ttl <= 0:
             return
         try:
-            client.set(
-                f"apikey:{key}", _MISSING if record is None else json.dumps(asdict(record)), ex=self.ttl
-            )
+            value = _MISSING if record is None else json.dumps({**asdict(record), "key": None})
+            client.set(f"apikey:{key_digest(key, self.hash_key)}", value, ex=self.ttl)
         except Exception as error:
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openloc.api.keys import KeyChecker
+from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.processed import ProcessedMessages
 from openloc.store.queue import ObservationQueue
 from openloc.store.stations import StationStore
 
@@ -49,10 +51,25 @@ class Services:
     geoip: GeoIpDatabase | None = None
     # The downloads manifest (None: none published yet), for `GET /v1/offline/{region}`.
     manifest: Callable[[], Manifest | None] = lambda: None
+    processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
+    limiter: Limiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.keys = KeyChecker(self.api_keys, self.redis, self.settings.api_key_cache_seconds)
+        self.keys = KeyChecker(
+            self.api_keys,
+            self.redis,
+            self.settings.api_key_cache_seconds,
+            hash_key=self.settings.ip_hash_key,
+        )
+        self.limiter = Limiter(
+            self.redis,
+            LimitSettings(
+                per_ip_minute=self.settings.limit_ip_per_minute,
+                per_ip_day=self.settings.limit_ip_per_day,
+                hash_key=self.settings.ip_hash_key,
+            ),
+        )
 
 
 def country_radius_m(code: str) -> float | None:
@@ -69,6 +86,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
     from openloc.store.geoip_file import resolve_geoip_path
+    from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
@@ -92,6 +110,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         database_ping=ping_database,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
         manifest=cached_manifest(read_downloads, time.monotonic),
+        processed=DynamoProcessedMessages(settings),
     )
 
 

@@ -13,7 +13,8 @@ It is published as its `v1` identifier (never the MAC), its position rounded to
 `POSITION_DECIMALS[kind]` decimal degrees — about the radio range of its kind (Wi-Fi ≈ 100 m,
 Bluetooth ≈ 10 m), so the published position says little more than seeing the network does —
 its radius rounded up to `RADIUS_STEP_M` and its samples capped.
-Cells (already public in the MLS-format cell export) are published at `CELL_DECIMALS`.
+Cells (already public in the MLS-format cell export) are published at `CELL_DECIMALS`, with the
+cell export's minimum sample count.
 
 Pure: no I/O.
 """
@@ -40,6 +41,7 @@ MAX_PUBLISHED_SAMPLES = 10_000  # beyond this the count says nothing more about 
 class PublishPolicy:
     min_samples: int = 10
     min_days: int = 7
+    cell_min_samples: int = 1  # as the public cell export (CELL_EXPORT_MIN_SAMPLES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +131,11 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
     )
 
 
-def published_cell(record: StationRecord) -> PublishedCell | None:
+def published_cell(record: StationRecord, min_samples: int = 1) -> PublishedCell | None:
     parts = record.key.split("#")
     if len(parts) != 6 or parts[0] != "cell" or record.lat is None or record.lon is None:
+        return None
+    if record.samples < min_samples:
         return None
     _, radio, mcc, mnc, lac, cid = parts
     return PublishedCell(

@@ -153,7 +153,7 @@ def build_publications(
             if station is not None:
                 files.add_station(station)
         elif kind == "cell":
-            cell = published_cell(record)
+            cell = published_cell(record, policy.cell_min_samples)
             if cell is not None:
                 files.pack(("pack", f"mcc-{cell.mcc}")).add_cell(cell)
                 if cell.region is not None:
@@ -191,7 +191,7 @@ def build_region_pack(
             if station is not None:
                 writer.add_station(station)
         elif kind == "cell":
-            cell = published_cell(record)
+            cell = published_cell(record, policy.cell_min_samples)
             if cell is not None and (cell.mcc == mcc if mcc is not None else cell.region == region):
                 writer.add_cell(cell)
     for record in areas:
