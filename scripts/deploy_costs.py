@@ -48,7 +48,7 @@ class Usage:
     observations_per_submit: float = 50  # stumbler apps upload batches
     locate_memory_gb: float = 0.5
     locate_billed_seconds: float = 0.025  # engine < 1 ms; DynamoDB BatchGetItem dominates
-    locate_read_units: float = 5.0  # ~10 station/cell items per query, 2 per read unit
+    locate_read_units: float = 11.65  # 23.3 station/cell keys per phone query (bench), 2 per read unit
     submit_billed_seconds: float = 0.030
     aggregate_cost_per_million_observations: float = 0.33  # docs/benchmarks.md, every observation merged
     aggregate_gb_seconds_per_million: float = 200.0  # 1 GB function, ~5 000 observations/s with I/O
