@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck fmt clean
+.PHONY: install geoip run test test-unit lint typecheck audit fmt clean
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -29,7 +29,7 @@ run: install geoip
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
 # Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra).
-test: install lint typecheck
+test: install lint typecheck audit
 	$(BIN)/python -m pytest -q
 
 test-unit: install
@@ -41,6 +41,11 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy layers functions infra tests bench scripts
+
+# Known vulnerabilities in the installed dependencies (pip-audit, PyPI's advisory data). Where that
+# data cannot be reached it warns and passes; OPENLOC_AUDIT_STRICT=1 makes that fatal too.
+audit: install
+	$(BIN)/python scripts/dependency_audit.py
 
 fmt: install
 	$(BIN)/ruff format .
