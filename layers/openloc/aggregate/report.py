@@ -59,7 +59,7 @@ class Report(_Frozen):
     wifi: tuple[WifiObservation, ...] = ()
     bluetooth: tuple[BlueObservation, ...] = ()
     cells: tuple[CellObservation, ...] = ()
-    api_key: str | None = None
+    api_key: str | None = None  # the submitter key's digest (`openloc.api.keys.key_digest`)
 
     @property
     def usable(self) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from openloc.api.errors import ApiError
 from openloc.api.guard import ErrorGuard
@@ -22,7 +24,28 @@ async def _openapi(_request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
-def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
+# Headers browser clients send: JSON bodies, gzip bodies (stumblers), GeoClue's nickname header.
+CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
+CORS_MAX_AGE = 86_400
+
+
+def with_cors(app: ASGIApp, origins: str) -> ASGIApp:
+    """The public API's CORS policy: any (or the configured) origin may call every endpoint,
+    without credentials; preflights are answered here, error answers carry the headers too."""
+    allowed = [o.strip() for o in origins.split(",") if o.strip()]
+    if not allowed:
+        return app
+    return CORSMiddleware(
+        app,
+        allow_origins=allowed,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=list(CORS_HEADERS),
+        allow_credentials=False,
+        max_age=CORS_MAX_AGE,
+    )
+
+
+def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ASGIApp:
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
         routes += locate_routes(services)
@@ -36,4 +59,4 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
             Exception: on_unexpected,
         },
     )
-    return ErrorGuard(app)
+    return with_cors(ErrorGuard(app), services.settings.cors_allow_origins)

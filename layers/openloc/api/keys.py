@@ -2,10 +2,17 @@
 
 Redis is only a cache: any Redis error is logged and counted, and the lookup goes on to
 DynamoDB. A DynamoDB failure answers 503 (the key cannot be checked, so nothing is served).
+
+Keys are secrets: outside the api_keys table they appear only as `redact(key)` (logs) or as
+`key_digest(key)` (the Redis cache entry's name, the attribution carried by submitted reports).
+A key is found by lookup, never by scanning and comparing; the record found is confirmed with
+`hmac.compare_digest`, so no code path compares a presented key byte by byte.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import time
@@ -22,6 +29,7 @@ from openloc.store.records import ApiKeyRecord
 
 if TYPE_CHECKING:
     import redis
+    from starlette.requests import Request
 
 KEY_PATTERN = re.compile(r"[-0-9A-Za-z]{1,40}")
 _MISSING = "-"  # cached marker for "no such key"
@@ -29,6 +37,18 @@ _MISSING = "-"  # cached marker for "no such key"
 
 def valid_key_syntax(key: str | None) -> bool:
     return key is not None and bool(KEY_PATTERN.fullmatch(key))
+
+
+def query_key(request: Request) -> str | None:
+    """The `key` query parameter; None when absent or given more than once (`?key=a&key=b` is
+    ambiguous: front ends disagree on which one wins, so neither is honoured)."""
+    values = request.query_params.getlist("key")
+    return values[0] if len(values) == 1 else None
+
+
+def key_digest(key: str, secret: str) -> str:
+    """A keyed BLAKE2b pseudonym of a key: stable per deployment secret, not reversible."""
+    return hashlib.blake2b(key.encode(), key=secret.encode()[:64], digest_size=12).hexdigest()
 
 
 def redact(key: str | None) -> str:
@@ -39,6 +59,10 @@ def redact(key: str | None) -> str:
     return key[:shown] + "…"
 
 
+def _without_key(record: ApiKeyRecord) -> dict[str, Any]:
+    return {name: value for name, value in asdict(record).items() if name != "key"}
+
+
 class KeyChecker:
     def __init__(
         self,
@@ -46,11 +70,13 @@ class KeyChecker:
         redis_client: Callable[[], redis.Redis | None],
         ttl_seconds: int,
         clock: Callable[[], float] = time.monotonic,
+        secret: str = "openloc",
     ) -> None:
         self.store = store
         self.redis_client = redis_client
         self.ttl = ttl_seconds
         self.clock = clock
+        self.secret = secret
         self._local: dict[str, tuple[float, ApiKeyRecord | None]] = {}
 
     def _from_redis(self, key: str) -> tuple[bool, ApiKeyRecord | None]:
@@ -58,7 +84,7 @@ class KeyChecker:
         if client is None:
             return False, None
         try:
-            raw: Any = client.get(f"apikey:{key}")
+            raw: Any = client.get(self._cache_name(key))
         except Exception as error:  # redis errors and timeouts: continue without the cache
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
@@ -66,16 +92,19 @@ class KeyChecker:
         if raw is None:
             return False, None
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return True, None if text == _MISSING else ApiKeyRecord(**json.loads(text))
+        return True, None if text == _MISSING else ApiKeyRecord(key=key, **json.loads(text))
+
+    def _cache_name(self, key: str) -> str:
+        return f"apikey:{key_digest(key, self.secret)}"
 
     def _to_redis(self, key: str, record: ApiKeyRecord | None) -> None:
         client = self.redis_client()
         if client is None or self.ttl <= 0:
             return
+        # The cached record leaves the key out: Redis holds no key in full, only its digest.
+        value = _MISSING if record is None else json.dumps(_without_key(record))
         try:
-            client.set(
-                f"apikey:{key}", _MISSING if record is None else json.dumps(asdict(record)), ex=self.ttl
-            )
+            client.set(self._cache_name(key), value, ex=self.ttl)
         except Exception as error:
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
@@ -95,6 +124,8 @@ class KeyChecker:
                 )
                 raise service_unavailable() from error
             self._to_redis(key, record)
+        if record is not None and not hmac.compare_digest(record.key.encode(), key.encode()):
+            record = None  # a store or cache that answered for another key never grants access
         self._local[key] = (now + self.ttl, record)
         return record
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from openloc.api.body import read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import not_found, service_unavailable
+from openloc.api.keys import query_key
 from openloc.api.locate_query import build_query, from_search
 from openloc.api.rate_limit import check_daily_limit
 from openloc.api.responses import json_response
@@ -95,9 +96,7 @@ class LocateEndpoints:
     async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
         """Key check, daily limit, then the body (an empty body means `{}`: locate by IP)."""
         settings = self.services.settings
-        record = await run_in_threadpool(
-            self.services.keys.require, request.query_params.get("key"), permission
-        )
+        record = await run_in_threadpool(self.services.keys.require, query_key(request), permission)
         await run_in_threadpool(
             check_daily_limit, record, request.url.path, self.services.redis(), datetime.now(UTC)
         )

@@ -29,7 +29,9 @@ class Services:
     keys: KeyChecker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.keys = KeyChecker(self.api_keys, self.redis, self.settings.api_key_cache_seconds)
+        self.keys = KeyChecker(
+            self.api_keys, self.redis, self.settings.api_key_cache_seconds, secret=self.settings.ip_hash_key
+        )
 
 
 def country_radius_m(code: str) -> float | None:
