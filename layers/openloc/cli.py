@@ -54,10 +54,11 @@ def _replay(args: argparse.Namespace) -> int:
         processed=DynamoProcessedMessages(settings),
         coverage=DynamoCoverageStore(settings),
     )
-    result = replay(client("s3"), bucket, prefix, stores)
+    result = replay(client("s3"), bucket, prefix, stores, as_messages=args.as_messages)
     print(
         f"replayed {result.objects} objects: {result.reports} reports, {result.invalid} invalid, "
-        f"{result.stations_written} station writes into {settings.stations_table}"
+        f"{result.skipped} already aggregated, {result.stations_written} station writes into "
+        f"{settings.stations_table}"
     )
     return 0
 
@@ -76,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument(
         "--from", dest="source", required=True, help="s3://bucket/prefix, or a prefix of ARCHIVE_BUCKET"
+    )
+    replay.add_argument(
+        "--as-messages",
+        action="store_true",
+        help="treat each object as the SQS message it archived: skip messages already aggregated and "
+        "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
     replay.set_defaults(func=_replay)
     args = parser.parse_args(argv)

@@ -1,5 +1,13 @@
 """Replay archived observations (`observations/…/*.jsonl.gz` in S3) through the aggregation
-pipeline, e.g. into fresh tables after an algorithm change. Archive objects are not rewritten."""
+pipeline. Archive objects are not rewritten.
+
+Two uses:
+- rebuild (default): every report is aggregated again, e.g. into fresh tables after an algorithm
+  change (replaying into the live tables would count the observations twice);
+- `as_messages`: each object is treated as the SQS message it archived (its name is the message
+  id): messages already aggregated are skipped and a partially applied one (a dead-lettered
+  message) only adds what its stations have not merged yet, so the live tables stay exact.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +47,7 @@ class ReplayResult:
     reports: int = 0
     invalid: int = 0
     stations_written: int = 0
+    skipped: int = 0  # objects whose message was already aggregated (`as_messages` only)
 
 
 def _progress(out: TextIO, done: int, total: int, result: ReplayResult) -> None:
@@ -58,6 +67,7 @@ def replay(
     stores: PipelineStores,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     out: TextIO = sys.stderr,
+    as_messages: bool = False,
 ) -> ReplayResult:
     keys = sorted(archive_keys(s3, bucket, prefix))
     result = ReplayResult()
@@ -70,8 +80,10 @@ def replay(
             except ValidationError:
                 result.invalid += 1
         if reports:
-            batch = process_reports(reports, stores, now(), archive=False)
-            result.reports += batch.reports
+            message_id = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz") if as_messages else None
+            batch = process_reports(reports, stores, now(), message_id=message_id, archive=False)
+            result.skipped += batch.duplicate
+            result.reports += 0 if batch.duplicate else batch.reports
             result.stations_written += batch.stations_written
         result.objects += 1
         _progress(out, index, len(keys), result)
