@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck audit fmt clean
+.PHONY: install geoip run test test-unit lint typecheck audit fmt clean package
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -50,6 +50,11 @@ audit: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Lambda assets without Docker: arm64 wheels of the runtime dependencies + openloc into build/layer,
+# each handler into build/functions/<name> (infra/packaging.py). Run before `npx cdk deploy`.
+package: install geoip
+	$(BIN)/python -m infra.packaging
 
 clean:
 	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out

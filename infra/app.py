@@ -1,6 +1,6 @@
 """CDK entry point (`npx cdk synth`, see cdk.json) and `build_app()` for the infra tests.
 
-The stage comes from the context key "openloc:stage" ("dev" in cdk.json; `-c openloc:stage=prod`
+The stage comes from the context key "stage" or "openloc:stage" ("dev" in cdk.json; `-c stage=prod`
 for production). cdk-nag's AwsSolutions pack runs as a policy-validation plugin: a finding fails
 the synth unless it is fixed or acknowledged with a reason next to the resource.
 """
@@ -26,6 +26,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from infra.packaging import is_placeholder  # noqa: E402
 from infra.stack import DEFAULT_STAGE, STAGE_CONTEXT, OpenLocStack  # noqa: E402
 
 STACK_ID = "OpenLoc"
@@ -49,7 +50,8 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[cdk.App, OpenLo
     the CDK command line (`-c`) overrides both.
     """
     app = cdk.App(context={**cdk_json_context(), **(context or {})})
-    stage = str(app.node.try_get_context(STAGE_CONTEXT) or DEFAULT_STAGE)
+    # `-c stage=prod` (short) wins over the "openloc:stage" default of cdk.json.
+    stage = str(app.node.try_get_context("stage") or app.node.try_get_context(STAGE_CONTEXT) or DEFAULT_STAGE)
     stack = OpenLocStack(
         app,
         STACK_ID,
@@ -60,8 +62,21 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[cdk.App, OpenLo
     return app, stack
 
 
+def placeholder_assets(stack: OpenLocStack) -> list[str]:
+    """Names of the Lambda assets that are placeholders because `make package` has not run."""
+    return sorted(name for name, path in stack.assets.items() if is_placeholder(path))
+
+
 def main() -> None:
-    app, _ = build_app()
+    app, stack = build_app()
+    missing = placeholder_assets(stack)
+    if missing:
+        # Synthesizing still works (tests, reviewing the template); deploying this would ship empty code.
+        print(
+            f"WARNING: Lambda assets {', '.join(missing)} are placeholders: run `make package` "
+            "before `cdk deploy`.",
+            file=sys.stderr,
+        )
     app.synth()
 
 

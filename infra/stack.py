@@ -1,24 +1,149 @@
-"""The OpenLoc stack: composes the per-concern constructs (storage now; api, pipeline, schedule,
-cdn and alarms follow)."""
+"""The OpenLoc stack: composes the per-concern constructs (storage, cache, compute, api, pipeline,
+schedule, cdn, monitoring).
+
+Every tunable is a context value (cdk.json, or `-c key=value`); docs/deploy.md lists them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.api import Api
+from infra.cache import REDIS_CONTEXT, Cache
+from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
+from infra.compute import Compute, FunctionNetwork
+from infra.context import bool_context, choice_context
+from infra.monitoring import Monitoring
+from infra.packaging import asset_dirs
+from infra.pipeline import Pipeline, PipelineSettings
+from infra.schedule import Schedule
 from infra.storage import Storage
 
 STAGE_CONTEXT = "openloc:stage"
 DEFAULT_STAGE = "dev"
+STAGES = ("dev", "prod")
+# The access policy of the deployed API (OPENLOC_KEY_POLICY): keys required, as Ichnaea did, or
+# optional (keyless clients identified by User-Agent, docs/api.md).
+KEY_POLICY_CONTEXT = "openloc:key_policy"
+KEY_POLICIES = ("required", "optional")
+DEFAULT_KEY_POLICY = "required"
+
+# cdk-nag findings that are decisions, not defects (the rest are fixed in the constructs).
+NAG_ACKNOWLEDGMENTS: dict[str, str] = {
+    "AwsSolutions::AwsSolutions-L1": (
+        "Python 3.12 is the chosen runtime: the layer is built for cp312 arm64 and SnapStart for Python "
+        "is available from 3.12; moving to a newer runtime is a deliberate upgrade of the whole build."
+    ),
+    "AwsSolutions::AwsSolutions-APIG4": (
+        "The Ichnaea contract authenticates with ?key= API keys, checked by the locate/submit functions "
+        "against the api_keys table (submissions may be anonymous); an IAM or JWT authorizer would "
+        "break every existing client."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
+        "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
+        "permissions; AWS requires Resource *."
+    ),
+    "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish": (
+        "locate and submit publish a version (current_version) that their `live` alias points to; "
+        "API Gateway invokes only the alias."
+    ),
+}
 
 
 class OpenLocStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, stage: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        assets: dict[str, Path] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.stage = stage
         cdk.Tags.of(self).add("project", "openloc")
         cdk.Tags.of(self).add("stage", stage)
 
+        if stage not in STAGES:
+            raise ValueError(f"{STAGE_CONTEXT} must be one of {', '.join(STAGES)}, got {stage!r}")
+        self.assets = assets if assets is not None else asset_dirs()
         self.storage = Storage(self, "Storage", stage=stage)
+        self.cache = Cache(self, "Cache") if bool_context(self, REDIS_CONTEXT, default=False) else None
+        pipeline_settings = PipelineSettings.from_context(self)
+        self.compute = Compute(
+            self,
+            "Compute",
+            storage=self.storage,
+            assets=self.assets,
+            aggregate_reserved_concurrency=pipeline_settings.concurrency,
+            network=(
+                FunctionNetwork(
+                    vpc=self.cache.vpc,
+                    subnets=self.cache.subnets,
+                    security_group=self.cache.security_group,
+                    redis_url=self.cache.redis_url,
+                )
+                if self.cache
+                else None
+            ),
+            environment=self._service_environment(),
+        )
+        self.api = Api(
+            self, "Api", locate=self.compute.aliases["locate"], submit=self.compute.aliases["submit"]
+        )
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            queue=self.storage.observations_queue,
+            aggregate=self.compute.functions["aggregate"],
+            settings=pipeline_settings,
+        )
+        self.schedule = Schedule(self, "Schedule", export=self.compute.functions["export"])
+        self.cdn = Cdn(
+            self, "Cdn", assets_bucket=self.storage.assets_bucket, api_endpoint=self.api.http_api.api_endpoint
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            http_api=self.api.http_api,
+            functions=self.compute.functions,
+            queue=self.storage.observations_queue,
+            dead_letter_queue=self.storage.observations_dlq,
+        )
+
+        acknowledgments = {**NAG_ACKNOWLEDGMENTS, **self._object_write_acknowledgments()}
+        for finding, reason in acknowledgments.items():
+            cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+
+    def _service_environment(self) -> dict[str, str]:
+        env = {
+            "OPENLOC_KEY_POLICY": choice_context(self, KEY_POLICY_CONTEXT, KEY_POLICIES, DEFAULT_KEY_POLICY)
+        }
+        if bool_context(self, API_BEHIND_CDN_CONTEXT, default=False):
+            # CloudFront appends the viewer's address to X-Forwarded-For: trust exactly that hop.
+            env["TRUSTED_PROXY_HOPS"] = "1"
+        return env
+
+    def _object_write_acknowledgments(self) -> dict[str, str]:
+        """IAM5 for `<bucket>/*` object writes: the finding names the bucket's logical id."""
+
+        def finding(bucket: s3.Bucket) -> str:
+            logical_id = self.resolve(self.get_logical_id(cast(cdk.CfnElement, bucket.node.default_child)))
+            return f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/*]"
+
+        return {
+            finding(self.storage.archive_bucket): (
+                "The aggregator writes raw batches under date-partitioned keys not known in advance; "
+                "s3:PutObject only, on the archive bucket only."
+            ),
+            finding(self.storage.assets_bucket): (
+                "The export job writes dated export objects (multipart for large ones); "
+                "s3:PutObject/AbortMultipartUpload only, on the assets bucket only."
+            ),
+        }

@@ -27,10 +27,22 @@ from openloc.store.tables import (
     TableSpec,
 )
 
+from infra.context import int_context
+
 # Observations that failed MAX_RECEIVE_COUNT times wait here for inspection and replay.
 DLQ_RETENTION = cdk.Duration.days(14)
 # Server access logs are kept long enough for an incident review, then expire.
 ACCESS_LOG_RETENTION = cdk.Duration.days(90)
+# Raw observations: replayable for `openloc:archive_retention_days` (0 = forever), moving to cheaper
+# storage classes as they age (replays read recent days far more often than old ones).
+ARCHIVE_RETENTION_CONTEXT = "openloc:archive_retention_days"
+DEFAULT_ARCHIVE_RETENTION_DAYS = 365
+ARCHIVE_INFREQUENT_ACCESS_AFTER = cdk.Duration.days(30)
+ARCHIVE_GLACIER_AFTER = cdk.Duration.days(90)
+# Hourly differential cell exports are only useful to catch up: they expire, the full exports stay.
+DIFF_EXPORT_PREFIX = "exports/cells/diff/"
+DIFF_RETENTION_CONTEXT = "openloc:diff_export_retention_days"
+DEFAULT_DIFF_RETENTION_DAYS = 7
 
 
 def default_name(setting: str) -> str:
@@ -130,12 +142,7 @@ class Storage(Construct):
             "ArchiveBucket",
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="archive/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="abort-incomplete-uploads",
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-                )
-            ],
+            lifecycle_rules=[self._archive_lifecycle()],
             removal_policy=removal,
         )
 
@@ -152,7 +159,14 @@ class Storage(Construct):
                     # Exports and tiles are rewritten hourly/daily: keep a week of old versions.
                     noncurrent_version_expiration=cdk.Duration.days(7),
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-                )
+                ),
+                s3.LifecycleRule(
+                    id="expire-diff-exports",
+                    prefix=DIFF_EXPORT_PREFIX,
+                    expiration=cdk.Duration.days(
+                        int_context(self, DIFF_RETENTION_CONTEXT, DEFAULT_DIFF_RETENTION_DAYS)
+                    ),
+                ),
             ],
             removal_policy=removal,
         )
@@ -175,6 +189,27 @@ class Storage(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=MAX_RECEIVE_COUNT, queue=self.observations_dlq
             ),
+        )
+
+    def _archive_lifecycle(self) -> s3.LifecycleRule:
+        days = int_context(self, ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS)
+        if days < 0:
+            raise ValueError(f"{ARCHIVE_RETENTION_CONTEXT} must be ≥ 0 (0 = keep forever)")
+        # S3 skips objects under 128 KB for these transitions by default (they would cost more).
+        tiers = (
+            (s3.StorageClass.INFREQUENT_ACCESS, ARCHIVE_INFREQUENT_ACCESS_AFTER),
+            (s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, ARCHIVE_GLACIER_AFTER),
+        )
+        transitions = [
+            s3.Transition(storage_class=storage_class, transition_after=after)
+            for storage_class, after in tiers
+            if days == 0 or after.to_days() < days
+        ]
+        return s3.LifecycleRule(
+            id="archive-tiers-and-retention",
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+            transitions=transitions or None,
+            expiration=cdk.Duration.days(days) if days else None,
         )
 
     @property

@@ -1,6 +1,6 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
-observations into the configured tables."""
+observations into the configured tables; `openloc keys create|show|revoke` manages API keys."""
 
 from __future__ import annotations
 
@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
     replay.set_defaults(func=_replay)
+    from openloc.key_admin import add_parser as add_keys_parser
+
+    add_keys_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

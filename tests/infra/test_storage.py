@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
-# Before aws_cdk starts its node process: silence jsii's node 20 banner.
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 from openloc.settings import Settings
@@ -22,30 +17,11 @@ from openloc.store.tables import (
     TableSpec,
 )
 
-from infra.app import build_app
+from infra.app import build_app, cdk_json_context
+from infra.storage import Storage
+from tests.infra.templates import resources
 
 pytestmark = pytest.mark.infra
-
-
-def synth(context: dict[str, Any] | None = None) -> Template:
-    # Template.from_stack runs the cdk-nag plugin too: an unacknowledged finding fails here.
-    _, stack = build_app(context)
-    return Template.from_stack(stack)
-
-
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return synth()
-
-
-@pytest.fixture(scope="module")
-def prod_template() -> Template:
-    return synth({"openloc:stage": "prod"})
-
-
-def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
-    found = template.find_resources(resource_type)
-    return {logical_id: dict(resource) for logical_id, resource in found.items()}
 
 
 def table_by_name(template: Template, name: str) -> dict[str, Any]:
@@ -197,3 +173,37 @@ def test_environment_names_the_settings_variables() -> None:
     assert {"ARCHIVE_BUCKET", "ASSETS_BUCKET", "OBSERVATIONS_QUEUE_URL"} <= set(environment)
     # Every variable is a Settings field, so the functions read them without extra mapping.
     assert {name.lower() for name in environment} <= set(Settings.model_fields)
+
+
+def lifecycle_rules(template: Template, rule_id: str) -> list[dict[str, Any]]:
+    return [
+        rule
+        for bucket in resources(template, "AWS::S3::Bucket").values()
+        for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if rule["Id"] == rule_id
+    ]
+
+
+def test_archive_moves_to_cheaper_tiers_and_expires_after_retention(template: Template) -> None:
+    (rule,) = lifecycle_rules(template, "archive-tiers-and-retention")
+    assert rule["ExpirationInDays"] == 365
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in rule["Transitions"]] == [
+        ("STANDARD_IA", 30),
+        ("GLACIER_IR", 90),
+    ]
+
+
+@pytest.mark.parametrize(("days", "tiers"), [(0, ["STANDARD_IA", "GLACIER_IR"]), (60, ["STANDARD_IA"])])
+def test_archive_retention_is_configurable(days: int, tiers: list[str]) -> None:
+    app = cdk.App(context={**cdk_json_context(), "openloc:archive_retention_days": days})
+    stack = cdk.Stack(app, "Retention")
+    Storage(stack, "Storage", stage="dev")
+    (rule,) = lifecycle_rules(Template.from_stack(stack), "archive-tiers-and-retention")
+    assert rule.get("ExpirationInDays") == (days or None)
+    assert [t["StorageClass"] for t in rule["Transitions"]] == tiers
+
+
+def test_diff_exports_expire(template: Template) -> None:
+    (rule,) = lifecycle_rules(template, "expire-diff-exports")
+    assert rule["Prefix"] == "exports/cells/diff/"
+    assert rule["ExpirationInDays"] == 7

@@ -47,6 +47,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.locate.geoip import from_path as geoip_from_path
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
+    from openloc.store.geoip_file import resolve_geoip_path
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
@@ -63,7 +64,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         queue=SqsObservationQueue(settings.observations_queue_url, lambda: client("sqs")),
         redis=get_redis,
         database_ping=ping_database,
-        geoip=geoip_from_path(settings.geoip_path, country_radius=country_radius_m),
+        geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
     )
 
 

@@ -13,6 +13,8 @@ class ApiKeyStore(Protocol):
 
     def put(self, record: ApiKeyRecord) -> None: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class DynamoApiKeyStore(BoundModels):
     """Keys in DynamoDB; pynamodb is imported and bound on first use (see `openloc.store.binding`)."""
@@ -50,6 +52,9 @@ class DynamoApiKeyStore(BoundModels):
             allow_transfer=record.allow_transfer,
         ).save()
 
+    def delete(self, key: str) -> None:
+        self.models.ApiKeyModel(key).delete()
+
 
 class MemoryApiKeyStore:
     def __init__(self, *records: ApiKeyRecord) -> None:
@@ -60,3 +65,6 @@ class MemoryApiKeyStore:
 
     def put(self, record: ApiKeyRecord) -> None:
         self.records[record.key] = record
+
+    def delete(self, key: str) -> None:
+        self.records.pop(key, None)

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts (`python bench/<name>.py`) and packages (`python -m bench.<name>`)."""

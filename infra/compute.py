@@ -1,0 +1,300 @@
+"""Compute: the openloc Lambda layer and the four functions (DESIGN.md §1–§2).
+
+Every function runs Python 3.12 on arm64 with the layer built by `make package` (infra/packaging.py),
+X-Ray tracing on and its own log group (one month). Each has its own role holding only what its
+code does (see the `_grant_*` methods): no managed policies, no wildcard actions; the only
+`Resource: *` is X-Ray's, which has no resource-level permissions. locate and submit are published
+with SnapStart behind a `live` alias, the version API Gateway invokes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
+
+from infra.context import bool_context, choice_context, str_context
+from infra.storage import Storage
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+HANDLER = "handler.handler"
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+LIVE_ALIAS = "live"
+# Powertools: one service and one metrics namespace (the defaults of openloc.observability).
+SERVICE_NAME = "openloc"
+METRICS_NAMESPACE = "OpenLoc"
+DEFAULT_LOG_LEVEL = "INFO"
+LOG_LEVEL_CONTEXT = "openloc:log_level"
+TRACING_CONTEXT = "openloc:tracing"
+COMMIT_CONTEXT = "openloc:commit"
+BUILD_TIME_CONTEXT = "openloc:build_time"
+# GeoIP database of the locate function: "layer" = the mmdb files `make package` put in build/geoip
+# as a second layer (mounted at /opt/geoip), "s3" = an object (`openloc:geoip_s3_uri`) fetched at
+# cold start, "none" = no IP fallback.
+GEOIP_CONTEXT = "openloc:geoip"
+GEOIP_S3_URI_CONTEXT = "openloc:geoip_s3_uri"
+GEOIP_MODES = ("layer", "s3", "none")
+GEOIP_LAYER_PATH = "/opt/geoip"
+# AWS advises a queue visibility timeout of at least 6 × the timeout of an SQS-triggered function.
+SQS_VISIBILITY_FACTOR = 6
+
+DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")
+DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class FunctionNetwork:
+    """Where the functions that use Redis run (infra/cache.py) and the URL they reach it at."""
+
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_group: ec2.ISecurityGroup
+    redis_url: str
+    functions: tuple[str, ...] = ("locate", "submit")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    memory_mb: int
+    timeout_seconds: int
+    snap_start: bool = False
+    description: str = ""
+
+
+FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("locate", 512, 10, snap_start=True, description="geolocate, region, search, heartbeats"),
+    FunctionSpec("submit", 512, 10, snap_start=True, description="geosubmit v2/v1, legacy submit"),
+    FunctionSpec("aggregate", 1024, 30, description="SQS observations -> stations, areas, datamap, stats"),
+    FunctionSpec("export", 1024, 300, description="scheduled public exports"),
+)
+SPECS = {spec.name: spec for spec in FUNCTION_SPECS}
+if SPECS["aggregate"].timeout_seconds * SQS_VISIBILITY_FACTOR > VISIBILITY_TIMEOUT:
+    raise ValueError(
+        f"aggregate timeout {SPECS['aggregate'].timeout_seconds} s × {SQS_VISIBILITY_FACTOR} exceeds the "
+        f"observations queue visibility timeout ({VISIBILITY_TIMEOUT} s, openloc.store.tables)"
+    )
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class Compute(Construct):
+    """The layer, the functions (`functions[name]`) and the `live` aliases of the API functions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        assets: Mapping[str, Path],
+        aggregate_reserved_concurrency: int | None = None,
+        network: FunctionNetwork | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """`environment`: extra variables for every function (access policy, proxy hops...)."""
+        super().__init__(scope, construct_id)
+        self.storage = storage
+        self.network = network
+        removal = cdk.RemovalPolicy.RETAIN if storage.is_prod else cdk.RemovalPolicy.DESTROY
+
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Layer",
+            code=lambda_.Code.from_asset(str(assets["layer"])),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="openloc package and its runtime dependencies (boto3/botocore from the runtime)",
+        )
+
+        self.geoip_mode = choice_context(self, GEOIP_CONTEXT, GEOIP_MODES, "layer")
+        self.geoip_layer: lambda_.LayerVersion | None = None
+        if self.geoip_mode == "layer":
+            self.geoip_layer = lambda_.LayerVersion(
+                self,
+                "GeoIpLayer",
+                code=lambda_.Code.from_asset(str(assets["geoip"])),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="GeoIP mmdb files for the locate function (/opt/geoip)",
+            )
+        self.geoip_s3_uri = str_context(self, GEOIP_S3_URI_CONTEXT)
+        if self.geoip_mode == "s3" and not self.geoip_s3_uri.startswith("s3://"):
+            raise ValueError(f"{GEOIP_CONTEXT}=s3 needs {GEOIP_S3_URI_CONTEXT}=s3://bucket/key")
+
+        shared_environment = {**storage.environment, **self._base_environment(), **(environment or {})}
+        self.functions: dict[str, lambda_.Function] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        self.aliases: dict[str, lambda_.Alias] = {}
+        for spec in FUNCTION_SPECS:
+            construct = _pascal(spec.name)
+            log_group = logs.LogGroup(
+                self, f"{construct}Logs", retention=LOG_RETENTION, removal_policy=removal
+            )
+            role = iam.Role(
+                self,
+                f"{construct}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"OpenLoc {spec.name} function",
+            )
+            # Instead of AWSLambdaBasicExecutionRole (logs:* on every log group): this group only.
+            log_group.grant_write(role)
+            in_vpc = network is not None and spec.name in network.functions
+            layers: list[lambda_.ILayerVersion] = [self.layer]
+            if spec.name == "locate" and self.geoip_layer is not None:
+                layers.append(self.geoip_layer)
+            function = lambda_.Function(
+                self,
+                f"{construct}Function",
+                runtime=RUNTIME,
+                architecture=ARCHITECTURE,
+                handler=HANDLER,
+                code=lambda_.Code.from_asset(str(assets[spec.name])),
+                layers=layers,
+                memory_size=spec.memory_mb,
+                timeout=cdk.Duration.seconds(spec.timeout_seconds),
+                environment=self._function_environment(spec.name, shared_environment, in_vpc),
+                tracing=self._tracing(),
+                log_group=log_group,
+                # JSON logs; the platform's START/END/REPORT lines (INFO) are dropped: at 1 000
+                # req/s they alone would be ~800 GB of CloudWatch Logs a month (docs/deploy.md).
+                logging_format=lambda_.LoggingFormat.JSON,
+                system_log_level_v2=lambda_.SystemLogLevel.WARN,
+                application_log_level_v2=getattr(lambda_.ApplicationLogLevel, self._log_level()),
+                role=role,
+                description=f"OpenLoc {spec.name}: {spec.description}",
+                snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+                reserved_concurrent_executions=(
+                    aggregate_reserved_concurrency if spec.name == "aggregate" else None
+                ),
+                vpc=network.vpc if in_vpc and network else None,
+                vpc_subnets=network.subnets if in_vpc and network else None,
+                security_groups=[network.security_group] if in_vpc and network else None,
+            )
+            self.functions[spec.name] = function
+            self.log_groups[spec.name] = log_group
+            if spec.snap_start:
+                # SnapStart applies to published versions only: API Gateway invokes this alias,
+                # which follows the version published for the current code and configuration.
+                self.aliases[spec.name] = lambda_.Alias(
+                    self, f"{construct}Live", alias_name=LIVE_ALIAS, version=function.current_version
+                )
+
+        self._grant_locate(self.functions["locate"])
+        self._grant_submit(self.functions["submit"])
+        self._grant_aggregate(self.functions["aggregate"])
+        self._grant_export(self.functions["export"])
+
+    def _function_environment(self, name: str, shared: Mapping[str, str], in_vpc: bool) -> dict[str, str]:
+        env = dict(shared)
+        if in_vpc and self.network is not None:
+            env["REDIS_URL"] = self.network.redis_url
+        if name == "locate":
+            if self.geoip_mode == "layer":
+                env["GEOIP_PATH"] = GEOIP_LAYER_PATH
+            elif self.geoip_mode == "s3":
+                env["GEOIP_PATH"] = self.geoip_s3_uri
+        return env
+
+    def _tracing(self) -> lambda_.Tracing:
+        # Lambda samples 1 request/s + 5 % of the rest, not configurable: ~$660 of X-Ray a month
+        # at 1 000 req/s (docs/deploy.md). Off = PassThrough: traces only when a caller asks.
+        if bool_context(self, TRACING_CONTEXT, default=True):
+            return lambda_.Tracing.ACTIVE
+        return lambda_.Tracing.PASS_THROUGH
+
+    def _log_level(self) -> str:
+        return choice_context(
+            self, LOG_LEVEL_CONTEXT, ("DEBUG", "INFO", "WARN", "ERROR"), DEFAULT_LOG_LEVEL
+        ).upper()
+
+    def _base_environment(self) -> dict[str, str]:
+        node = self.node
+        env = {
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": self._log_level(),
+        }
+        for variable, context in (
+            ("OPENLOC_COMMIT", COMMIT_CONTEXT),
+            ("OPENLOC_BUILD_TIME", BUILD_TIME_CONTEXT),
+        ):
+            value = node.try_get_context(context)
+            if value:
+                env[variable] = str(value)
+        return env
+
+    def _table(self, setting: str) -> dynamodb.Table:
+        return self.storage.tables[setting]
+
+    def _allow_tables(self, function: lambda_.Function, actions: tuple[str, ...], *settings: str) -> None:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(actions), resources=[self._table(setting).table_arn for setting in settings]
+            )
+        )
+
+    def _grant_locate(self, function: lambda_.Function) -> None:
+        # Point reads only (one BatchGetItem round per request, DESIGN.md §3); DescribeTable on
+        # api_keys is the DynamoDB probe of /__heartbeat__.
+        self._allow_tables(function, DYNAMODB_READ, "stations_table", "cell_areas_table", "api_keys_table")
+        self._allow_tables(function, ("dynamodb:DescribeTable",), "api_keys_table")
+        if self.geoip_mode == "s3":
+            bucket, _, key = self.geoip_s3_uri.removeprefix("s3://").partition("/")
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[
+                        cdk.Arn.format(
+                            cdk.ArnComponents(
+                                service="s3", region="", account="", resource=bucket, resource_name=key
+                            ),
+                            cdk.Stack.of(self),
+                        )
+                    ],
+                )
+            )
+
+    def _grant_submit(self, function: lambda_.Function) -> None:
+        self.storage.observations_queue.grant_send_messages(function)
+        self._allow_tables(function, DYNAMODB_READ, "api_keys_table")
+
+    def _grant_aggregate(self, function: lambda_.Function) -> None:
+        # The SQS event source mapping adds receive/delete on the queue (infra/pipeline.py).
+        tables = ("stations_table", "cell_areas_table", "datamap_table", "stats_table", "processed_table")
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
+        index_arns = [
+            f"{self._table(spec.setting).table_arn}/index/{index.name}"
+            for spec in TABLES
+            if spec.setting in tables
+            for index in spec.indexes
+        ]
+        if index_arns:  # cells by area: an area is recomputed from all its cells
+            function.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[self.storage.archive_bucket.arn_for_objects("*")]
+            )
+        )
+
+    def _grant_export(self, function: lambda_.Function) -> None:
+        self._allow_tables(function, (*DYNAMODB_READ, "dynamodb:Query", "dynamodb:Scan"), "stations_table")
+        # upload_fileobj switches to multipart uploads for large exports.
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[self.storage.assets_bucket.arn_for_objects("*")],
+            )
+        )

@@ -1,0 +1,111 @@
+"""Functions, layers, the SQS event source and the schedules of the synthesized stack."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Template
+from openloc.schedules import SCHEDULES
+from openloc.store.tables import VISIBILITY_TIMEOUT
+
+from infra.compute import FUNCTION_SPECS, GEOIP_LAYER_PATH, SQS_VISIBILITY_FACTOR
+from tests.infra.templates import functions, only, policy_statements, resources
+
+pytestmark = pytest.mark.infra
+
+
+def test_four_functions_on_arm64_python312_with_tracing(template: Template) -> None:
+    found = functions(template)
+    assert set(found) == {spec.name for spec in FUNCTION_SPECS}
+    for spec in FUNCTION_SPECS:
+        properties = found[spec.name]
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["Runtime"] == "python3.12"
+        assert properties["Handler"] == "handler.handler"
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert properties["MemorySize"] == spec.memory_mb
+        assert properties["Timeout"] == spec.timeout_seconds
+        env = properties["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == "openloc"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "OpenLoc"
+        assert env["OPENLOC_KEY_POLICY"] == "required"
+        assert "REDIS_URL" not in env  # no cache by default: the service runs without limits
+
+
+def test_api_functions_use_snapstart_behind_a_live_alias(template: Template) -> None:
+    found = functions(template)
+    for name in ("locate", "submit"):
+        assert found[name]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    for name in ("aggregate", "export"):
+        assert "SnapStart" not in found[name]
+    aliases = resources(template, "AWS::Lambda::Alias")
+    assert sorted(alias["Properties"]["Name"] for alias in aliases.values()) == ["live", "live"]
+
+
+def test_visibility_timeout_covers_six_aggregator_timeouts(template: Template) -> None:
+    assert functions(template)["aggregate"]["Timeout"] * SQS_VISIBILITY_FACTOR <= VISIBILITY_TIMEOUT
+
+
+def test_aggregator_reports_batch_item_failures_with_bounded_concurrency(template: Template) -> None:
+    _, mapping = only(template, "AWS::Lambda::EventSourceMapping")
+    properties = mapping["Properties"]
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BatchSize"] == 10
+    assert properties["MaximumBatchingWindowInSeconds"] == 5
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert functions(template)["aggregate"]["ReservedConcurrentExecutions"] == 5
+
+
+def test_batching_comes_from_context() -> None:
+    from tests.infra.templates import synth
+
+    template = synth(
+        {
+            "openloc:aggregate_batch_size": 50,
+            "openloc:aggregate_batching_window_seconds": 20,
+            "openloc:aggregate_concurrency": 3,
+            "openloc:geoip": "none",
+        }
+    )
+    properties = only(template, "AWS::Lambda::EventSourceMapping")[1]["Properties"]
+    assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"]) == (50, 20)
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 3}
+    locate = functions(template)["locate"]
+    assert "GEOIP_PATH" not in locate["Environment"]["Variables"]
+    assert len(locate["Layers"]) == 1
+
+
+def test_geoip_layer_only_on_locate(template: Template) -> None:
+    found = functions(template)
+    assert len(found["locate"]["Layers"]) == 2
+    assert found["locate"]["Environment"]["Variables"]["GEOIP_PATH"] == GEOIP_LAYER_PATH
+    for name in ("submit", "aggregate", "export"):
+        assert len(found[name]["Layers"]) == 1
+        assert "GEOIP_PATH" not in found[name]["Environment"]["Variables"]
+    layers = resources(template, "AWS::Lambda::LayerVersion")
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+
+
+def test_geoip_from_s3_grants_that_object_only(full_template: Template) -> None:
+    locate = functions(full_template)["locate"]
+    assert locate["Environment"]["Variables"]["GEOIP_PATH"] == "s3://operator-geo/GeoLite2-City.mmdb"
+    grants = [s for s in policy_statements(full_template) if s["Action"] == "s3:GetObject"]
+    assert len(grants) == 1
+    assert "operator-geo/GeoLite2-City.mmdb" in str(grants[0]["Resource"])
+
+
+def test_one_rule_per_scheduled_job(template: Template) -> None:
+    rules = resources(template, "AWS::Events::Rule")
+    expressions = sorted(rule["Properties"]["ScheduleExpression"] for rule in rules.values())
+    assert expressions == sorted(schedule.cron for schedule in SCHEDULES)
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
+def test_json_logs_without_platform_report_lines(template: Template) -> None:
+    for properties in functions(template).values():
+        assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+        assert properties["LoggingConfig"]["SystemLogLevel"] == "WARN"
+        assert properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"

@@ -1,0 +1,158 @@
+"""The public edge: HTTP API, CloudFront in front of the assets bucket, and the optional cache VPC."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+from openloc.api.routing import SUBMIT_PATHS
+
+from infra.cdn import API_PATH_PATTERNS, CACHED_PATHS
+from tests.infra.templates import functions, only, resources
+
+pytestmark = pytest.mark.infra
+
+
+def test_http_api_is_dual_stack_with_submit_routes(template: Template) -> None:
+    _, api = only(template, "AWS::ApiGatewayV2::Api")
+    assert api["Properties"]["ProtocolType"] == "HTTP"
+    assert api["Properties"]["IpAddressType"] == "dualstack"
+    routes = sorted(
+        route["Properties"]["RouteKey"] for route in resources(template, "AWS::ApiGatewayV2::Route").values()
+    )
+    assert routes == sorted(["$default", *(f"POST {path}" for path in SUBMIT_PATHS)])
+
+
+def test_stage_throttles_and_logs_without_ips_or_keys(template: Template) -> None:
+    _, stage = only(template, "AWS::ApiGatewayV2::Stage")
+    properties = stage["Properties"]
+    assert properties["DefaultRouteSettings"]["ThrottlingRateLimit"] == 200
+    assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 400
+    log_format = json.loads(properties["AccessLogSettings"]["Format"])
+    assert "status" in log_format and "responseLatency" in log_format
+    assert not any("sourceIp" in value or "querystring" in value.lower() for value in log_format.values())
+
+
+def test_integrations_invoke_the_live_aliases(template: Template) -> None:
+    aliases = set(resources(template, "AWS::Lambda::Alias"))
+    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    assert len(integrations) == 2
+    for integration in integrations.values():
+        assert integration["Properties"]["IntegrationUri"]["Ref"] in aliases
+
+
+def test_custom_api_domain_is_dual_stack_tls12(full_template: Template) -> None:
+    _, domain = only(full_template, "AWS::ApiGatewayV2::DomainName")
+    (configuration,) = domain["Properties"]["DomainNameConfigurations"]
+    assert domain["Properties"]["DomainName"] == "api.example.org"
+    assert configuration["IpAddressType"] == "dualstack"
+    assert configuration["SecurityPolicy"] == "TLS_1_2"
+    only(full_template, "AWS::ApiGatewayV2::ApiMapping")
+
+
+def distribution(template: Template) -> dict[str, Any]:
+    config: dict[str, Any] = only(template, "AWS::CloudFront::Distribution")[1]["Properties"][
+        "DistributionConfig"
+    ]
+    return config
+
+
+def test_assets_bucket_only_through_origin_access_control(template: Template) -> None:
+    config = distribution(template)
+    control_id, control = only(template, "AWS::CloudFront::OriginAccessControl")
+    assert control["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [control_id, "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    grants = [
+        statement
+        for policy in resources(template, "AWS::S3::BucketPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
+    assert len(grants) == 1
+    assert grants[0]["Action"] == "s3:GetObject"
+    assert "AWS:SourceArn" in grants[0]["Condition"]["StringEquals"]  # this distribution only
+
+
+def test_distribution_https_ipv6_and_security_headers(template: Template) -> None:
+    config = distribution(template)
+    assert config["IPV6Enabled"] is True
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    (headers,) = [
+        policy
+        for logical_id, policy in resources(template, "AWS::CloudFront::ResponseHeadersPolicy").items()
+        if "SecurityHeaders" in logical_id
+    ]
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 365 * 24 * 3600
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert "frame-ancestors 'none'" in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "https:" not in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]  # no CDN scripts
+
+
+def test_caching_per_path(template: Template) -> None:
+    behaviors = {b["PathPattern"]: b for b in distribution(template)["CacheBehaviors"]}
+    assert set(behaviors) == {path.pattern for path in CACHED_PATHS}
+    policies = resources(template, "AWS::CloudFront::CachePolicy")
+    for path in CACHED_PATHS:
+        policy_id = behaviors[path.pattern]["CachePolicyId"]["Ref"]
+        config = policies[policy_id]["Properties"]["CachePolicyConfig"]
+        assert config["DefaultTTL"] == path.default_ttl.to_seconds()
+        assert config["MaxTTL"] == path.max_ttl.to_seconds()
+
+
+def test_api_behind_the_distribution_is_never_cached(full_template: Template) -> None:
+    config = distribution(full_template)
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert set(API_PATH_PATTERNS) <= set(behaviors)
+    caching_disabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed CachingDisabled
+    for pattern in API_PATH_PATTERNS:
+        assert behaviors[pattern]["CachePolicyId"] == caching_disabled
+        assert "POST" in behaviors[pattern]["AllowedMethods"]
+    assert len(config["Origins"]) == 2
+    assert config["Aliases"] == ["www.example.org"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    for name in ("locate", "submit"):
+        assert functions(full_template)[name]["Environment"]["Variables"]["TRUSTED_PROXY_HOPS"] == "1"
+
+
+def test_no_cache_means_no_vpc(template: Template) -> None:
+    assert not resources(template, "AWS::EC2::VPC")
+    assert not resources(template, "AWS::ElastiCache::ServerlessCache")
+    for properties in functions(template).values():
+        assert "VpcConfig" not in properties
+
+
+def test_valkey_serverless_in_an_endpoint_only_vpc(full_template: Template) -> None:
+    _, cache = only(full_template, "AWS::ElastiCache::ServerlessCache")
+    assert cache["Properties"]["Engine"] == "valkey"
+    assert not resources(full_template, "AWS::EC2::NatGateway")
+    endpoints = resources(full_template, "AWS::EC2::VPCEndpoint")
+    services = sorted(str(e["Properties"]["ServiceName"]) for e in endpoints.values())
+    assert len(services) == 4 and all(
+        any(s in name for name in services) for s in ("dynamodb", "s3", "sqs", "xray")
+    )
+    found = functions(full_template)
+    for name in ("locate", "submit"):
+        assert "VpcConfig" in found[name]
+        assert found[name]["Environment"]["Variables"]["REDIS_URL"]["Fn::Join"][1][0] == "rediss://"
+    for name in ("aggregate", "export"):
+        assert "VpcConfig" not in found[name]
+
+
+def test_valkey_reachable_from_the_functions_only(full_template: Template) -> None:
+    ingress = [
+        rule["Properties"]
+        for rule in resources(full_template, "AWS::EC2::SecurityGroupIngress").values()
+        if rule["Properties"]["FromPort"] == 6379
+    ]
+    assert len(ingress) == 1
+    assert "SourceSecurityGroupId" in ingress[0]
+    for group in resources(full_template, "AWS::EC2::SecurityGroup").values():
+        for rule in group["Properties"].get("SecurityGroupIngress", []):
+            assert rule.get("CidrIp") != "0.0.0.0/0"
