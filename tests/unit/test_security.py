@@ -85,6 +85,8 @@ def test_a_record_for_another_key_is_never_accepted() -> None:
 
         def put(self, record: ApiKeyRecord) -> None: ...
 
+        def delete(self, key: str) -> None: ...
+
     checker = KeyChecker(CaseFolding(), lambda: None, 300)
     assert checker.lookup("abc") is not None
     assert checker.lookup("ABC") is None
@@ -109,6 +111,8 @@ def test_logs_never_hold_a_key_in_full(
             raise ConnectionError("DynamoDB unreachable")
 
         def put(self, record: ApiKeyRecord) -> None: ...
+
+        def delete(self, key: str) -> None: ...
 
     failing = make_client(make_services(api_keys=Failing()))
     assert failing.post(f"/v1/geolocate?key={SECRET_KEY}", json=wifi_body(9, 10)).status_code == 503

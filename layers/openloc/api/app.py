@@ -8,7 +8,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from openloc.api.errors import ApiError
 from openloc.api.guard import ErrorGuard
@@ -29,7 +28,7 @@ CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
 CORS_MAX_AGE = 86_400
 
 
-def with_cors(app: ASGIApp, origins: str) -> ASGIApp:
+def with_cors(app: ErrorGuard, origins: str) -> CORSMiddleware | ErrorGuard:
     """The public API's CORS policy: any (or the configured) origin may call every endpoint,
     without credentials; preflights are answered here, error answers carry the headers too."""
     allowed = [o.strip() for o in origins.split(",") if o.strip()]
@@ -45,7 +44,7 @@ def with_cors(app: ASGIApp, origins: str) -> ASGIApp:
     )
 
 
-def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ASGIApp:
+def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> CORSMiddleware | ErrorGuard:
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
         routes += locate_routes(services)
