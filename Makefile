@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck audit fmt clean package
+.PHONY: install geoip run test test-unit lint typecheck audit fmt clean package bench bench-large
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -50,6 +50,14 @@ audit: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Every benchmark in one run: stores bench/results/<profile>-<time>.json and regenerates the
+# marked region of docs/benchmarks.md and its plots (docs/benchmarks/*.png). < 10 min on 2 cores.
+bench: install
+	$(BIN)/python -m bench.perf
+
+bench-large: install
+	$(BIN)/python -m bench.perf --profile large
 
 # Lambda assets without Docker: arm64 wheels of the runtime dependencies + openloc into build/layer,
 # each handler into build/functions/<name> (infra/packaging.py). Run before `npx cdk deploy`.

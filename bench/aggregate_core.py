@@ -77,11 +77,12 @@ def stores() -> PipelineStores:
     )
 
 
-def throughput() -> None:
+def throughput_rows(targets: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[tuple[int, int, float]]:
+    """(observations per batch, reports, observations/s on one core) per batch size."""
     rng = random.Random(1)
     aps = city(rng)
-    print("| observations per batch | reports | obs/s (one core) |\n|---|---|---|")
-    for target in (10, 100, 1_000, 10_000):
+    rows = []
+    for target in targets:
         pool = reports(rng, aps, max(1, target // 17) * 3)
         batch: list[Report] = []
         for report in pool:
@@ -101,16 +102,22 @@ def throughput() -> None:
                 policy=UpdatePolicy(settle_seconds=0),
             )
         elapsed = time.perf_counter() - start
-        print(f"| {observations(batch)} | {len(batch)} | {observations(batch) * repeats / elapsed:,.0f} |")
+        rows.append((observations(batch), len(batch), observations(batch) * repeats / elapsed))
+    return rows
 
 
-def write_cost() -> None:
+def throughput() -> None:
+    print("| observations per batch | reports | obs/s (one core) |\n|---|---|---|")
+    for obs, count, rate in throughput_rows():
+        print(f"| {obs} | {count} | {rate:,.0f} |")
+
+
+def write_cost_rows() -> list[dict[str, float | str]]:
+    """Requests per 1 000 observations and $ per million observations, per update policy."""
     rng = random.Random(2)
     aps = city(rng, 900)  # a well-mapped district: ~170 samples per access point after day one
     day_one = reports(rng, aps, 10_000)
-    print(
-        "\n| policy | DynamoDB writes / 1 000 obs | reads / 1 000 obs | SQS requests / 1 000 obs | S3 PUTs / 1 000 obs | $ per million obs |\n|---|---|---|---|---|---|"
-    )
+    rows: list[dict[str, float | str]] = []
     for name, policy in (
         ("merge every observation", UpdatePolicy(settle_seconds=0)),
         ("rate control (default)", UpdatePolicy()),
@@ -151,8 +158,20 @@ def write_cost() -> None:
             / obs
             * 1e6
         )
+        rows.append(
+            {"policy": name, "writes": writes * per_k, "reads": reads * per_k, "sqs": sqs * per_k,
+             "s3_puts": puts * per_k, "dollars_per_million": dollars}
+        )  # fmt: skip
+    return rows
+
+
+def write_cost() -> None:
+    print(
+        "\n| policy | DynamoDB writes / 1 000 obs | reads / 1 000 obs | SQS requests / 1 000 obs | S3 PUTs / 1 000 obs | $ per million obs |\n|---|---|---|---|---|---|"
+    )
+    for row in write_cost_rows():
         print(
-            f"| {name} | {writes * per_k:.0f} | {reads * per_k:.0f} | {sqs * per_k:.1f} | {puts * per_k:.1f} | {dollars:.2f} |"
+            f"| {row['policy']} | {row['writes']:.0f} | {row['reads']:.0f} | {row['sqs']:.1f} | {row['s3_puts']:.1f} | {row['dollars_per_million']:.2f} |"
         )
 
 

@@ -29,6 +29,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +200,57 @@ def _mixed(url: str, moto_url: str, args: argparse.Namespace) -> None:
     print(f"queue {state} {drained:.1f} s after the load ended")
 
 
+@contextmanager
+def local_stack() -> Iterator[tuple[str, str]]:
+    """`openloc run` on a free port with a throw-away data dir: yields (API URL, moto URL)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "openloc.cli", "run", "--port", str(port), "--data-dir", data_dir, "--no-scheduler"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None
+            moto_url = ""
+            while not moto_url:
+                line = server.stdout.readline()
+                if server.poll() is not None:
+                    raise SystemExit("openloc run failed to start")
+                found = re.search(r"AWS APIs \(moto\): (\S+)", line)
+                moto_url = found.group(1) if found else ""
+            # keep reading the server's log lines (one per submission), or its pipe fills and it blocks
+            threading.Thread(target=lambda: [None for _ in server.stdout or ()], daemon=True).start()
+            yield f"http://127.0.0.1:{port}", moto_url
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+
+
+def measure_levels(levels: list[int], seconds: float) -> list[dict[str, Any]]:
+    """Start `openloc run` on a free port, then per concurrency level: requests/s, p50/p99 ms,
+    errors and the latency samples (ms)."""
+    rows: list[dict[str, Any]] = []
+    with local_stack() as (url, _moto_url):
+        asyncio.run(_run_level(url, 1, 1.0))  # warm-up: first requests import and connect
+        for level in levels:
+            count, errors, latencies = asyncio.run(_run_level(url, level, seconds))
+            latencies.sort()
+            rows.append(
+                {
+                    "concurrency": level,
+                    "rps": count / seconds,
+                    "p50_ms": latencies[len(latencies) // 2],
+                    "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+                    "errors": errors,
+                    "samples": latencies,
+                }
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -209,54 +262,16 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=5, help="reports per submission")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     args = parser.parse_args()
-    args.concurrency = args.concurrency or ([16] if args.mixed else [1, 8, 32])
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "openloc.cli",
-                "run",
-                "--port",
-                str(port),
-                "--data-dir",
-                data_dir,
-                "--no-scheduler",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    if args.mixed:
+        args.concurrency = args.concurrency or [16]
+        with local_stack() as (url, moto_url):
+            _mixed(url, moto_url, args)
+        return
+    print("| concurrency | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
+    for row in measure_levels(args.concurrency or [1, 8, 32], args.seconds):
+        print(
+            f"| {row['concurrency']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} |"
         )
-        try:
-            assert server.stdout is not None
-            moto_url = ""
-            while True:
-                line = server.stdout.readline()
-                if server.poll() is not None:
-                    raise SystemExit("openloc run failed to start")
-                found = re.search(r"AWS APIs \(moto\): (\S+)", line)
-                moto_url = found.group(1) if found else moto_url
-                if moto_url:
-                    break
-            # keep reading the server's log lines (one per submission), or its pipe fills and it blocks
-            threading.Thread(target=lambda: [None for _ in server.stdout or ()], daemon=True).start()
-            url = f"http://127.0.0.1:{port}"
-            if args.mixed:
-                _mixed(url, moto_url, args)
-                return
-            asyncio.run(_run_level(url, 1, 1.0))  # warm-up: first requests import and connect
-            print("| concurrency | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-            for level in args.concurrency:
-                count, errors, latencies = asyncio.run(_run_level(url, level, args.seconds))
-                latencies.sort()
-                p50 = latencies[len(latencies) // 2]
-                p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-                print(f"| {level} | {count / args.seconds:.0f} | {p50:.1f} | {p99:.1f} | {errors} |")
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=60)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from openloc.locate.searcher import search
 from openloc.station_keys import CellId, Radio
 
 CENTER = (48.1374, 11.5755)
+SHAPES = [(2, 0, 0), (10, 0, 0), (10, 3, 1), (50, 0, 0), (50, 10, 0), (50, 10, 3)]
 
 
 def _point(rng: random.Random, radius_m: float) -> tuple[float, float]:
@@ -52,14 +53,19 @@ def scenario(
     return LocateQuery(wifis=tuple(seen), cells=tuple(cell_signals)), known
 
 
-def measure(wifis: int, cells: int, outliers: int, iterations: int) -> tuple[float, float]:
+def timings(wifis: int, cells: int, outliers: int, iterations: int) -> list[float]:
+    """Sorted search durations in µs."""
     query, known = scenario(wifis, cells, outliers)
     samples = []
     for _ in range(iterations):
         start = time.perf_counter_ns()
         search(query, known, {})
         samples.append((time.perf_counter_ns() - start) / 1000)
-    samples.sort()
+    return sorted(samples)
+
+
+def measure(wifis: int, cells: int, outliers: int, iterations: int) -> tuple[float, float]:
+    samples = timings(wifis, cells, outliers, iterations)
     return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
 
 
@@ -68,7 +74,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2000)
     args = parser.parse_args()
     print("| Wi-Fi | cells | outliers | p50 µs | p99 µs |\n|---|---|---|---|---|")
-    for wifis, cells, outliers in [(2, 0, 0), (10, 0, 0), (10, 3, 1), (50, 0, 0), (50, 10, 0), (50, 10, 3)]:
+    for wifis, cells, outliers in SHAPES:
         p50, p99 = measure(wifis, cells, outliers, args.iterations)
         print(f"| {wifis} | {cells} | {outliers} | {p50:.0f} | {p99:.0f} |")
 

@@ -1,6 +1,7 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
-observations into the configured tables; `openloc keys create|show|revoke` manages API keys."""
+observations into the configured tables; `openloc import FILE_OR_URL` loads an MLS/OpenCellID
+cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys."""
 
 from __future__ import annotations
 
@@ -63,6 +64,48 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from openloc.data.cell_import import ImportFormatError, import_cells, open_source
+    from openloc.settings import get_settings
+    from openloc.store.aws import client
+    from openloc.store.stations import DynamoStationStore
+
+    settings = get_settings()
+    store = DynamoStationStore(settings)
+    for model in (store.models.StationModel, store.models.CellAreaModel):
+        # A bulk load may be throttled: let BatchWriteItem retry unprocessed items with backoff
+        # (the API functions keep one retry and answer 503 instead).
+        model.Meta.max_retry_attempts = 8
+        model.Meta.read_timeout_seconds = 30
+        model._connection = None
+    raw, size = open_source(args.source, lambda: client("s3"))
+    try:
+        result = import_cells(
+            raw,
+            store,
+            datetime.now(UTC),
+            total_bytes=size,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            out=None if args.quiet else sys.stderr,
+        )
+    except ImportFormatError as error:
+        print(f"openloc import: {error}", file=sys.stderr)
+        return 2
+    finally:
+        raw.close()
+    print(
+        f"imported {result.imported} of {result.rows} rows into {settings.stations_table}; "
+        f"{result.invalid_total} invalid; {result.areas_updated} cell areas updated, "
+        f"{result.areas_deleted} removed"
+    )
+    for reason, count in result.invalid.most_common():
+        print(f"  invalid {reason}: {count}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openloc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +128,17 @@ def main(argv: list[str] | None = None) -> int:
         "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
     replay.set_defaults(func=_replay)
+    load = commands.add_parser(
+        "import",
+        help="load an MLS/OpenCellID cell CSV (.csv or .csv.gz; path, http(s) URL or s3://) into the "
+        "configured tables (AWS_ENDPOINT_URL, STATIONS_TABLE, CELL_AREAS_TABLE)",
+    )
+    load.add_argument("source", metavar="FILE_OR_URL")
+    load.add_argument("--batch-size", type=int, default=500, help="rows per write batch (default 500)")
+    load.add_argument("--workers", type=int, default=4, help="parallel write threads (default 4)")
+    load.add_argument("--quiet", action="store_true", help="no progress line")
+    load.set_defaults(func=_import)
+
     from openloc.key_admin import add_parser as add_keys_parser
 
     add_keys_parser(commands)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from pydantic import TypeAdapter
 from openloc.aggregate.cell_area import area_from_cells
 from openloc.aggregate.grouping import group_by_station
 from openloc.aggregate.report import Report
-from openloc.aggregate.station_update import Change, UpdatePolicy, update_station
+from openloc.aggregate.station_update import Change, StationUpdate, UpdatePolicy, update_station
 from openloc.data.datamap import grid_cells
 from openloc.store.archive import Archive
 from openloc.store.coverage import CoverageStore
@@ -88,13 +89,20 @@ def _with_region(record: StationRecord, change: Change) -> StationRecord:
     return replace(record, region=found.code if found is not None else record.region)
 
 
-def _apply_stations(
+StationUpdater = Callable[[str, StationRecord | None, Any, datetime, UpdatePolicy], StationUpdate]
+
+
+def apply_station_updates(
     grouped: dict[str, Any],
-    stores: PipelineStores,
+    stations: StationStore,
     now: datetime,
     message_id: str | None,
     policy: UpdatePolicy,
+    update: StationUpdater = update_station,
 ) -> tuple[int, Counter[str], set[str]]:
+    """Apply `update(key, stored, grouped[key], now, policy)` to every station: one read round,
+    one conditional write per changed station, lost races re-read and re-applied (bounded).
+    Returns (stations written, changes by kind, cell areas to recompute)."""
     pending = grouped
     written = 0
     changes: Counter[str] = Counter()
@@ -102,29 +110,29 @@ def _apply_stations(
     for _round in range(MAX_CONFLICT_ROUNDS):
         if not pending:
             break
-        existing = stores.stations.get_stations(sorted(pending))
+        existing = stations.get_stations(sorted(pending))
         conflicts = {}
         for key, observations in pending.items():
             station = existing.get(key)
             if message_id is not None and station is not None and message_id in station.recent_messages:
                 changes["already_applied"] += 1
                 continue
-            update = update_station(key, station, observations, now, policy)
-            if update.record is None:
-                changes[update.change] += 1
+            result = update(key, station, observations, now, policy)
+            if result.record is None:
+                changes[result.change] += 1
                 continue
-            record = _with_region(update.record, update.change)
+            record = _with_region(result.record, result.change)
             if message_id is not None:
                 record = replace(
                     record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]
                 )
-            if stores.stations.put_station_if(record, station.version if station is not None else None):
+            if stations.put_station_if(record, station.version if station is not None else None):
                 written += 1
-                changes[update.change] += 1
-                if update.change is Change.NEW:
+                changes[result.change] += 1
+                if result.change is Change.NEW:
                     changes[f"new_{key.split('#', 1)[0]}"] += 1  # new_wifi, new_blue, new_cell
                 area = area_of(key)
-                if area is not None and update.change in _AREA_CHANGES:
+                if area is not None and result.change in _AREA_CHANGES:
                     areas.add(area)
             else:
                 conflicts[key] = observations
@@ -134,18 +142,19 @@ def _apply_stations(
     return written, changes, areas
 
 
-def _update_areas(stores: PipelineStores, area_keys: set[str], now: datetime) -> int:
+def update_areas(stations: StationStore, area_keys: set[str], now: datetime) -> int:
+    """Recompute each area from all its cells (delete it when none is positioned)."""
     updated, emptied = [], []
     for area_key in sorted(area_keys):
-        area = area_from_cells(area_key, stores.stations.cells_in_area(area_key), now)
+        area = area_from_cells(area_key, stations.cells_in_area(area_key), now)
         if area is None:
             emptied.append(area_key)
         else:
             updated.append(area)
     if updated:
-        stores.stations.put_areas(updated)
+        stations.put_areas(updated)
     if emptied:
-        stores.stations.delete_areas(emptied)
+        stations.delete_areas(emptied)
     return len(updated) + len(emptied)
 
 
@@ -169,8 +178,10 @@ def process_reports(
         else None
     )
     grouped = group_by_station(reports)
-    written, changes, areas = _apply_stations(grouped, stores, now, message_id, policy or UpdatePolicy())
-    areas_written = _update_areas(stores, areas, now)
+    written, changes, areas = apply_station_updates(
+        grouped, stores.stations, now, message_id, policy or UpdatePolicy()
+    )
+    areas_written = update_areas(stores.stations, areas, now)
     grids_written = stores.coverage.touch_grids(
         grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()
     )

@@ -23,4 +23,5 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("cell_export_full", minute=37, hour=0, description="daily full public cell export"),
+    Schedule("cell_export_diff", minute=5, description="hourly differential cell export (previous hour)"),
 )

@@ -8,8 +8,9 @@ stack (set by `openloc run`). AWS endpoints come from the standard `AWS_ENDPOINT
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +45,19 @@ class Settings(BaseSettings):
     submit_decompressed_limit: int = Field(default=32 * 1024 * 1024, ge=1024)
     api_key_cache_seconds: int = Field(default=300, ge=0)
     submit_requires_key: bool = False
+    # Locate/region access: "required" = every request needs a known key (the contract);
+    # "optional" = a request without a key is served and identified by its User-Agent.
+    openloc_key_policy: Literal["required", "optional"] = "required"
+    # Limits of locate/region requests, counted in Redis per path (docs/api.md#limits); 0 = off.
+    # Burst budget of each limited client (keyless User-Agent family, or key with a daily limit).
+    limit_client_per_minute: int = Field(default=6000, ge=0)
+    # Daily budget of each keyless client (User-Agent family); keys use their own `maxreq`.
+    limit_agent_per_day: int = Field(default=100_000, ge=0)
+    # What each source IP (IPv6: each /64) may still use of a client that is over its budget.
+    limit_ip_per_minute: int = Field(default=60, ge=0)
+    limit_ip_per_day: int = Field(default=2000, ge=0)
+    # Cache-Control max-age of successful /v1/region and /v1/country answers; 0 = no header.
+    region_cache_seconds: int = Field(default=86400, ge=0)
     trusted_proxy_hops: int = Field(default=0, ge=0)
     # Anonymous (keyless) submissions per client IP and minute; 0 = no limit.
     submit_ip_limit_per_minute: int = Field(default=60, ge=0)
@@ -54,10 +68,22 @@ class Settings(BaseSettings):
     # public-API default: keys travel in the query string, no cookies, so no ambient authority).
     cors_allow_origins: str = "*"
 
+    # Public cell export: cells with fewer samples are not published; parallel Scan segments
+    # (threads) of the daily full export.
+    cell_export_min_samples: int = Field(default=3, ge=1)
+    cell_export_segments: int = Field(default=4, ge=1, le=64)
+    # `POST /v1/transfer`: most station/area items one request may carry.
+    transfer_max_items: int = Field(default=500, ge=1, le=5000)
+
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"
     openloc_build_time: str = "unknown"
     openloc_source: str = "https://github.com/openloc/openloc"
+
+    @field_validator("openloc_key_policy", mode="before")
+    @classmethod
+    def _policy_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""Daily key limits and per-IP limits for anonymous submissions, counted in the real Valkey."""
+"""Daily key limits (OPENLOC_KEY_POLICY=required, as deployed) and per-IP limits for anonymous
+submissions, counted in the real Valkey."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def limited_stack() -> Iterator[LocalStack]:
         port=0,
         run_poller=False,
         run_scheduler=False,
-        env={"SUBMIT_IP_LIMIT_PER_MINUTE": "3", "GEOIP_PATH": ""},
+        env={"SUBMIT_IP_LIMIT_PER_MINUTE": "3", "GEOIP_PATH": "", "OPENLOC_KEY_POLICY": "required"},
     )
     local.start()
     bind_models(local.settings)
@@ -50,6 +51,14 @@ def test_daily_limit_per_key_and_endpoint(limited_stack: LocalStack) -> None:
             api.post("/v1/search?key=limited-key", json={"wifi": [{"key": "001a2b000000"}]}).status_code
             == 200
         )
+
+
+def test_required_policy_refuses_keyless_locate_whatever_the_user_agent(limited_stack: LocalStack) -> None:
+    with httpx.Client(base_url=limited_stack.url, timeout=20) as api:
+        for path in ["/v1/geolocate", "/v1/region", "/v1/search"]:
+            response = api.post(path, json=WIFI, headers={"User-Agent": "microG/0.3.1"})
+            assert response.status_code == 400
+            assert response.json()["error"]["errors"][0]["reason"] == "keyInvalid"
 
 
 def test_key_without_region_permission(limited_stack: LocalStack) -> None:

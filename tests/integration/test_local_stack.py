@@ -84,10 +84,12 @@ def test_invalid_json_is_a_parse_error(api: httpx.Client, path: str, body: bytes
 
 
 def test_missing_and_unknown_keys(api: httpx.Client) -> None:
-    for url in ["/v1/geolocate", "/v1/geolocate?key=unknown-key", "/v1/geolocate?key=bad%20key"]:
+    for url in ["/v1/geolocate?key=unknown-key", "/v1/geolocate?key=bad%20key"]:
         response = api.post(url, json={})
         assert response.status_code == 400
         assert response.json()["error"]["errors"][0]["reason"] == "keyInvalid"
+    # the local stack runs with OPENLOC_KEY_POLICY=optional: no key, but a User-Agent, is served
+    assert api.post("/v1/geolocate", json={}, headers={"User-Agent": "curl/8.5.0"}).status_code == 404
 
 
 def test_heartbeats_and_version(api: httpx.Client) -> None:

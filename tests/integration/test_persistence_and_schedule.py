@@ -47,7 +47,9 @@ def test_restart_keeps_data_and_export_runs_on_schedule(tmp_path: Path) -> None:
         with httpx.Client(base_url=second.url, timeout=20) as api:
             assert api.post("/v1/geolocate?key=test", json=WIFI).status_code == 200
         assert (
-            client("s3").list_objects_v2(Bucket=second.settings.assets_bucket, Prefix="export/")["KeyCount"]
+            client("s3").list_objects_v2(Bucket=second.settings.assets_bucket, Prefix="exports/cells/full/")[
+                "KeyCount"
+            ]
             == 1
         )
     finally:

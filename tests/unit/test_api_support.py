@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from openloc.api.errors import ApiError
 from openloc.api.keys import KeyChecker, redact, valid_key_syntax
 from openloc.api.locate_routes import locate_routes
 from openloc.api.openapi import openapi_document
-from openloc.api.rate_limit import check_daily_limit, counter_key
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
+from openloc.api.transfer_routes import transfer_routes
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.records import ApiKeyRecord
 
@@ -88,7 +87,10 @@ def test_openapi_lists_post_paths_and_resolvable_refs(services: Services) -> Non
     doc = openapi_document()
     assert doc["openapi"].startswith("3.1")
     posts = {p for p, ops in doc["paths"].items() if "post" in ops}
-    served = {route.path for route in [*locate_routes(services), *submit_routes(services)]}
+    served = {
+        route.path
+        for route in [*locate_routes(services), *submit_routes(services), *transfer_routes(services)]
+    }
     assert posts == served
     assert {"/v1/geolocate", "/v1/region", "/v1/country", "/v1/search", "/v2/geosubmit"} <= posts
     schemas = doc["components"]["schemas"]
@@ -203,7 +205,7 @@ def test_key_checker_store_failure_is_503() -> None:
 
 
 class FakeRedis:
-    """Just enough of redis-py for the key cache and the daily limit."""
+    """Just enough of redis-py for the key cache."""
 
     def __init__(self, fail: bool = False) -> None:
         self.data: dict[str, Any] = {}
@@ -219,29 +221,6 @@ class FakeRedis:
             raise TimeoutError("redis")
         self.data[name] = value.encode()
 
-    def pipeline(self, transaction: bool = True) -> FakeRedis:
-        if self.fail:
-            raise TimeoutError("redis")
-        self._ops: list[tuple[str, Any]] = []
-        return self
-
-    def incr(self, name: str) -> None:
-        self._ops.append(("incr", name))
-
-    def expireat(self, name: str, when: int) -> None:
-        self._ops.append(("expireat", (name, when)))
-
-    def execute(self) -> list[Any]:
-        results: list[Any] = []
-        for op, arg in self._ops:
-            if op == "incr":
-                self.data[arg] = int(self.data.get(arg, 0)) + 1
-                results.append(self.data[arg])
-            else:
-                self.data[f"expire:{arg[0]}"] = arg[1]
-                results.append(True)
-        return results
-
 
 def test_key_checker_uses_redis_as_shared_cache() -> None:
     redis: Any = FakeRedis()
@@ -253,38 +232,11 @@ def test_key_checker_uses_redis_as_shared_cache() -> None:
     assert second.lookup("test") == ApiKeyRecord(key="test", maxreq=5)
     assert second.lookup("nope") is None
     assert second_store.gets == 0
+    # the cache holds neither the key in its name nor in its value
+    assert redis.data and not any("test" in name or b'"test"' in value for name, value in redis.data.items())
 
 
 def test_key_checker_survives_redis_failure() -> None:
     broken: Any = FakeRedis(fail=True)
     checker = KeyChecker(MemoryApiKeyStore(ApiKeyRecord(key="test")), lambda: broken, 300)
     assert checker.lookup("test") is not None
-
-
-# --- daily limit ----------------------------------------------------------------------------
-
-
-def test_daily_limit_no_redis_or_unlimited_is_noop() -> None:
-    for _ in range(5):
-        check_daily_limit(ApiKeyRecord(key="test", maxreq=1), "/v1/geolocate", None)
-        check_daily_limit(ApiKeyRecord(key="test", maxreq=0), "/v1/geolocate", FakeRedis())  # type: ignore[arg-type]
-
-
-def test_daily_limit_counts_per_key_path_and_day() -> None:
-    redis = FakeRedis()
-    record = ApiKeyRecord(key="test", maxreq=2)
-    now = datetime(2026, 11, 23, 23, 59, tzinfo=UTC)
-    check_daily_limit(record, "/v1/geolocate", redis, now)  # type: ignore[arg-type]
-    check_daily_limit(record, "/v1/geolocate", redis, now)  # type: ignore[arg-type]
-    with pytest.raises(ApiError) as info:
-        check_daily_limit(record, "/v1/geolocate", redis, now)  # type: ignore[arg-type]
-    assert (info.value.status, info.value.reason) == (403, "dailyLimitExceeded")
-    check_daily_limit(record, "/v1/search", redis, now)  # type: ignore[arg-type]  # other path
-    check_daily_limit(record, "/v1/geolocate", redis, datetime(2026, 11, 24, 0, 1, tzinfo=UTC))  # type: ignore[arg-type]
-    name = counter_key("test", "/v1/geolocate", now)
-    assert name == "apilimit:test:/v1/geolocate:20261123"
-    assert redis.data[f"expire:{name}"] > now.timestamp()
-
-
-def test_daily_limit_redis_failure_serves() -> None:
-    check_daily_limit(ApiKeyRecord(key="test", maxreq=1), "/x", FakeRedis(fail=True))  # type: ignore[arg-type]

@@ -432,6 +432,7 @@ def test_openapi_json_lists_all_post_paths(client: TestClient) -> None:
         "/v2/geosubmit",
         "/v1/geosubmit",
         "/v1/submit",
+        "/v1/transfer",
     }
 
 

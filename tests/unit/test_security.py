@@ -65,12 +65,12 @@ def test_key_digest_is_keyed_and_stable() -> None:
 def test_redis_key_cache_holds_no_key_in_full() -> None:
     redis: Any = DictRedis()
     store = MemoryApiKeyStore(ApiKeyRecord(key=SECRET_KEY, maxreq=7))
-    KeyChecker(store, lambda: redis, 300, secret="s").lookup(SECRET_KEY)
-    KeyChecker(store, lambda: redis, 300, secret="s").lookup("unknown-key-987654321")
+    KeyChecker(store, lambda: redis, 300, hash_key="s").lookup(SECRET_KEY)
+    KeyChecker(store, lambda: redis, 300, hash_key="s").lookup("unknown-key-987654321")
     assert redis.data  # both answers are cached...
     assert SECRET_KEY not in json.dumps(redis.data)  # ...under digests, without the key
     assert "unknown-key-987654321" not in json.dumps(redis.data)
-    fresh = KeyChecker(MemoryApiKeyStore(), lambda: redis, 300, secret="s")  # served from Redis only
+    fresh = KeyChecker(MemoryApiKeyStore(), lambda: redis, 300, hash_key="s")  # served from Redis only
     record = fresh.lookup(SECRET_KEY)
     assert record is not None and (record.key, record.maxreq) == (SECRET_KEY, 7)
 

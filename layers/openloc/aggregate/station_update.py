@@ -21,7 +21,7 @@ order of its observations.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -244,14 +244,87 @@ def update_station(
 ) -> StationUpdate:
     """What the batch `observations` does to `station` (None: no row yet) at `now`."""
     usable = [o for o in observations if _usable(o)]
-    count = len(usable)
     if not usable:
         return StationUpdate(Change.IGNORED, None, 0)
     max_distance = MAX_DISTANCE_M[station_kind(key)]
     new = _aggregate(usable, max_distance)
-    today = now.date()
-    psc = _dominant_psc(usable)
 
+    def agrees(lat: float, lon: float) -> bool:
+        return all(haversine_m(lat, lon, o.lat, o.lon) <= max_distance for o in usable)
+
+    return _transition(key, station, new, _dominant_psc(usable), agrees, len(usable), now, policy)
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatedStation:
+    """A station as another instance aggregated it (`POST /v1/transfer`): its centre, bbox
+    (None: the centre), total weight and samples."""
+
+    lat: float
+    lon: float
+    weight: float
+    samples: int
+    psc: int | None = None
+    min_lat: float | None = None
+    max_lat: float | None = None
+    min_lon: float | None = None
+    max_lon: float | None = None
+
+
+def merge_aggregated(
+    key: str,
+    station: StationRecord | None,
+    incoming: AggregatedStation,
+    now: datetime,
+    policy: UpdatePolicy = UpdatePolicy(),
+) -> StationUpdate:
+    """What an aggregated station from another instance does to `station`: the same transitions
+    and weighted update as a batch of observations, with the item standing for a batch whose
+    centre, bbox, weight and sample count are the item's. It agrees with a positioned station when
+    its centre is within the kind's maximum distance; it is consistent when its bbox is."""
+    if not (
+        incoming.weight > 0
+        and math.isfinite(incoming.weight)
+        and math.isfinite(incoming.lat)
+        and math.isfinite(incoming.lon)
+        and incoming.samples > 0
+    ):
+        return StationUpdate(Change.IGNORED, None, 0)
+    max_distance = MAX_DISTANCE_M[station_kind(key)]
+    min_lat = min(incoming.lat, incoming.min_lat if incoming.min_lat is not None else incoming.lat)
+    max_lat = max(incoming.lat, incoming.max_lat if incoming.max_lat is not None else incoming.lat)
+    min_lon = min(incoming.lon, incoming.min_lon if incoming.min_lon is not None else incoming.lon)
+    max_lon = max(incoming.lon, incoming.max_lon if incoming.max_lon is not None else incoming.lon)
+    new = _Aggregate(
+        lat=incoming.lat,
+        lon=incoming.lon,
+        min_lat=min_lat,
+        max_lat=max_lat,
+        min_lon=min_lon,
+        max_lon=max_lon,
+        weight=min(incoming.weight, WEIGHT_CAP),
+        samples=min(incoming.samples, SAMPLES_CAP),
+        consistent=haversine_m(min_lat, min_lon, max_lat, max_lon) <= max_distance,
+    )
+
+    def agrees(lat: float, lon: float) -> bool:
+        return haversine_m(lat, lon, incoming.lat, incoming.lon) <= max_distance
+
+    return _transition(key, station, new, incoming.psc, agrees, 1, now, policy)
+
+
+def _transition(
+    key: str,
+    station: StationRecord | None,
+    new: _Aggregate,
+    psc: int | None,
+    agrees_with: Callable[[float, float], bool],
+    count: int,
+    now: datetime,
+    policy: UpdatePolicy,
+) -> StationUpdate:
+    """Ichnaea's transition table (module docstring) for a consistent-or-not batch `new`."""
+    today = now.date()
     if station is None:
         if new.consistent:
             return StationUpdate(Change.NEW, _position_from(StationRecord(key=key), new, psc, now), count)
@@ -275,7 +348,7 @@ def update_station(
         return StationUpdate(Change.IGNORED, None, count)
 
     assert station.lat is not None and station.lon is not None
-    agrees = all(haversine_m(station.lat, station.lon, o.lat, o.lon) <= max_distance for o in usable)
+    agrees = agrees_with(station.lat, station.lon)
     if new.consistent and agrees:
         if not _well_established(station, now, policy):
             return StationUpdate(Change.CHANGE, _merge(station, new, psc, now), count)

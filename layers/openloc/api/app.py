@@ -17,11 +17,7 @@ from openloc.api.openapi import openapi_document
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
-
-
-async def _openapi(_request: Request) -> Response:
-    return JSONResponse(openapi_document())
-
+from openloc.api.transfer_routes import transfer_routes
 
 # Headers browser clients send: JSON bodies, gzip bodies (stumblers), GeoClue's nickname header.
 CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
@@ -45,11 +41,14 @@ def with_cors(app: ErrorGuard, origins: str) -> CORSMiddleware | ErrorGuard:
 
 
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> CORSMiddleware | ErrorGuard:
+    async def _openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document(services.settings.openloc_key_policy))
+
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
         routes += locate_routes(services)
     if submit:
-        routes += submit_routes(services)
+        routes += submit_routes(services) + transfer_routes(services)
     app = Starlette(
         routes=routes,
         exception_handlers={

@@ -1,8 +1,12 @@
 """The caller's IP, for the GeoIP fallback and per-IP limits (never stored).
 
-Behind API Gateway the source IP is in the Lambda event's request context. Elsewhere, the
-`X-Forwarded-For` entry added by the nearest trusted proxy is used: with `TRUSTED_PROXY_HOPS=n`
-the n-th address from the right; with 0 the header is ignored (it is client-controlled).
+With `TRUSTED_PROXY_HOPS=n` > 0 (proxies in front of the app, e.g. CloudFront before API
+Gateway), the `X-Forwarded-For` entry added by the nearest trusted proxy is the client: the n-th
+address from the right. Otherwise (and when the header has fewer entries) it is the source IP
+of the Lambda event's request context (`http.sourceIp` for HTTP APIs, payload v2, IPv4 or IPv6
+on a dual-stack endpoint; `identity.sourceIp` for REST APIs), or else the TCP peer. With 0 the
+header is ignored: it is client-controlled. Entries may be IPv4 or IPv6, bracketed and/or with a port
+(`[2001:db8::1]:443`, `192.0.2.1:8080`), and IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes IPv4.
 """
 
 from __future__ import annotations
@@ -11,17 +15,43 @@ import ipaddress
 
 from starlette.requests import Request
 
+# Per-IP limits group IPv6 addresses by /64: one subscriber usually holds a whole /64 and its
+# devices rotate privacy addresses inside it, so a full address would be a fresh budget each time.
+IPV6_LIMIT_PREFIX = 64
 
-def _valid(value: str | None) -> str | None:
+
+def normalize_ip(value: str | None) -> str | None:
+    """The canonical text of an address as proxies and API Gateway write it, or None."""
     if not value:
         return None
+    text = value.strip().strip('"')
+    if text.startswith("["):  # [v6] or [v6]:port
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:  # v4:port (a bare IPv6 address has at least two colons)
+        text = text.split(":", 1)[0]
+    text = text.split("%", 1)[0]  # an IPv6 zone id ("fe80::1%eth0")
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def address_group(ip: str) -> str:
+    """What per-IP limits count: an IPv4 address itself, the /64 network of an IPv6 address."""
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_LIMIT_PREFIX}", strict=False))
+    return str(address)
 
 
 def client_ip(request: Request, trusted_hops: int) -> str | None:
+    if trusted_hops > 0:
+        forwarded = [p for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if len(forwarded) >= trusted_hops:
+            return normalize_ip(forwarded[-trusted_hops])
     event = request.scope.get("aws.event")
     if isinstance(event, dict):
         context = event.get("requestContext") or {}
@@ -29,9 +59,5 @@ def client_ip(request: Request, trusted_hops: int) -> str | None:
             "sourceIp"
         )
         if source:
-            return _valid(source)
-    if trusted_hops > 0:
-        forwarded = [p for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if len(forwarded) >= trusted_hops:
-            return _valid(forwarded[-trusted_hops])
-    return _valid(request.client.host) if request.client else None
+            return normalize_ip(source)
+    return normalize_ip(request.client.host) if request.client else None

@@ -48,6 +48,15 @@ def daily_limit() -> ApiError:
     return ApiError(403, "usageLimits", "dailyLimitExceeded", "You have exceeded your daily limit.")
 
 
+def transfer_not_allowed() -> ApiError:
+    return ApiError(403, "usageLimits", "transferNotAllowed", "This API key may not transfer data.")
+
+
+def invalid_items(message: str) -> ApiError:
+    """A private endpoint's batch with an invalid item (the message names it)."""
+    return ApiError(400, "global", "invalidItems", message)
+
+
 def not_found() -> ApiError:
     return ApiError(404, "geolocation", "notFound", "Not found")
 

@@ -1,10 +1,11 @@
 """Per-IP request limits for keyless requests (anonymous submissions), counted in Redis.
 
 Fixed one-minute windows: `iplimit:<path>:<ip hash>:<minute>`. The IP is never stored: the
-counter name holds a keyed BLAKE2b hash of it (key from `IP_HASH_KEY`), and expires with its
-window. Over the limit, submissions get 503 serviceUnavailable with `Retry-After` rather than a
-4xx: stumbler apps drop a batch for good on a 4xx but keep and retry it on a 5xx, so a limit
-slows a client down without losing its data. Redis down: no limit (logged and counted).
+counter name holds a keyed BLAKE2b hash of it (key from `IP_HASH_KEY`; an IPv6 address counts
+by its /64), and expires with its window. Over the limit, submissions get 503
+serviceUnavailable with `Retry-After` rather than a 4xx: stumbler apps drop a batch for good on
+a 4xx but keep and retry it on a 5xx, so a limit slows a client down without losing its data.
+Redis down: no limit (logged and counted).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from openloc.api.client_ip import address_group
 from openloc.api.errors import ApiError
 from openloc.observability import logger, metrics
 
@@ -41,7 +43,7 @@ def check_ip_limit(
         return
     now = now or datetime.now(UTC)
     window = int(now.timestamp()) // WINDOW_SECONDS
-    name = f"iplimit:{path}:{ip_digest(ip, hash_key)}:{window}"
+    name = f"iplimit:{path}:{ip_digest(address_group(ip), hash_key)}:{window}"
     try:
         pipe = redis_client.pipeline(transaction=False)
         pipe.incr(name)

@@ -46,9 +46,10 @@ def query_key(request: Request) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def key_digest(key: str, secret: str) -> str:
-    """A keyed BLAKE2b pseudonym of a key: stable per deployment secret, not reversible."""
-    return hashlib.blake2b(key.encode(), key=secret.encode()[:64], digest_size=12).hexdigest()
+def key_digest(key: str, hash_key: str) -> str:
+    """A stable stand-in for a key in Redis names and in submitted reports (keyed BLAKE2b, 20 hex
+    digits): not reversible without the deployment's hash key."""
+    return hashlib.blake2b(key.encode(), key=hash_key.encode()[:64], digest_size=10).hexdigest()
 
 
 def redact(key: str | None) -> str:
@@ -59,10 +60,6 @@ def redact(key: str | None) -> str:
     return key[:shown] + "…"
 
 
-def _without_key(record: ApiKeyRecord) -> dict[str, Any]:
-    return {name: value for name, value in asdict(record).items() if name != "key"}
-
-
 class KeyChecker:
     def __init__(
         self,
@@ -70,13 +67,13 @@ class KeyChecker:
         redis_client: Callable[[], redis.Redis | None],
         ttl_seconds: int,
         clock: Callable[[], float] = time.monotonic,
-        secret: str = "openloc",
+        hash_key: str = "openloc",
     ) -> None:
         self.store = store
         self.redis_client = redis_client
         self.ttl = ttl_seconds
         self.clock = clock
-        self.secret = secret
+        self.hash_key = hash_key
         self._local: dict[str, tuple[float, ApiKeyRecord | None]] = {}
 
     def _from_redis(self, key: str) -> tuple[bool, ApiKeyRecord | None]:
@@ -84,7 +81,7 @@ class KeyChecker:
         if client is None:
             return False, None
         try:
-            raw: Any = client.get(self._cache_name(key))
+            raw: Any = client.get(f"apikey:{key_digest(key, self.hash_key)}")
         except Exception as error:  # redis errors and timeouts: continue without the cache
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)
@@ -92,19 +89,16 @@ class KeyChecker:
         if raw is None:
             return False, None
         text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return True, None if text == _MISSING else ApiKeyRecord(key=key, **json.loads(text))
-
-    def _cache_name(self, key: str) -> str:
-        return f"apikey:{key_digest(key, self.secret)}"
+        return True, None if text == _MISSING else ApiKeyRecord(**{**json.loads(text), "key": key})
 
     def _to_redis(self, key: str, record: ApiKeyRecord | None) -> None:
         client = self.redis_client()
         if client is None or self.ttl <= 0:
             return
         # The cached record leaves the key out: Redis holds no key in full, only its digest.
-        value = _MISSING if record is None else json.dumps(_without_key(record))
         try:
-            client.set(self._cache_name(key), value, ex=self.ttl)
+            value = _MISSING if record is None else json.dumps({**asdict(record), "key": None})
+            client.set(f"apikey:{key_digest(key, self.hash_key)}", value, ex=self.ttl)
         except Exception as error:
             logger.warning("redis unavailable for key cache", extra={"error": type(error).__name__})
             metrics.add_metric(name="RedisErrors", unit=MetricUnit.Count, value=1)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openloc.api.access import identify
 from openloc.api.body import read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import not_found, service_unavailable
 from openloc.api.keys import query_key
 from openloc.api.locate_query import build_query, from_search
-from openloc.api.rate_limit import check_daily_limit
 from openloc.api.responses import json_response
 from openloc.api.schemas import (
     GeolocateResponse,
@@ -94,19 +92,26 @@ class LocateEndpoints:
         self.services = services
 
     async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
-        """Key check, daily limit, then the body (an empty body means `{}`: locate by IP)."""
+        """Identity (key, or User-Agent under OPENLOC_KEY_POLICY=optional), limits, then the body
+        (an empty body means `{}`: locate by IP)."""
         settings = self.services.settings
-        record = await run_in_threadpool(self.services.keys.require, query_key(request), permission)
-        await run_in_threadpool(
-            check_daily_limit, record, request.url.path, self.services.redis(), datetime.now(UTC)
+        identity = await run_in_threadpool(
+            identify,
+            self.services.keys,
+            settings,
+            query_key(request),
+            request.headers.get("user-agent"),
+            permission,
         )
+        ip = client_ip(request, settings.trusted_proxy_hops)
+        await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
         payload = await read_json_object(request, limit=settings.locate_body_limit, empty_is_object=True)
         wire = (
             from_search(SearchRequest.model_validate(payload))
             if legacy
             else LocateRequest.model_validate(payload)
         )
-        return build_query(wire, client_ip(request, settings.trusted_proxy_hops))
+        return build_query(wire, ip)
 
     async def geolocate(self, request: Request) -> Response:
         query = await self._query(request, "allow_locate")
@@ -135,8 +140,12 @@ class LocateEndpoints:
             metrics.add_metric(name="RegionNotFound", unit=MetricUnit.Count, value=1)
             raise not_found()
         metrics.add_metric(name="RegionHit", unit=MetricUnit.Count, value=1)
+        # Countries rarely change under a client: let it reuse the answer (its own cache only,
+        # `private`, since the answer depends on the caller's IP and body). Errors carry no hint.
+        max_age = self.services.settings.region_cache_seconds
         return json_response(
-            RegionResponse(country_code=found.code, country_name=found.name, fallback=choice.fallback)
+            RegionResponse(country_code=found.code, country_name=found.name, fallback=choice.fallback),
+            headers={"Cache-Control": f"private, max-age={max_age}"} if max_age > 0 else None,
         )
 
     async def search(self, request: Request) -> Response:

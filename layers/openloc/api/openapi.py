@@ -17,15 +17,24 @@ _KEY_PARAM = {
     "description": "API key: letters, digits and '-', up to 40 characters",
     "schema": {"type": "string", "maxLength": 40, "pattern": "^[-0-9A-Za-z]+$"},
 }
+_USER_AGENT_PARAM = {
+    "name": "User-Agent",
+    "in": "header",
+    "description": "identifies a keyless client (OPENLOC_KEY_POLICY=optional): 'Name/version'",
+    "schema": {"type": "string"},
+}
 _ERRORS = {
-    "400": "parseError (body not a JSON object) or keyInvalid",
-    "403": "dailyLimitExceeded",
+    "400": "parseError (body not a JSON object), keyInvalid or userAgentRequired",
+    "403": "dailyLimitExceeded (key over its daily limit; Retry-After); transfer: transferNotAllowed",
     "405": "methodNotAllowed",
     "413": "payloadTooLarge",
     "503": "serviceUnavailable",
 }
 
-# path → (summary, request model, response model, success status, key required, extra error statuses)
+_TOO_MANY = "429"
+_ERRORS_EXTRA = {_TOO_MANY: "rateLimitExceeded (client over a budget; Retry-After)", "404": "notFound"}
+
+# path → (summary, request model, response model, success status, key needed, extra error statuses)
 _OPERATIONS: dict[
     str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, str, bool, tuple[str, ...]]
 ] = {
@@ -35,7 +44,7 @@ _OPERATIONS: dict[
         s.GeolocateResponse,
         "200",
         True,
-        ("404",),
+        ("404", _TOO_MANY),
     ),
     "/v1/region": (
         "Country of the client (cells' MCC, position or IP)",
@@ -43,10 +52,24 @@ _OPERATIONS: dict[
         s.RegionResponse,
         "200",
         True,
-        ("404",),
+        ("404", _TOO_MANY),
     ),
-    "/v1/country": ("Legacy alias of /v1/region", s.LocateRequest, s.RegionResponse, "200", True, ("404",)),
-    "/v1/search": ("Legacy locate (MLS v1/search)", s.SearchRequest, s.SearchResponse, "200", True, ()),
+    "/v1/country": (
+        "Legacy alias of /v1/region",
+        s.LocateRequest,
+        s.RegionResponse,
+        "200",
+        True,
+        ("404", _TOO_MANY),
+    ),
+    "/v1/search": (
+        "Legacy locate (MLS v1/search)",
+        s.SearchRequest,
+        s.SearchResponse,
+        "200",
+        True,
+        (_TOO_MANY,),
+    ),
     "/v2/geosubmit": ("Submit observations (v2)", s.GeosubmitRequest, s.EmptyResponse, "200", False, ()),
     "/v1/geosubmit": (
         "Submit observations (v1, flat items)",
@@ -58,6 +81,16 @@ _OPERATIONS: dict[
     ),
     "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
 }
+
+
+def _transfer_operation() -> tuple[str, type[BaseModel], type[BaseModel], str, bool, tuple[str, ...]]:
+    """Deferred: the exchange models are not needed on the locate import path."""
+    from openloc.data.exchange import TransferRequest
+
+    summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
+    return (summary, TransferRequest, s.EmptyResponse, "200", True, ())
+
+
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__heartbeat__": ("Backend health (503 when a backend is down)", s.HeartbeatResponse),
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
@@ -73,23 +106,31 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": {"schema": _ref(model)}}
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
+@lru_cache(maxsize=2)
+def openapi_document(key_policy: str = "required") -> dict[str, Any]:
+    """The document for a deployment's `OPENLOC_KEY_POLICY`: with "optional", locate keys are optional
+    and the User-Agent header that identifies keyless clients is listed."""
     models: list[type[BaseModel]] = [s.ErrorResponse]
     paths: dict[str, Any] = {}
-    for path, (summary, request, response, ok, key_required, extra) in _OPERATIONS.items():
+    operations = {**_OPERATIONS, "/v1/transfer": _transfer_operation()}
+    for path, (summary, request, response, ok, key_needed, extra) in operations.items():
+        # Instance sync is private: a key with the transfer permission whatever the policy.
+        key_required = key_needed and (key_policy == "required" or path == "/v1/transfer")
+        parameters: list[dict[str, Any]] = [{**_KEY_PARAM, "required": key_required}]
+        if key_needed and not key_required:
+            parameters.append(_USER_AGENT_PARAM)
         responses: dict[str, Any] = {ok: {"description": "success"}}
         if response is not None:
             responses[ok]["content"] = _json(response)
             models.append(response)
         for status in (*_ERRORS, *extra):
             responses[status] = {
-                "description": _ERRORS.get(status, "notFound"),
+                "description": _ERRORS.get(status) or _ERRORS_EXTRA[status],
                 "content": _json(s.ErrorResponse),
             }
         operation: dict[str, Any] = {
             "summary": summary,
-            "parameters": [{**_KEY_PARAM, "required": key_required}],
+            "parameters": parameters,
             "responses": responses,
         }
         if request is not None:
@@ -110,7 +151,7 @@ def openapi_document() -> dict[str, Any]:
     }
     _, definitions = models_json_schema(
         [
-            (m, "validation" if m in {o[1] for o in _OPERATIONS.values()} else "serialization")
+            (m, "validation" if m in {o[1] for o in operations.values()} else "serialization")
             for m in dict.fromkeys(models)
         ],
         ref_template="#/components/schemas/{model}",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-SUBMIT_PATHS = frozenset({"/v2/geosubmit", "/v1/geosubmit", "/v1/submit"})
+# The submit function also serves instance sync (/v1/transfer): both write data, neither is on
+# the locate hot path.
+SUBMIT_PATHS = frozenset({"/v2/geosubmit", "/v1/geosubmit", "/v1/submit", "/v1/transfer"})
 
 
 def function_for_path(path: str) -> str:

@@ -10,11 +10,12 @@ drops out-of-range values the way Ichnaea did. These models also generate `/open
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from openloc.api.lenient import Items, Opt
+from openloc.api.lenient import Float, Int, Items, Opt
 
 
 class WireModel(BaseModel):
@@ -26,32 +27,50 @@ class WireModel(BaseModel):
 # --- geolocate / region -------------------------------------------------------------------
 
 
+_MNC_TEXT = re.compile(r"[0-9]{2,3}")
+
+
 class CellTower(WireModel):
     radioType: Opt[str] = Field(default=None, description="gsm, wcdma (umts), lte or nr")
     radio: Opt[str] = Field(default=None, description="legacy alias of radioType; radioType wins")
-    mobileCountryCode: Opt[int] = None
-    mobileNetworkCode: Opt[int] = None
+    mobileCountryCode: Opt[Int] = None
+    mobileNetworkCode: Opt[Int] = None
     mobileCountryCodeStr: Opt[str] = Field(default=None, description="MCC as sent by Android")
     mobileNetworkCodeStr: Opt[str] = Field(default=None, description="MNC keeping leading zeros")
-    locationAreaCode: Opt[int] = Field(default=None, description="LAC (GSM/WCDMA) or TAC (LTE/NR)")
-    cellId: Opt[int] = Field(default=None, description="cell identity; NR needs 64 bits")
-    age: Opt[int] = Field(default=None, description="ms since the cell was seen; may be negative")
-    psc: Opt[int] = None
-    primaryScramblingCode: Opt[int] = Field(default=None, description="PSC (WCDMA) or PCI (LTE/NR)")
-    signalStrength: Opt[int] = Field(default=None, description="dBm")
-    timingAdvance: Opt[int] = None
-    asu: Opt[int] = None
-    serving: Opt[int] = None
-    arfcn: Opt[int] = None
+    locationAreaCode: Opt[Int] = Field(default=None, description="LAC (GSM/WCDMA) or TAC (LTE/NR)")
+    cellId: Opt[Int] = Field(default=None, description="cell identity; NR needs 64 bits")
+    age: Opt[Int] = Field(default=None, description="ms since the cell was seen; may be negative")
+    psc: Opt[Int] = None
+    primaryScramblingCode: Opt[Int] = Field(default=None, description="PSC (WCDMA) or PCI (LTE/NR)")
+    signalStrength: Opt[Int] = Field(default=None, description="dBm")
+    timingAdvance: Opt[Int] = None
+    asu: Opt[Int] = None
+    serving: Opt[Int] = None
+    arfcn: Opt[Int] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mnc_text_keeps_its_zeros(cls, data: Any) -> Any:
+        """`"mobileNetworkCode": "01"` names the two-digit MNC 01 (not 001): keep that spelling
+        as `mobileNetworkCodeStr` when the client did not send the string twin itself."""
+        if isinstance(data, dict):
+            mnc = data.get("mobileNetworkCode")
+            if (
+                isinstance(mnc, str)
+                and _MNC_TEXT.fullmatch(mnc.strip())
+                and not data.get("mobileNetworkCodeStr")
+            ):
+                return {**data, "mobileNetworkCodeStr": mnc.strip()}
+        return data
 
 
 class WifiAccessPoint(WireModel):
     macAddress: Opt[str] = Field(default=None, description="BSSID; any case, separators : - . or none")
-    age: Opt[int] = None
-    channel: Opt[int] = None
-    frequency: Opt[int] = Field(default=None, description="MHz")
-    signalStrength: Opt[int] = Field(default=None, description="dBm")
-    signalToNoiseRatio: Opt[int] = None
+    age: Opt[Int] = None
+    channel: Opt[Int] = None
+    frequency: Opt[Int] = Field(default=None, description="MHz")
+    signalStrength: Opt[Int] = Field(default=None, description="dBm")
+    signalToNoiseRatio: Opt[Int] = None
     ssid: Opt[str] = None
     radioType: Opt[str] = Field(default=None, description="802.11a/b/g/n/ac/ax/be")
 
@@ -59,8 +78,8 @@ class WifiAccessPoint(WireModel):
 class BluetoothBeacon(WireModel):
     macAddress: Opt[str] = None
     name: Opt[str] = None
-    age: Opt[int] = None
-    signalStrength: Opt[int] = Field(default=None, description="dBm")
+    age: Opt[Int] = None
+    signalStrength: Opt[Int] = Field(default=None, description="dBm")
 
 
 class Fallbacks(WireModel):
@@ -73,8 +92,8 @@ class LocateRequest(WireModel):
 
     carrier: Opt[str] = None
     considerIp: Opt[bool] = Field(default=None, description="default true; `fallbacks.ipf` wins")
-    homeMobileCountryCode: Opt[int] = None
-    homeMobileNetworkCode: Opt[int] = None
+    homeMobileCountryCode: Opt[Int] = None
+    homeMobileNetworkCode: Opt[Int] = None
     radioType: Opt[str] = Field(default=None, description="default radio for cells without one")
     cellTowers: Items[CellTower] = Field(default_factory=list)
     wifiAccessPoints: Items[WifiAccessPoint] = Field(default_factory=list)
@@ -106,31 +125,31 @@ class RegionResponse(BaseModel):
 
 class LegacyCell(WireModel):
     radio: Opt[str] = None
-    mcc: Opt[int] = None
-    mnc: Opt[int] = None
-    lac: Opt[int] = None
-    cid: Opt[int] = None
-    psc: Opt[int] = None
-    signal: Opt[int] = None
-    asu: Opt[int] = None
-    ta: Opt[int] = None
-    age: Opt[int] = None
+    mcc: Opt[Int] = None
+    mnc: Opt[Int] = None
+    lac: Opt[Int] = None
+    cid: Opt[Int] = None
+    psc: Opt[Int] = None
+    signal: Opt[Int] = None
+    asu: Opt[Int] = None
+    ta: Opt[Int] = None
+    age: Opt[Int] = None
 
 
 class LegacyWifi(WireModel):
     key: Opt[str] = None
-    channel: Opt[int] = None
-    frequency: Opt[int] = None
-    signal: Opt[int] = None
-    age: Opt[int] = None
+    channel: Opt[Int] = None
+    frequency: Opt[Int] = None
+    signal: Opt[Int] = None
+    age: Opt[Int] = None
     ssid: Opt[str] = None
 
 
 class LegacyBlue(WireModel):
     key: Opt[str] = None
     name: Opt[str] = None
-    signal: Opt[int] = None
-    age: Opt[int] = None
+    signal: Opt[Int] = None
+    age: Opt[Int] = None
 
 
 class SearchRequest(WireModel):
@@ -153,15 +172,15 @@ class SearchResponse(BaseModel):
 
 
 class Position(WireModel):
-    latitude: Opt[float] = None
-    longitude: Opt[float] = None
-    accuracy: Opt[float] = None
-    altitude: Opt[float] = None
-    altitudeAccuracy: Opt[float] = None
-    age: Opt[int] = None
-    heading: Opt[float] = None
-    pressure: Opt[float] = None
-    speed: Opt[float] = None
+    latitude: Opt[Float] = None
+    longitude: Opt[Float] = None
+    accuracy: Opt[Float] = None
+    altitude: Opt[Float] = None
+    altitudeAccuracy: Opt[Float] = None
+    age: Opt[Int] = None
+    heading: Opt[Float] = None
+    pressure: Opt[Float] = None
+    speed: Opt[Float] = None
     source: Opt[str] = Field(default=None, description="gps (default), manual or fused")
 
 
@@ -172,7 +191,7 @@ class Connection(WireModel):
 class GeosubmitItem(WireModel):
     """One report of POST /v2/geosubmit."""
 
-    timestamp: Opt[int] = Field(default=None, description="ms since the epoch")
+    timestamp: Opt[Int] = Field(default=None, description="ms since the epoch")
     position: Opt[Position] = None
     connection: Opt[Connection] = None
     cellTowers: Items[CellTower] = Field(default_factory=list)
@@ -187,15 +206,15 @@ class GeosubmitRequest(WireModel):
 class GeosubmitV1Item(WireModel):
     """One report of POST /v1/geosubmit: the geolocate body plus flat position fields."""
 
-    latitude: Opt[float] = None
-    longitude: Opt[float] = None
-    timestamp: Opt[int] = None
-    accuracy: Opt[float] = None
-    altitude: Opt[float] = None
-    altitudeAccuracy: Opt[float] = None
-    heading: Opt[float] = None
-    speed: Opt[float] = None
-    pressure: Opt[float] = None
+    latitude: Opt[Float] = None
+    longitude: Opt[Float] = None
+    timestamp: Opt[Int] = None
+    accuracy: Opt[Float] = None
+    altitude: Opt[Float] = None
+    altitudeAccuracy: Opt[Float] = None
+    heading: Opt[Float] = None
+    speed: Opt[Float] = None
+    pressure: Opt[Float] = None
     source: Opt[str] = None
     radioType: Opt[str] = None
     cellTowers: Items[CellTower] = Field(default_factory=list)
@@ -210,14 +229,14 @@ class GeosubmitV1Request(WireModel):
 class LegacySubmitItem(WireModel):
     """One report of legacy POST /v1/submit (`time` is an ISO-8601 string)."""
 
-    lat: Opt[float] = None
-    lon: Opt[float] = None
+    lat: Opt[Float] = None
+    lon: Opt[Float] = None
     time: Opt[str] = None
-    accuracy: Opt[float] = None
-    altitude: Opt[float] = None
-    altitude_accuracy: Opt[float] = None
-    heading: Opt[float] = None
-    speed: Opt[float] = None
+    accuracy: Opt[Float] = None
+    altitude: Opt[Float] = None
+    altitude_accuracy: Opt[Float] = None
+    heading: Opt[Float] = None
+    speed: Opt[Float] = None
     radio: Opt[str] = None
     cell: Items[LegacyCell] = Field(default_factory=list)
     wifi: Items[LegacyWifi] = Field(default_factory=list)

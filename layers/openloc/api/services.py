@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openloc.api.keys import KeyChecker
+from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.processed import ProcessedMessages
 from openloc.store.queue import ObservationQueue
 from openloc.store.stations import StationStore
 
@@ -26,11 +28,24 @@ class Services:
     redis: Callable[[], redis.Redis | None]
     database_ping: Callable[[], None]
     geoip: GeoIpDatabase | None = None
+    processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
+    limiter: Limiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.keys = KeyChecker(
-            self.api_keys, self.redis, self.settings.api_key_cache_seconds, secret=self.settings.ip_hash_key
+            self.api_keys,
+            self.redis,
+            self.settings.api_key_cache_seconds,
+            hash_key=self.settings.ip_hash_key,
+        )
+        self.limiter = Limiter(
+            self.redis,
+            LimitSettings(
+                per_ip_minute=self.settings.limit_ip_per_minute,
+                per_ip_day=self.settings.limit_ip_per_day,
+                hash_key=self.settings.ip_hash_key,
+            ),
         )
 
 
@@ -48,6 +63,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.aws import client
     from openloc.store.geoip_file import resolve_geoip_path
+    from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
@@ -65,6 +81,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         redis=get_redis,
         database_ping=ping_database,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
+        processed=DynamoProcessedMessages(settings),
     )
 
 

@@ -1,7 +1,13 @@
 """The public cell export in Mozilla Location Service's CSV format.
 
 Columns: radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal
-(radio GSM/UMTS/LTE/NR; lon before lat, 7 decimals; times in Unix seconds; CRLF line ends).
+(radio GSM/UMTS/LTE/NR; lon before lat, 7 decimals; range in metres; times in Unix seconds;
+`unit` = PSC/PCI; `changeable` always 1 (positions are computed); `averageSignal` empty, since
+OpenLoc does not keep it; CRLF line ends).
+
+Published cells: positioned, not currently blocked (`station_blocked`) and with at least
+`min_samples` samples (setting `CELL_EXPORT_MIN_SAMPLES`, default 3) — a cell seen only once or
+twice may be a single contributor's track and is often wrong.
 """
 
 from __future__ import annotations
@@ -9,7 +15,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import date
 
+from openloc.aggregate.blocking import station_blocked
 from openloc.store.records import StationRecord
 
 HEADER = (
@@ -32,6 +40,16 @@ def export_row(record: StationRecord) -> list[str] | None:
         f"{record.lon:.7f}", f"{record.lat:.7f}", str(int(record.radius or 0)), str(record.samples),
         "1", str(created), str(updated), "",
     ]  # fmt: skip
+
+
+def exportable(record: StationRecord, today: date, min_samples: int) -> bool:
+    """Whether a cell is published: positioned, not blocked on `today`, enough samples."""
+    return (
+        record.lat is not None
+        and record.lon is not None
+        and record.samples >= min_samples
+        and not station_blocked(record, today)
+    )
 
 
 def export_lines(records: Iterable[StationRecord]) -> Iterator[bytes]:

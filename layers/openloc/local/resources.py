@@ -24,11 +24,39 @@ def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
     return keys
 
 
+def _add_missing_indexes(dynamodb: Any, name: str, spec: Any) -> None:
+    """A table restored from an older data directory gets the indexes added since (one at a time,
+    as DynamoDB requires). Rows written before carry no index attributes until rewritten."""
+    present = {
+        i["IndexName"]
+        for i in dynamodb.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    for index in spec.indexes:
+        if index.name in present:
+            continue
+        names = sorted(n for n in {index.hash_key, index.range_key} if n)
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in names],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index.name,
+                        "KeySchema": _key_schema(index.hash_key, index.range_key),
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                }
+            ],
+        )
+
+
 def create_tables(dynamodb: Any, settings: Settings) -> None:
     existing = set(dynamodb.list_tables()["TableNames"])
     for spec in TABLES:
         name = table_name(settings, spec)
         if name in existing:
+            if spec.indexes:
+                _add_missing_indexes(dynamodb, name, spec)
             continue
         keys = _key_schema(spec.hash_key, spec.range_key)
         names = (

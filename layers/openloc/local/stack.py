@@ -158,6 +158,8 @@ class LocalStack:
             "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             "REDIS_URL": self._start_redis() if self.redis else "",
             "GEOIP_PATH": os.environ.get("GEOIP_PATH") or default_geoip_path(),
+            # Locally, keyless clients are served (identified by User-Agent); AWS defaults to keys.
+            "OPENLOC_KEY_POLICY": os.environ.get("OPENLOC_KEY_POLICY") or "optional",
             **self.env,
         }
         self._set_env(environment)

@@ -27,7 +27,9 @@ def _weighted(
     total = sum(weights)
     lat = sum(st.lat * w for (st, _), w in zip(found, weights, strict=True)) / total
     lon = sum(st.lon * w for (st, _), w in zip(found, weights, strict=True)) / total
-    reach = max(haversine_m(lat, lon, st.lat, st.lon) + st.radius for st, _ in found)
+    # The client is within every heard cell's radius of that cell, so the answer is within
+    # distance + radius of the *nearest-bounding* cell (the smallest such sum, not the largest).
+    reach = min(haversine_m(lat, lon, st.lat, st.lon) + st.radius for st, _ in found)
     return Estimate(
         lat, lon, _clamp(reach, bounds), source, float(len(found)), tuple(st.key for st, _ in found)
     )

@@ -24,10 +24,14 @@ class MacSourceConfig:
     min_accuracy_m: float
     max_accuracy_m: float
     default_signal: int
+    # How far a network is typically heard. A station's own radius (the spread of the positions it
+    # was observed at) is trusted only above this: a station seen once or twice has radius ~0 but
+    # may be a full range away from the client.
+    typical_range_m: float
 
 
-WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, 10.0, 500.0, -100)
-BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, 10.0, 100.0, -100)
+WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, 10.0, 500.0, -100, 200.0)
+BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, 10.0, 100.0, -100, 50.0)
 
 MIN_NETWORKS = 2
 
@@ -48,6 +52,19 @@ def age_weight(age_ms: int | None) -> float:
 def sample_weight(samples: int) -> float:
     """Well-observed stations are trusted more, saturating at 1 024 samples."""
     return min(max(math.log2(max(samples, 1)), 0.5), 10.0)
+
+
+def accuracy_radius(lat: float, lon: float, used: Sequence[KnownStation], config: MacSourceConfig) -> float:
+    """The 95 % radius: the farthest used station plus how far a typical used station is heard
+    (the median of the stations' radii, each at least `typical_range_m`).
+
+    Measured on the simulated city of bench/accuracy, the previous rule (spread + half the median
+    station radius) held only 87 % (Wi-Fi) and 64 % (Bluetooth) of true positions; this one holds
+    93-97 % there. Clients near few, rarely observed networks are the ones the old rule failed.
+    """
+    spread = max(haversine_m(lat, lon, s.lat, s.lon) for s in used)
+    reach = sorted(max(s.radius, config.typical_range_m) for s in used)[len(used) // 2]
+    return spread + reach
 
 
 def locate_macs(
@@ -75,9 +92,7 @@ def locate_macs(
     total = sum(weights[s.key] for s in best)
     lat = sum(s.lat * weights[s.key] for s in best) / total
     lon = sum(s.lon * weights[s.key] for s in best) / total
-    spread = max(haversine_m(lat, lon, s.lat, s.lon) for s in best)
-    typical_radius = sorted(s.radius for s in best)[len(best) // 2]
-    accuracy = min(max(spread + typical_radius / 2, config.min_accuracy_m), config.max_accuracy_m)
+    accuracy = min(max(accuracy_radius(lat, lon, best, config), config.min_accuracy_m), config.max_accuracy_m)
     return Estimate(
         lat=lat,
         lon=lon,

@@ -32,6 +32,16 @@ class CellsByAreaIndex(GlobalSecondaryIndex["StationModel"]):  # type: ignore[no
     area = UnicodeAttribute(hash_key=True)
 
 
+class CellsByChangedHourIndex(GlobalSecondaryIndex["StationModel"]):  # type: ignore[no-untyped-call]
+    """Cells by the (sharded) hour of their last change, for the hourly diff export."""
+
+    class Meta:
+        index_name = "by_changed_hour"
+        projection = AllProjection()
+
+    changed_hour = UnicodeAttribute(hash_key=True)
+
+
 class StationModel(Model):
     """A Wi-Fi access point, Bluetooth beacon or cell, keyed `wifi#…`, `blue#…`, `cell#…`."""
 
@@ -59,9 +69,12 @@ class StationModel(Model):
     block_count = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
     area = UnicodeAttribute(null=True)  # cells only: their area key (indexed by `by_area`)
+    # cells only: "YYYYMMDDHH#NN" of `modified` (indexed by `by_changed_hour`, see store.change_feed)
+    changed_hour = UnicodeAttribute(null=True)
     # Ids of the last SQS messages merged into this station: a redelivered message is not merged twice.
     recent_messages = ListAttribute(of=UnicodeAttribute, null=True)
     by_area = CellsByAreaIndex()
+    by_changed_hour = CellsByChangedHourIndex()
 
 
 class CellAreaModel(Model):

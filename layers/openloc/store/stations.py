@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.store.binding import BoundModels
+from openloc.store.change_feed import changed_hour
 from openloc.store.records import StationRecord
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def _station_attributes(record: StationRecord) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _STATION_FIELDS}
     values["recent_messages"] = list(record.recent_messages) or None
     values["area"] = area_of(record.key)
+    values["changed_hour"] = changed_hour(record.key, record.modified)
     return values
 
 
@@ -151,6 +153,13 @@ class MemoryStationStore:
         self.areas: dict[str, StationRecord] = {}
         self.batch_gets = 0
         self.write_requests = 0
+        self._cells_by_area: dict[str, set[str]] = {}  # the `by_area` index
+
+    def _store(self, record: StationRecord) -> None:
+        self.stations[record.key] = replace(record)
+        area = area_of(record.key)
+        if area is not None:
+            self._cells_by_area.setdefault(area, set()).add(record.key)
 
     def get_stations(self, keys: Sequence[str]) -> dict[str, StationRecord]:
         self.batch_gets += 1
@@ -163,18 +172,19 @@ class MemoryStationStore:
     def put_stations(self, records: Iterable[StationRecord]) -> None:
         for record in records:
             self.write_requests += 1
-            self.stations[record.key] = replace(record)
+            self._store(record)
 
     def put_station_if(self, record: StationRecord, expected_version: int | None) -> bool:
         self.write_requests += 1
         current = self.stations.get(record.key)
         if (current.version if current is not None else None) != expected_version:
             return False
-        self.stations[record.key] = replace(record)
+        self._store(record)
         return True
 
     def cells_in_area(self, area_key: str) -> list[StationRecord]:
-        return [replace(s) for k, s in self.stations.items() if area_of(k) == area_key]
+        keys = sorted(self._cells_by_area.get(area_key, ()))
+        return [replace(self.stations[k]) for k in keys if k in self.stations]
 
     def put_areas(self, records: Iterable[StationRecord]) -> None:
         for record in records:

@@ -30,9 +30,12 @@ class TableSpec:
 
 # Cells carry `area` (their cell-area key): the aggregator recomputes an area from all its cells.
 CELLS_BY_AREA = IndexSpec("by_area", "area")
+# Cells by the hour of their last change, sharded (`changed_hour` = "YYYYMMDDHH#NN"): the hourly
+# diff export queries one hour's shards instead of scanning (see openloc.store.change_feed).
+CELLS_BY_CHANGED_HOUR = IndexSpec("by_changed_hour", "changed_hour")
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("stations_table", "pk", indexes=(CELLS_BY_AREA,)),
+    TableSpec("stations_table", "pk", indexes=(CELLS_BY_AREA, CELLS_BY_CHANGED_HOUR)),
     TableSpec("cell_areas_table", "pk"),
     TableSpec("api_keys_table", "key"),
     TableSpec("datamap_table", "pk", "grid"),

@@ -1,0 +1,58 @@
+"""Survey uploads → the real submit parsing, queue packing and aggregation pipeline, in process.
+
+Each upload goes the deployed path minus the network: `GeosubmitRequest` validation and
+`from_geosubmit_v2` (as POST /v2/geosubmit), JSON message packing (`MemoryObservationQueue`, the
+same `pack_messages` the SQS queue uses), then `parse_message` + `process_reports` (as the
+aggregate Lambda) on in-memory stores, with `now` = the upload's receive time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from openloc.api.schemas import GeosubmitRequest
+from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
+from openloc.pipeline import PipelineStores, parse_message, process_reports
+from openloc.store.archive import MemoryArchive
+from openloc.store.coverage import MemoryCoverageStore
+from openloc.store.processed import MemoryProcessedMessages
+from openloc.store.queue import MemoryObservationQueue
+from openloc.store.stations import MemoryStationStore
+
+from bench.world import Upload
+
+
+@dataclass
+class FeedResult:
+    stations: MemoryStationStore
+    reports: int
+    observations: int
+    messages: int
+    seconds: float  # wall time of parsing + aggregation
+    changes: dict[str, int]
+
+
+def feed(uploads: list[Upload]) -> FeedResult:
+    stations = MemoryStationStore()
+    stores = PipelineStores(stations, MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore())
+    reports = observations = messages = 0
+    changes: dict[str, int] = {}
+    start = time.perf_counter()
+    for upload in uploads:
+        builder = ReportBuilder(SubmitLimits(now=upload.received + timedelta(seconds=5)), api_key=None)
+        outcome = from_geosubmit_v2(GeosubmitRequest.model_validate(upload.body).items, builder)
+        queue = MemoryObservationQueue()
+        queue.send([r.model_dump(mode="json", exclude_none=True) for r in outcome.reports])
+        for body in queue.messages:
+            messages += 1
+            result = process_reports(
+                parse_message(body), stores, upload.received + timedelta(seconds=30), message_id=f"m{messages}",
+                archive=False,
+            )  # fmt: skip
+            reports += result.reports
+            observations += result.observations
+            for change, count in result.changes.items():
+                changes[str(change)] = changes.get(str(change), 0) + count
+    return FeedResult(stations, reports, observations, messages, time.perf_counter() - start, changes)

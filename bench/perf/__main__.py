@@ -1,0 +1,3 @@
+from bench.perf.runner import main
+
+main()

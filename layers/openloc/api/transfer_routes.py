@@ -1,0 +1,119 @@
+"""`POST /v1/transfer?key=`: instance sync, private to keys with `allow_transfer`.
+
+The body is one batch of aggregated items (`openloc.data.exchange.TransferRequest`, docs/api.md);
+it is merged synchronously (`openloc.data.transfer`) and answered `200 {}`. Unlike submissions
+(where a stumbler must never see a 4xx for partly bad data), a transfer batch is all or nothing:
+an invalid item rejects the batch with 400 naming the item, so the sender can fix and resend it
+under the same batch id.
+
+| case | code | domain / reason |
+|---|---|---|
+| missing, malformed or unknown key | 400 | usageLimits / keyInvalid |
+| key without the transfer permission | 403 | usageLimits / transferNotAllowed |
+| body not a JSON object | 400 | global / parseError |
+| invalid item, unknown field, missing `batch` | 400 | global / invalidItems |
+| more than `TRANSFER_MAX_ITEMS` items | 413 | global / payloadTooLarge |
+| stations kept changing, store down | 503 | global / serviceUnavailable (retry with the same batch id) |
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openloc.api.body import read_json_object
+from openloc.api.errors import (
+    ApiError,
+    invalid_items,
+    key_invalid,
+    payload_too_large,
+    service_unavailable,
+    transfer_not_allowed,
+)
+from openloc.api.keys import query_key, redact, valid_key_syntax
+from openloc.api.responses import json_response
+from openloc.api.services import Services
+from openloc.observability import logger, metrics
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"Invalid transfer batch: {where}: {first['msg']}{more}"
+
+
+class TransferEndpoint:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _check_key(self, key: str | None) -> str:
+        if not valid_key_syntax(key):
+            raise key_invalid()
+        assert key is not None
+        record = self.services.keys.lookup(key)
+        if record is None:
+            raise key_invalid()
+        if not record.allow_transfer:
+            raise transfer_not_allowed()
+        return record.key
+
+    async def transfer(self, request: Request) -> Response:
+        settings = self.services.settings
+        key = await run_in_threadpool(self._check_key, query_key(request))
+        payload = await read_json_object(
+            request,
+            limit=settings.submit_body_limit,
+            decompressed_limit=settings.submit_decompressed_limit,
+            empty_is_object=False,
+        )
+        from openloc.data.exchange import TransferRequest  # deferred: not on the locate import path
+
+        try:
+            batch = TransferRequest.model_validate(payload)
+        except ValidationError as error:
+            raise invalid_items(_describe(error)) from error
+        if batch.size > settings.transfer_max_items:
+            raise payload_too_large()
+        processed = self.services.processed
+        if processed is None:
+            raise service_unavailable()
+        from openloc.data.transfer import merge_transfer
+        from openloc.pipeline import ConflictError
+
+        try:
+            result = await run_in_threadpool(
+                merge_transfer, batch, self.services.stations, processed, datetime.now(UTC)
+            )
+        except ConflictError as error:
+            logger.warning("transfer conflicted", extra={"batch": batch.batch, "key": redact(key)})
+            raise service_unavailable() from error
+        except ApiError:
+            raise
+        metrics.add_metric(name="TransferItems", unit=MetricUnit.Count, value=batch.size)
+        metrics.add_metric(
+            name="TransferStationsWritten", unit=MetricUnit.Count, value=result.stations_written
+        )
+        logger.info(
+            "transfer merged",
+            extra={
+                "batch": batch.batch,
+                "key": redact(key),
+                "items": batch.size,
+                "duplicate": result.duplicate,
+                "stations_written": result.stations_written,
+                "areas_written": result.areas_written,
+                "changes": {str(k): v for k, v in result.changes.items()},
+            },
+        )
+        return json_response({})
+
+
+def transfer_routes(services: Services) -> list[Route]:
+    return [Route("/v1/transfer", TransferEndpoint(services).transfer, methods=["POST"])]

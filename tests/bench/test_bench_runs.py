@@ -1,0 +1,52 @@
+"""The accuracy bench and the runner work end to end on a tiny world (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.accuracy.run import run
+from bench.perf.docs import END, START
+from bench.perf.runner import main
+from bench.world import TINY
+
+
+@pytest.fixture(scope="module")
+def tiny_accuracy() -> dict[str, object]:
+    return run(TINY)
+
+
+def test_accuracy_reports_every_engine_and_kind(tiny_accuracy: dict[str, object]) -> None:
+    engines = tiny_accuracy["engines"]
+    assert isinstance(engines, dict) and set(engines) == {"openloc", "ichnaea", "centroid"}
+    for by_kind in engines.values():
+        assert by_kind["single_ap"]["answered"] == 0  # privacy rule holds for all three
+        wifi = by_kind["wifi"]
+        assert wifi["asked"] == TINY.queries_per_kind and wifi["answered"] > 0
+        assert wifi["median_m"] <= wifi["p90_m"] <= wifi["p99_m"]
+        assert 0 <= wifi["coverage"] <= 1
+        ip = by_kind["ip"]
+        assert ip["answer_rate"] == 1.0  # every IP of the world's plan is in its GeoIP file
+    world = tiny_accuracy["world"]
+    assert isinstance(world, dict) and world["observations"] > 0 and world["stations"]["wifi"] > 0
+
+
+def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "benchmarks.md").write_text("# Benchmarks\n\nIntro.\n\n## Hand-written section\n\nKept.\n")
+    common = ["--profile", "tiny", "--results-dir", str(tmp_path / "r"), "--docs-dir", str(docs)]
+    main([*common, "--skip", "http,imports,aggregation,packages"])
+    main([*common, "--skip", "locate,http,imports,aggregation,packages,accuracy"])  # only export again
+    first, second = (json.loads(p.read_text()) for p in sorted((tmp_path / "r").glob("tiny-*.json")))
+    assert first["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
+    assert first["cost"]["locate"]["total"] > 0
+    compared = {row["metric"]: row for row in second["comparison"]}
+    assert second["previous"] is not None and compared["export rows/s"]["previous"] is not None
+    text = (docs / "benchmarks.md").read_text()
+    assert text.count(START) == 1 and text.count(END) == 1  # the second run replaced the region
+    assert "## Hand-written section\n\nKept." in text and text.index(START) < text.index("## Hand-written")
+    for plot in ("error_cdf.png", "calibration.png", "throughput.png", "latency.png"):
+        assert (docs / "benchmarks" / plot).stat().st_size > 0

@@ -1,0 +1,128 @@
+"""Open data against the local stack's DynamoDB/S3 APIs: the export handler (full and hourly
+diff through the change index), `openloc import` into fresh tables (round trip), `/v1/transfer`."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from openloc.cli import main as openloc_main
+from openloc.data.manifest import read_manifest
+from openloc.local.functions import invoke
+from openloc.local.resources import create_tables
+from openloc.local.stack import LocalStack
+from openloc.settings import Settings, get_settings
+from openloc.store.api_keys import DynamoApiKeyStore
+from openloc.store.aws import client
+from openloc.store.models import bind_models
+from openloc.store.records import ApiKeyRecord, StationRecord
+from openloc.store.stations import DynamoStationStore
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+LAST_HOUR = NOW.replace(minute=0, second=0) - timedelta(minutes=30)
+
+
+def cells() -> list[StationRecord]:
+    records = []
+    for i in range(1, 41):
+        records.append(
+            StationRecord(
+                key=f"cell#{('gsm', 'wcdma', 'lte', 'nr')[i % 4]}#262#0{i % 3 + 1}#{100 + i % 5}#{i}",
+                lat=52.0 + i / 100, lon=13.0 + i / 200, radius=500.0 + i, samples=5 + i, psc=i,
+                created=NOW - timedelta(days=20), modified=LAST_HOUR if i <= 7 else NOW - timedelta(days=3),
+                version=1,
+            )
+        )  # fmt: skip
+    return records
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: LocalStack) -> Iterator[LocalStack]:
+    DynamoStationStore(stack.settings).put_stations(cells())
+    yield stack
+
+
+def export(stack: LocalStack, task: str, when: datetime) -> dict[str, Any]:
+    event = {"detail": {"task": task, "time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}, "resources": []}
+    result: dict[str, Any] = invoke(stack.handler("export"), "export", event)
+    return result
+
+
+def rows_of(bucket: str, key: str) -> list[list[str]]:
+    body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return list(csv.reader(io.StringIO(gzip.decompress(body).decode())))
+
+
+def test_full_and_diff_export_through_the_handler(seeded: LocalStack) -> None:
+    bucket = seeded.settings.assets_bucket
+    full = export(seeded, "cell_export_full", NOW)
+    full_cids = {int(r[4]) for r in rows_of(bucket, full["key"])[1:]}
+    assert set(range(1, 41)) <= full_cids  # plus the demo seed's cells
+    diff = export(seeded, "cell_export_diff", NOW)
+    assert diff["key"].startswith("exports/cells/diff/")
+    assert sorted(int(r[4]) for r in rows_of(bucket, diff["key"])[1:]) == list(range(1, 8))
+    manifest, _ = read_manifest(client("s3"), bucket)
+    assert manifest is not None
+    assert {(f.kind, f.path, f.rows) for f in manifest.files} >= {
+        ("cell-full", full["key"], full["rows"]),
+        ("cell-diff", diff["key"], 7),
+    }
+
+
+def test_import_cli_round_trip_into_fresh_tables(
+    seeded: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bucket = seeded.settings.assets_bucket
+    first = export(seeded, "cell_export_full", NOW)
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(client("s3").get_object(Bucket=bucket, Key=first["key"])["Body"].read())
+    fresh = Settings(
+        stations_table="rt-stations", cell_areas_table="rt-cell-areas", assets_bucket="rt-assets"
+    )
+    create_tables(client("dynamodb"), fresh)
+    client("s3").create_bucket(Bucket="rt-assets")
+    monkeypatch.setenv("STATIONS_TABLE", fresh.stations_table)
+    monkeypatch.setenv("CELL_AREAS_TABLE", fresh.cell_areas_table)
+    monkeypatch.setenv("ASSETS_BUCKET", "rt-assets")
+    get_settings.cache_clear()
+    try:
+        assert openloc_main(["import", str(path), "--quiet"]) == 0
+        assert f"imported {first['rows']} of {first['rows']} rows" in capsys.readouterr().out
+        areas = client("dynamodb").scan(TableName=fresh.cell_areas_table)["Items"]
+        assert len(areas) == len({r[0] + r[1] + r[2] + r[3] for r in rows_of(bucket, first["key"])[1:]})
+        from openloc.data.export_job import run_full_export
+        from openloc.store.cell_source import DynamoCellSource
+
+        again = run_full_export(
+            client("s3"), "rt-assets", DynamoCellSource(client("dynamodb"), fresh.stations_table), NOW
+        )
+        assert sorted(rows_of(bucket, first["key"])) == sorted(rows_of("rt-assets", again.key))
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        bind_models(seeded.settings)
+
+
+def test_transfer_merges_into_the_stack(seeded: LocalStack) -> None:
+    DynamoApiKeyStore(seeded.settings).put(ApiKeyRecord(key="peer-instance", allow_transfer=True))
+    item = {
+        "radio": "LTE", "mcc": 262, "net": 2, "area": 99, "cell": 4242, "lat": 50.1, "lon": 8.6,
+        "range": 900, "samples": 12,
+    }  # fmt: skip
+    with httpx.Client(base_url=seeded.url, timeout=20) as api:
+        response = api.post("/v1/transfer?key=peer-instance", json={"batch": "it-1", "cells": [item]})
+        assert response.status_code == 200, response.text
+        denied = api.post("/v1/transfer?key=test", json={"batch": "it-2", "cells": [item]})
+        assert denied.status_code == 403
+    stored = DynamoStationStore(seeded.settings).get_stations(["cell#lte#262#02#99#4242"])
+    record = stored["cell#lte#262#02#99#4242"]
+    assert (record.lat, record.lon, record.samples) == (50.1, 8.6, 12)
