@@ -193,6 +193,6 @@ def test_cors_preflight_and_headers_through_the_api_gateway_emulation(api: httpx
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "content-encoding" in preflight.headers["access-control-allow-headers"].lower()
-    missing_key = api.post("/v1/geolocate", json={}, headers=origin)
-    assert missing_key.status_code == 400
-    assert missing_key.headers["access-control-allow-origin"] == "*"
+    unknown_key = api.post("/v1/geolocate?key=no-such-key", json={}, headers=origin)
+    assert unknown_key.status_code == 400  # keyInvalid envelope
+    assert unknown_key.headers["access-control-allow-origin"] == "*"
