@@ -45,6 +45,7 @@ GEOIP_CONTEXT = "openloc:geoip"
 GEOIP_S3_URI_CONTEXT = "openloc:geoip_s3_uri"
 GEOIP_MODES = ("layer", "s3", "none")
 GEOIP_LAYER_PATH = "/opt/geoip"
+EXPORT_TMP_MB = 4096
 # AWS advises a queue visibility timeout of at least 6 × the timeout of an SQS-triggered function.
 SQS_VISIBILITY_FACTOR = 6
 
@@ -74,9 +75,11 @@ class FunctionSpec:
 
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("locate", 512, 10, snap_start=True, description="geolocate, region, search, heartbeats"),
-    FunctionSpec("submit", 512, 10, snap_start=True, description="geosubmit v2/v1, legacy submit"),
+    # 29 s: API Gateway's integration limit; POST /v1/transfer merges up to 500 items synchronously.
+    FunctionSpec("submit", 512, 29, snap_start=True, description="geosubmit v2/v1, legacy submit, transfer"),
     FunctionSpec("aggregate", 1024, 30, description="SQS observations -> stations, areas, datamap, stats"),
-    FunctionSpec("export", 1024, 300, description="scheduled public exports"),
+    # 1 769 MB = one full vCPU; dumps and packs are built in /tmp (EXPORT_TMP_MB).
+    FunctionSpec("export", 1769, 900, description="scheduled exports, dumps, packs, tiles, stats"),
 )
 SPECS = {spec.name: spec for spec in FUNCTION_SPECS}
 if SPECS["aggregate"].timeout_seconds * SQS_VISIBILITY_FACTOR > VISIBILITY_TIMEOUT:
@@ -164,6 +167,7 @@ class Compute(Construct):
                 code=lambda_.Code.from_asset(str(assets[spec.name])),
                 layers=layers,
                 memory_size=spec.memory_mb,
+                ephemeral_storage_size=cdk.Size.mebibytes(EXPORT_TMP_MB if spec.name == "export" else 512),
                 timeout=cdk.Duration.seconds(spec.timeout_seconds),
                 environment=self._function_environment(spec.name, shared_environment, in_vpc),
                 tracing=self._tracing(),
@@ -251,6 +255,8 @@ class Compute(Construct):
         # api_keys is the DynamoDB probe of /__heartbeat__.
         self._allow_tables(function, DYNAMODB_READ, "stations_table", "cell_areas_table", "api_keys_table")
         self._allow_tables(function, ("dynamodb:DescribeTable",), "api_keys_table")
+        # GET /v1/offline/{region} reads the downloads manifest.
+        self._allow_assets(function, ("s3:GetObject",), "downloads.json")
         if self.geoip_mode == "s3":
             bucket, _, key = self.geoip_s3_uri.removeprefix("s3://").partition("/")
             function.add_to_role_policy(
@@ -267,22 +273,38 @@ class Compute(Construct):
                 )
             )
 
+    def _allow_indexes(self, function: lambda_.Function, actions: tuple[str, ...], *settings: str) -> None:
+        arns = [
+            f"{self._table(spec.setting).table_arn}/index/{index.name}"
+            for spec in TABLES
+            if spec.setting in settings
+            for index in spec.indexes
+        ]
+        if arns:
+            function.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=arns))
+
+    def _allow_assets(self, function: lambda_.Function, actions: tuple[str, ...], key: str = "*") -> None:
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(actions), resources=[self.storage.assets_bucket.arn_for_objects(key)]
+            )
+        )
+
     def _grant_submit(self, function: lambda_.Function) -> None:
         self.storage.observations_queue.grant_send_messages(function)
         self._allow_tables(function, DYNAMODB_READ, "api_keys_table")
+        # POST /v1/transfer merges peer stations and areas synchronously, idempotent per batch.
+        self._allow_tables(
+            function, DYNAMODB_READ + DYNAMODB_WRITE, "stations_table", "cell_areas_table", "processed_table"
+        )
+        self._allow_indexes(function, ("dynamodb:Query",), "stations_table")
 
     def _grant_aggregate(self, function: lambda_.Function) -> None:
         # The SQS event source mapping adds receive/delete on the queue (infra/pipeline.py).
         tables = ("stations_table", "cell_areas_table", "datamap_table", "stats_table", "processed_table")
         self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
-        index_arns = [
-            f"{self._table(spec.setting).table_arn}/index/{index.name}"
-            for spec in TABLES
-            if spec.setting in tables
-            for index in spec.indexes
-        ]
-        if index_arns:  # cells by area: an area is recomputed from all its cells
-            function.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
+        # Cells by area: an area is recomputed from all its cells.
+        self._allow_indexes(function, ("dynamodb:Query",), *tables)
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[self.storage.archive_bucket.arn_for_objects("*")]
@@ -290,11 +312,15 @@ class Compute(Construct):
         )
 
     def _grant_export(self, function: lambda_.Function) -> None:
-        self._allow_tables(function, (*DYNAMODB_READ, "dynamodb:Query", "dynamodb:Scan"), "stations_table")
-        # upload_fileobj switches to multipart uploads for large exports.
+        # Exports scan cells (by_area), the hourly diff queries by_changed_hour, dumps and packs
+        # scan stations and cell areas, tiles and stats read the datamap and stats tables.
+        tables = ("stations_table", "cell_areas_table", "datamap_table", "stats_table")
+        self._allow_tables(function, (*DYNAMODB_READ, "dynamodb:Query", "dynamodb:Scan"), *tables)
+        self._allow_indexes(function, ("dynamodb:Query", "dynamodb:Scan"), *tables)
+        # Multipart uploads, the manifest (read, conditional rewrite), superseded files deleted.
+        self._allow_assets(
+            function, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+        )
         function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[self.storage.assets_bucket.arn_for_objects("*")],
-            )
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.storage.assets_bucket.bucket_arn])
         )

@@ -11,18 +11,19 @@ from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.api import Api
 from infra.cache import REDIS_CONTEXT, Cache
 from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
 from infra.compute import Compute, FunctionNetwork
-from infra.context import bool_context, choice_context
+from infra.context import bool_context, choice_context, int_context
 from infra.monitoring import Monitoring
 from infra.packaging import asset_dirs
 from infra.pipeline import Pipeline, PipelineSettings
 from infra.schedule import Schedule
-from infra.storage import Storage
+from infra.storage import ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS, Storage
 
 STAGE_CONTEXT = "openloc:stage"
 DEFAULT_STAGE = "dev"
@@ -122,8 +123,38 @@ class OpenLocStack(cdk.Stack):
             cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
     def _service_environment(self) -> dict[str, str]:
+        key_policy = choice_context(self, KEY_POLICY_CONTEXT, KEY_POLICIES, DEFAULT_KEY_POLICY)
+        if key_policy == "optional" and self.cache is None:
+            cdk.Annotations.of(self).add_warning_v2(
+                "openloc:keyless-without-redis",
+                "openloc:key_policy=optional without openloc:redis=true: keyless traffic is unlimited",
+            )
+        # The key of the hash standing for client IPs and API keys in Redis: a per-deployment
+        # secret, generated once by Secrets Manager and resolved into the environment at deploy time.
+        self.ip_hash_secret = secretsmanager.Secret(
+            self,
+            "IpHashKey",
+            description="OpenLoc: key of the BLAKE2b hash for client IPs and API keys in Redis counters",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=40
+            ),
+        )
+        cdk.Validations.of(self.ip_hash_secret).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SMG4",
+                reason=(
+                    "Rotating the hash key only renames the rate-limit counters (they restart from 0); "
+                    "rotate by hand when needed, no rotation Lambda for that."
+                ),
+            )
+        )
         env = {
-            "OPENLOC_KEY_POLICY": choice_context(self, KEY_POLICY_CONTEXT, KEY_POLICIES, DEFAULT_KEY_POLICY)
+            "OPENLOC_KEY_POLICY": key_policy,
+            "IP_HASH_KEY": self.ip_hash_secret.secret_value.unsafe_unwrap(),
+            # The same retention for the S3 lifecycle rule and for `openloc replay`.
+            "ARCHIVE_RETENTION_DAYS": str(
+                int_context(self, ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS)
+            ),
         }
         if bool_context(self, API_BEHIND_CDN_CONTEXT, default=False):
             # CloudFront appends the viewer's address to X-Forwarded-For: trust exactly that hop.

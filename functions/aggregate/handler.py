@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from openloc.aggregate.station_update import UpdatePolicy
 from openloc.observability import logger, metrics, tracer
 from openloc.pipeline import PipelineStores, parse_message, process_reports
 from openloc.settings import get_settings
@@ -39,11 +40,19 @@ def _first_received(record: SQSRecord) -> datetime | None:
     return datetime.fromtimestamp(int(stamp) / 1000, UTC) if stamp else None
 
 
+POLICY = UpdatePolicy(optout_hold_days=settings.optout_hold_days)
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     reports = parse_message(record.body)
     result = process_reports(
-        reports, stores, datetime.now(UTC), message_id=record.message_id, received=_first_received(record)
+        reports,
+        stores,
+        datetime.now(UTC),
+        message_id=record.message_id,
+        received=_first_received(record),
+        policy=POLICY,
     )
     if result.duplicate:
         metrics.add_metric(name="DuplicateMessages", unit=MetricUnit.Count, value=1)

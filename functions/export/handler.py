@@ -14,6 +14,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.data.export_job import ExportResult, run_diff_export, run_full_export
+from openloc.data.publish import PublishPolicy
+from openloc.data.publish_job import run_publication
 from openloc.observability import logger, metrics, tracer
 from openloc.schedules import SCHEDULES
 from openloc.settings import get_settings
@@ -83,4 +85,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             client("s3"), settings.assets_bucket, source, now, min_samples=settings.cell_export_min_samples
         )
         return _report(task, result)
+    if task == "station_publish":
+        published = run_publication(
+            client("s3"),
+            settings.assets_bucket,
+            now,
+            PublishPolicy(
+                settings.publish_min_samples, settings.publish_min_days, settings.cell_export_min_samples
+            ),
+        )
+        metrics.add_metric(name="PublishedFiles", unit=MetricUnit.Count, value=len(published.files))
+        logger.info(
+            "station dumps and packs published",
+            extra={"files": len(published.files), "deleted": published.deleted},
+        )
+        return {"task": task, "files": [f.path for f in published.files], "deleted": published.deleted}
     raise ValueError(f"task {task} has no implementation")

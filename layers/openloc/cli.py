@@ -1,14 +1,20 @@
 """The `openloc` command: `openloc run` starts the embedded local stack (seeded with demo data on
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
 observations into the configured tables; `openloc import FILE_OR_URL` loads an MLS/OpenCellID
-cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys."""
+cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys;
+`openloc offline locate --pack FILE ...` locates from an offline pack and
+`openloc offline build --region CC --out FILE` builds one from the tables."""
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -55,12 +61,92 @@ def _replay(args: argparse.Namespace) -> int:
         processed=DynamoProcessedMessages(settings),
         coverage=DynamoCoverageStore(settings),
     )
-    result = replay(client("s3"), bucket, prefix, stores, as_messages=args.as_messages)
+    result = replay(
+        client("s3"),
+        bucket,
+        prefix,
+        stores,
+        as_messages=args.as_messages,
+        retention_days=settings.archive_retention_days,
+    )
     print(
         f"replayed {result.objects} objects: {result.reports} reports, {result.invalid} invalid, "
-        f"{result.skipped} already aggregated, {result.stations_written} station writes into "
-        f"{settings.stations_table}"
+        f"{result.skipped} already aggregated, "
+        f"{result.stations_written} station writes into {settings.stations_table}; skipped "
+        f"{result.expired_objects} objects and {result.expired_reports} reports older than "
+        f"{settings.archive_retention_days} days (ARCHIVE_RETENTION_DAYS)"
     )
+    return 0
+
+
+def _error(status: int, domain: str, reason: str, message: str) -> int:
+    """Print the contract's error envelope on stderr; exit code 1 (not found) or 2 (bad input)."""
+    from openloc.api.errors import error_body
+
+    print(json.dumps(error_body(status, domain, reason, message)), file=sys.stderr)
+    return 1 if status == 404 else 2
+
+
+def _open_pack(path: Path, scratch: Path) -> Path:
+    """A `.gz` pack (as downloaded) is decompressed into `scratch` first."""
+    if path.suffix != ".gz" or not path.is_file():
+        return path
+    plain = scratch / path.with_suffix("").name
+    with gzip.open(path, "rb") as source, plain.open("wb") as target:
+        shutil.copyfileobj(source, target)
+    return plain
+
+
+def _offline_locate(args: argparse.Namespace) -> int:
+    from openloc.data.offline_locate import ScanFormatError, locate_offline, parse_scan
+    from openloc.data.pack import PackError, PackReader
+
+    try:
+        scan = parse_scan(args.wifi, args.blue, args.cell)
+    except ScanFormatError as error:
+        return _error(400, "global", "parseError", f"Parse Error: {error}")
+    with tempfile.TemporaryDirectory(prefix="openloc-pack-") as scratch:
+        try:
+            pack = PackReader(_open_pack(Path(args.pack), Path(scratch)))
+        except (PackError, OSError, gzip.BadGzipFile) as error:
+            return _error(400, "global", "parseError", f"Unusable pack: {error}")
+        try:
+            estimate = locate_offline(pack, scan, lacf=not args.no_lacf)
+        finally:
+            pack.close()
+    if estimate is None:
+        return _error(404, "geolocation", "notFound", "Not found")
+    answer: dict[str, object] = {
+        "location": {"lat": round(estimate.lat, 7), "lng": round(estimate.lon, 7)},
+        "accuracy": round(estimate.accuracy, 1),
+    }
+    if estimate.fallback is not None:
+        answer["fallback"] = estimate.fallback
+    print(json.dumps(answer))
+    return 0
+
+
+def _offline_build(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from openloc.data.offline_locate import UnknownPackRegion, pack_region
+    from openloc.data.publish import PublishPolicy
+    from openloc.data.publish_job import build_region_pack
+    from openloc.settings import get_settings
+    from openloc.store.models import bind_models
+    from openloc.store.scan import scan_areas, scan_stations
+
+    try:
+        region = pack_region(args.region)
+    except UnknownPackRegion as error:
+        return _error(404, "global", "notFound", f"No pack for this region: {error}")
+    settings = get_settings()
+    bind_models(settings)
+    policy = PublishPolicy(
+        settings.publish_min_samples, settings.publish_min_days, settings.cell_export_min_samples
+    )
+    rows = build_region_pack(region, scan_stations(), scan_areas(), Path(args.out), datetime.now(UTC), policy)
+    print(f"wrote {args.out}: pack {region}, {rows} rows")
     return 0
 
 
@@ -128,6 +214,27 @@ def main(argv: list[str] | None = None) -> int:
         "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
     replay.set_defaults(func=_replay)
+    offline = commands.add_parser("offline", help="offline packs: locate from one, or build one")
+    offline_commands = offline.add_subparsers(dest="offline_command", required=True)
+    locate = offline_commands.add_parser(
+        "locate", help="locate from an offline pack with the service's engine (prints geolocate JSON)"
+    )
+    locate.add_argument("--pack", required=True, help="pack file (.sqlite, or .sqlite.gz as downloaded)")
+    locate.add_argument(
+        "--wifi", action="append", default=[], help="MAC,SSID[,SIGNAL] or v1:<hex>[,SIGNAL]; repeat"
+    )
+    locate.add_argument(
+        "--blue", action="append", default=[], help="MAC,NAME[,SIGNAL] or v1:<hex>[,SIGNAL]; repeat"
+    )
+    locate.add_argument("--cell", action="append", default=[], help="RADIO,MCC,MNC,LAC,CID[,SIGNAL]; repeat")
+    locate.add_argument("--no-lacf", action="store_true", help="no cell-area fallback")
+    locate.set_defaults(func=_offline_locate)
+    build = offline_commands.add_parser(
+        "build", help="build one region's pack from the configured tables (AWS_ENDPOINT_URL, *_TABLE)"
+    )
+    build.add_argument("--region", required=True, help="ISO 3166 alpha-2 code (DE) or mcc-NNN (mcc-262)")
+    build.add_argument("--out", required=True, help="output .sqlite file")
+    build.set_defaults(func=_offline_build)
     load = commands.add_parser(
         "import",
         help="load an MLS/OpenCellID cell CSV (.csv or .csv.gz; path, http(s) URL or s3://) into the "

@@ -8,6 +8,10 @@
    and each changed station is written once, conditionally on the version read. A lost race is
    re-read and re-applied (bounded). Each station remembers the last message ids merged into it,
    so a message redelivered after a partial failure does not merge twice into the same station.
+   Stations named by an opt-out (`Report.opted_out`) are withdrawn instead (position and name
+   digest cleared, docs/privacy.md). Wi-Fi/Bluetooth stations whose name digest changed get an
+   alias item `hash#<kind>#<digest>` → station key (for geolocate requests by hashed identifier);
+   the alias of the previous digest is deleted.
 4. Cell areas of changed cells are recomputed from all their cells; the coverage grid is touched.
 5. The message is marked processed; daily counters are added after that (a crash in between
    under-counts a statistic rather than double-counting it).
@@ -26,9 +30,16 @@ from pydantic import TypeAdapter
 
 from openloc.aggregate.cell_area import area_from_cells
 from openloc.aggregate.grouping import group_by_station
-from openloc.aggregate.report import Report
-from openloc.aggregate.station_update import Change, StationUpdate, UpdatePolicy, update_station
+from openloc.aggregate.report import Report, archive_record
+from openloc.aggregate.station_update import (
+    Change,
+    StationUpdate,
+    UpdatePolicy,
+    opt_out_station,
+    update_station,
+)
 from openloc.data.datamap import grid_cells
+from openloc.station_hash import alias_key
 from openloc.store.archive import Archive
 from openloc.store.coverage import CoverageStore
 from openloc.store.processed import ProcessedMessages
@@ -90,6 +101,46 @@ def _with_region(record: StationRecord, change: Change) -> StationRecord:
 
 
 StationUpdater = Callable[[str, StationRecord | None, Any, datetime, UpdatePolicy], StationUpdate]
+WriteListener = Callable[[StationRecord | None, StationRecord], None]
+
+
+@dataclass
+class _Aliases:
+    """Alias items to write and to delete after the station writes of one message."""
+
+    put: dict[str, str] = field(default_factory=dict)  # alias key → station key
+    delete: set[str] = field(default_factory=set)
+
+    def follow(self, before: StationRecord | None, after: StationRecord) -> None:
+        kind = after.key.split("#", 1)[0]
+        if kind not in ("wifi", "blue"):
+            return
+        old = before.name_hash if before is not None else None
+        if old == after.name_hash:
+            return
+        if old is not None:
+            self.delete.add(alias_key(kind, old))
+        if after.name_hash is not None:
+            self.put[alias_key(kind, after.name_hash)] = after.key
+
+    def write(self, stations: StationStore) -> None:
+        deletes = self.delete - set(self.put)
+        if self.put:
+            stations.put_stations(StationRecord(key=a, alias_of=k) for a, k in sorted(self.put.items()))
+        if deletes:
+            stations.delete_stations(sorted(deletes))
+
+
+def update_or_opt_out(
+    key: str, station: StationRecord | None, observations: Any, now: datetime, policy: UpdatePolicy
+) -> StationUpdate:
+    """`update_station`, or — for `observations` None, an opt-out — the station withdrawn (an
+    unknown or already withdrawn station stays as it is: an opt-out creates nothing)."""
+    if observations is not None:
+        return update_station(key, station, observations, now, policy)
+    if station is None or (station.optout_last == now.date().isoformat() and not station.positioned):
+        return StationUpdate(Change.OPTED_OUT, None, 0)
+    return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
 
 
 def apply_station_updates(
@@ -99,6 +150,7 @@ def apply_station_updates(
     message_id: str | None,
     policy: UpdatePolicy,
     update: StationUpdater = update_station,
+    on_written: WriteListener | None = None,
 ) -> tuple[int, Counter[str], set[str]]:
     """Apply `update(key, stored, grouped[key], now, policy)` to every station: one read round,
     one conditional write per changed station, lost races re-read and re-applied (bounded).
@@ -127,6 +179,8 @@ def apply_station_updates(
                     record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]
                 )
             if stations.put_station_if(record, station.version if station is not None else None):
+                if on_written is not None:
+                    on_written(station, record)
                 written += 1
                 changes[result.change] += 1
                 if result.change is Change.NEW:
@@ -171,16 +225,23 @@ def process_reports(
     if message_id is not None and stores.processed.seen(message_id):
         return BatchResult(len(reports), 0, 0, None, duplicate=True)
     key = (
-        stores.archive.put(
-            [r.model_dump(mode="json", exclude_none=True) for r in reports], received or now, message_id
-        )
+        stores.archive.put([archive_record(r) for r in reports], received or now, message_id)
         if archive
         else None
     )
-    grouped = group_by_station(reports)
+    opted_out = frozenset(k for r in reports for k in r.opted_out)
+    grouped = {k: v for k, v in group_by_station(reports).items() if k not in opted_out}
+    aliases = _Aliases()
     written, changes, areas = apply_station_updates(
-        grouped, stores.stations, now, message_id, policy or UpdatePolicy()
+        {**grouped, **dict.fromkeys(opted_out)},
+        stores.stations,
+        now,
+        message_id,
+        policy or UpdatePolicy(),
+        update=update_or_opt_out,
+        on_written=aliases.follow,
     )
+    aliases.write(stores.stations)
     areas_written = update_areas(stores.stations, areas, now)
     grids_written = stores.coverage.touch_grids(
         grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()

@@ -24,4 +24,10 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("cell_export_full", minute=37, hour=0, description="daily full public cell export"),
     Schedule("cell_export_diff", minute=5, description="hourly differential cell export (previous hour)"),
+    Schedule(
+        "station_publish",
+        minute=7,
+        hour=2,
+        description="daily privacy-safe Wi-Fi/Bluetooth dumps and offline packs (docs/privacy.md)",
+    ),
 )

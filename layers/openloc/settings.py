@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     cell_export_segments: int = Field(default=4, ge=1, le=64)
     # `POST /v1/transfer`: most station/area items one request may carry.
     transfer_max_items: int = Field(default=500, ge=1, le=5000)
+    # Privacy and publication (docs/privacy.md).
+    # Raw observation archive: objects older than this are ignored by `openloc replay` (the S3
+    # lifecycle rule of the archive bucket deletes them after the same number of days, CDK context
+    # `openloc:archive_retention_days`); 0 = kept forever.
+    archive_retention_days: int = Field(default=365, ge=0)
+    # Public Wi-Fi/Bluetooth dumps and offline packs: a station is published only with at least
+    # this many samples and this many days between its first and its last observation.
+    publish_min_samples: int = Field(default=10, ge=1)
+    publish_min_days: int = Field(default=7, ge=0)
+    # A station seen with an opt-out name ignores observations for this many days after.
+    optout_hold_days: int = Field(default=365, ge=1)
 
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"

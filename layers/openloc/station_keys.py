@@ -63,9 +63,16 @@ def is_private_mac(mac: str) -> bool:
     return bool(first_octet & 0x01) or bool(first_octet & 0x02)
 
 
+OPT_OUT_MARKERS = ("_nomap", "_optout")
+
+
 def is_nomap_ssid(ssid: str | None) -> bool:
-    """The opt-out convention: an SSID ending in `_nomap` must not be collected or used."""
-    return bool(ssid) and ssid is not None and ssid.strip().lower().endswith("_nomap")
+    """The opt-out convention: a Wi-Fi SSID or Bluetooth name containing `_nomap` or `_optout`
+    anywhere (any case) must not be collected, used or published (docs/privacy.md)."""
+    if not ssid:
+        return False
+    lowered = ssid.lower()
+    return any(marker in lowered for marker in OPT_OUT_MARKERS)
 
 
 def wifi_key(mac: str) -> str:

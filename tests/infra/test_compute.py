@@ -109,3 +109,45 @@ def test_json_logs_without_platform_report_lines(template: Template) -> None:
         assert properties["LoggingConfig"]["LogFormat"] == "JSON"
         assert properties["LoggingConfig"]["SystemLogLevel"] == "WARN"
         assert properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
+
+
+def test_service_environment_carries_secret_hash_key_and_retention(template: Template) -> None:
+    secret_id, _ = only(template, "AWS::SecretsManager::Secret")
+    for properties in functions(template).values():
+        env = properties["Environment"]["Variables"]
+        assert env["ARCHIVE_RETENTION_DAYS"] == "365"
+        assert secret_id in str(env["IP_HASH_KEY"])  # a dynamic reference, not a value in the template
+
+
+def test_export_job_sized_for_dumps_and_packs(template: Template) -> None:
+    export = functions(template)["export"]
+    assert export["Timeout"] == 900
+    assert export["EphemeralStorage"] == {"Size": 4096}
+
+
+def role_actions(template: Template, description: str) -> set[str]:
+    (role_id,) = [
+        logical_id
+        for logical_id, role in resources(template, "AWS::IAM::Role").items()
+        if role["Properties"].get("Description") == description
+    ]
+    return {
+        action
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+
+
+def test_grants_follow_what_each_function_does(template: Template) -> None:
+    submit = role_actions(template, "OpenLoc submit function")
+    assert {"sqs:SendMessage", "dynamodb:PutItem", "dynamodb:Query"} <= submit  # transfer merges
+    assert "s3:PutObject" not in submit
+    export = role_actions(template, "OpenLoc export function")
+    assert {"dynamodb:Scan", "s3:ListBucket", "s3:DeleteObject", "s3:PutObject"} <= export
+    assert not {a for a in export if a.startswith("dynamodb:") and ("Put" in a or "Delete" in a)}
+    aggregate = role_actions(template, "OpenLoc aggregate function")
+    assert "dynamodb:Scan" not in aggregate

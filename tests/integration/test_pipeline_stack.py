@@ -97,7 +97,8 @@ def time_now() -> datetime:
 
 def test_replay_rebuilds_stations_from_the_archive(stack: LocalStack) -> None:
     stores = _stores(stack)
-    reports = [Report(timestamp=1, latitude=46.2, longitude=6.14, accuracy=5.0,
+    # (a current timestamp: replay skips reports older than ARCHIVE_RETENTION_DAYS)
+    reports = [Report(timestamp=int(time.time() * 1000), latitude=46.2, longitude=6.14, accuracy=5.0,
                       wifi=(WifiObservation(mac="0000c0de0201"), WifiObservation(mac="0000c0de0202")))]  # fmt: skip
     result = process_reports(reports, stores, time_now(), message_id="replay-source")
     assert result.archive_key is not None

@@ -14,16 +14,22 @@ from openloc.aggregate.weights import (
     speed_weight,
     wifi_signal_weight,
 )
+from openloc.station_hash import Kind, clean_name, station_digest
 from openloc.station_keys import CellId, blue_key, wifi_key
+
+
+def _digest(kind: Kind, mac: str, name: str | None) -> str | None:
+    cleaned = clean_name(name)
+    return station_digest(kind, mac, cleaned) if cleaned is not None else None
 
 
 def group_by_station(reports: Iterable[Report]) -> dict[str, list[StationObservation]]:
     """Weighted observations per station key; zero weights are dropped."""
     grouped: dict[str, list[StationObservation]] = defaultdict(list)
 
-    def add(key: str, weight: float, psc: int | None = None) -> None:
+    def add(key: str, weight: float, psc: int | None = None, name_hash: str | None = None) -> None:
         if weight > 0:
-            grouped[key].append(StationObservation(report.latitude, report.longitude, weight, psc))
+            grouped[key].append(StationObservation(report.latitude, report.longitude, weight, psc, name_hash))
 
     for report in reports:
         moving = speed_weight(report.speed)
@@ -34,9 +40,14 @@ def group_by_station(reports: Iterable[Report]) -> dict[str, list[StationObserva
                 * age_weight(wifi.age)
                 * moving
                 * wifi_signal_weight(wifi.signal),
+                name_hash=_digest("wifi", wifi.mac, wifi.ssid),
             )
         for blue in report.bluetooth:
-            add(blue_key(blue.mac), accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving)
+            add(
+                blue_key(blue.mac),
+                accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving,
+                name_hash=_digest("blue", blue.mac, blue.name),
+            )
         for cell in report.cells:
             key = CellId(cell.radio, cell.mcc, cell.mnc, cell.lac, cell.cid).key
             add(

@@ -59,9 +59,25 @@ class Report(_Frozen):
     wifi: tuple[WifiObservation, ...] = ()
     bluetooth: tuple[BlueObservation, ...] = ()
     cells: tuple[CellObservation, ...] = ()
-    api_key: str | None = None  # the submitter key's digest (`openloc.api.keys.key_digest`)
+    # Station keys (`wifi#…`, `blue#…`) seen with an opt-out name (`_nomap`/`_optout`): only the
+    # key is kept (no name, no signal), so the aggregator can withdraw the station (docs/privacy.md).
+    opted_out: tuple[str, ...] = ()
+    # Which key accepted the report (for attribution by the submit API), as a keyed digest
+    # (`openloc.api.keys.key_digest`), never the key itself. Never archived.
+    api_key: str | None = None
 
     @property
     def usable(self) -> bool:
-        """≥ 1 cell or Bluetooth beacon, or ≥ 2 Wi-Fi networks (the contract's minimum)."""
-        return bool(self.cells) or bool(self.bluetooth) or len(self.wifi) >= 2
+        """≥ 1 cell or Bluetooth beacon, or ≥ 2 Wi-Fi networks (the contract's minimum), or an
+        opt-out to carry out."""
+        return bool(self.cells) or bool(self.bluetooth) or len(self.wifi) >= 2 or bool(self.opted_out)
+
+
+# Fields of a report that never reach the raw archive (docs/privacy.md). The report has no IP,
+# user agent or nickname field at all: the submit API never puts them into a report.
+NOT_ARCHIVED = frozenset({"api_key"})
+
+
+def archive_record(report: Report) -> dict[str, object]:
+    """The JSON object archived for a report: everything needed to replay it, no contributor data."""
+    return report.model_dump(mode="json", exclude_none=True, exclude=set(NOT_ARCHIVED))

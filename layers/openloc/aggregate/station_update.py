@@ -14,6 +14,12 @@ the station's centre.
 - positioned, disagreeing, not modified for `old_days`, consistent → REPLACE by the batch alone.
 - otherwise (inconsistent, or disagreeing while not old) → BLOCK: the position is cleared.
 
+Privacy additions (docs/privacy.md): a Wi-Fi/Bluetooth station keeps the `station_hash` digest
+of the name it is most often seen with (weighted majority vote over the batches, never the name
+itself), and a station seen with an opt-out name is withdrawn (`opt_out_station`: OPT_OUT, position
+and name digest cleared) and ignores observations (OPTED_OUT) until `optout_hold_days` after the
+last opt-out sighting.
+
 Pure: no I/O; sums are exactly rounded (`math.fsum`) so a batch's result does not depend on the
 order of its observations.
 """
@@ -23,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from openloc.aggregate.blocking import station_blocked
@@ -42,6 +48,7 @@ class StationObservation:
     lon: float
     weight: float
     psc: int | None = None
+    name_hash: str | None = None  # Wi-Fi/Bluetooth: v1 digest of the SSID/beacon name seen with it
 
 
 class Change(StrEnum):
@@ -56,6 +63,8 @@ class Change(StrEnum):
     BLOCKED = "blocked"  # the station is currently blocked: observations ignored
     SETTLED = "settled"  # rate control: agreeing observations on a well-established station
     IGNORED = "ignored"  # nothing usable (no positive weight, or inconsistent on an unpositioned row)
+    OPT_OUT = "opt_out"  # seen with an opt-out name: position and name digest withdrawn
+    OPTED_OUT = "opted_out"  # withdrawn by its owner: observations ignored
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class UpdatePolicy:
     settle_samples: int = 100
     settle_seconds: int = 86_400
     old_days: int = 365
+    optout_hold_days: int = 365
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,64 @@ def _old(station: StationRecord, now: datetime, policy: UpdatePolicy) -> bool:
     return station.modified is None or now - station.modified > timedelta(days=policy.old_days)
 
 
+def _name_vote(observations: Sequence[StationObservation]) -> tuple[str, int] | None:
+    """The batch's most frequent name digest and its count (ties: the smaller digest)."""
+    counts: dict[str, int] = {}
+    for observation in observations:
+        if observation.name_hash is not None:
+            counts[observation.name_hash] = counts.get(observation.name_hash, 0) + 1
+    if not counts:
+        return None
+    best = min(counts, key=lambda digest: (-counts[digest], digest))
+    return best, counts[best]
+
+
+def with_name_vote(record: StationRecord, observations: Sequence[StationObservation]) -> StationRecord:
+    """Weighted Boyer–Moore majority vote: the stored digest gains the batch's votes for it and
+    loses the votes for a competitor, which takes over when it outvotes the stored margin."""
+    vote = _name_vote(observations)
+    if vote is None:
+        return record
+    digest, count = vote
+    if record.name_hash == digest:
+        return replace(record, name_votes=min(record.name_votes + count, SAMPLES_CAP))
+    if record.name_hash is None or count > record.name_votes:
+        return replace(record, name_hash=digest, name_votes=count - record.name_votes)
+    return replace(record, name_votes=record.name_votes - count)
+
+
+def opted_out(station: StationRecord, today: date, policy: UpdatePolicy) -> bool:
+    """Withdrawn by an opt-out sighting less than `optout_hold_days` ago."""
+    if station.optout_last is None:
+        return False
+    return today - date.fromisoformat(station.optout_last) < timedelta(days=policy.optout_hold_days)
+
+
+def opt_out_station(station: StationRecord, now: datetime) -> StationRecord:
+    """The station as withdrawn by an opt-out sighting: no position, no name digest, no samples."""
+    return replace(
+        station,
+        lat=None,
+        lon=None,
+        min_lat=None,
+        max_lat=None,
+        min_lon=None,
+        max_lon=None,
+        radius=0.0,
+        samples=0,
+        weight=0.0,
+        last_seen=None,
+        name_hash=None,
+        name_votes=0,
+        optout_last=now.date().isoformat(),
+        modified=now,
+        version=station.version + 1,
+    )
+
+
+_NO_VOTE = frozenset({Change.BLOCK, Change.NEW_BLOCK})
+
+
 def update_station(
     key: str,
     station: StationRecord | None,
@@ -243,6 +311,23 @@ def update_station(
     policy: UpdatePolicy = UpdatePolicy(),  # frozen: a shared default is safe
 ) -> StationUpdate:
     """What the batch `observations` does to `station` (None: no row yet) at `now`."""
+    update = _update_position(key, station, observations, now, policy)
+    if update.record is None or update.change in _NO_VOTE or all(o.name_hash is None for o in observations):
+        return update
+    return replace(update, record=with_name_vote(update.record, [o for o in observations if _usable(o)]))
+
+
+def _update_position(
+    key: str,
+    station: StationRecord | None,
+    observations: Sequence[StationObservation],
+    now: datetime,
+    policy: UpdatePolicy,
+) -> StationUpdate:
+    if station is not None and station.optout_last is not None:
+        if opted_out(station, now.date(), policy):
+            return StationUpdate(Change.OPTED_OUT, None, 0)
+        station = replace(station, optout_last=None)  # the hold is over: learnt afresh
     usable = [o for o in observations if _usable(o)]
     if not usable:
         return StationUpdate(Change.IGNORED, None, 0)

@@ -13,6 +13,7 @@ from openloc.api.errors import ApiError
 from openloc.api.guard import ErrorGuard
 from openloc.api.locate_routes import locate_routes
 from openloc.api.monitor_routes import monitor_routes
+from openloc.api.offline_routes import offline_routes
 from openloc.api.openapi import openapi_document
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
@@ -46,7 +47,7 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
 
     routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
     if locate:
-        routes += locate_routes(services)
+        routes += locate_routes(services) + offline_routes(services)
     if submit:
         routes += submit_routes(services) + transfer_routes(services)
     app = Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openloc.api.errors import ApiError
 from openloc.api.schemas import (
     BluetoothBeacon,
     CellTower,
@@ -11,6 +12,7 @@ from openloc.api.schemas import (
     WifiAccessPoint,
 )
 from openloc.locate.model import CellSignal, LocateQuery, MacSignal
+from openloc.station_hash import HashFormatError, parse_station_id
 from openloc.station_keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
 
 MAX_ABS_AGE_MS = 3_600_000
@@ -36,6 +38,34 @@ def _age(value: int | None) -> int | None:
 
 def _signal(value: int | None, low: int, high: int) -> int | None:
     return value if value is not None and low <= value <= high else None
+
+
+def _keep_stronger(best: dict[str, MacSignal], signal: MacSignal) -> None:
+    previous = best.get(signal.mac)
+    if previous is None or (signal.signal or -200) > (previous.signal or -200):
+        best[signal.mac] = signal
+
+
+def _hashed(
+    entries: list[WifiAccessPoint] | list[BluetoothBeacon], low: int, high: int
+) -> tuple[MacSignal, ...]:
+    """Entries sent by published identifier (and without a MAC): digest + signal.
+
+    A malformed identifier or an unknown scheme version is a 400 parseError: silently dropping it
+    would answer a privacy-minded client from fewer networks than it sent, without telling it why.
+    """
+    best: dict[str, MacSignal] = {}
+    for entry in entries:
+        if entry.macAddress or entry.hashedId is None:
+            continue
+        try:
+            hashed = parse_station_id(entry.hashedId)
+        except HashFormatError as error:
+            raise ApiError(400, "global", "parseError", f"Parse Error: {error}") from error
+        _keep_stronger(
+            best, MacSignal(hashed.digest, _signal(entry.signalStrength, low, high), _age(entry.age))
+        )
+    return tuple(best.values())
 
 
 def _wifis(entries: list[WifiAccessPoint]) -> tuple[MacSignal, ...]:
@@ -105,6 +135,8 @@ def build_query(request: LocateRequest, client_ip: str | None) -> LocateQuery:
         lacf=lacf,
         ipf=ipf,
         client_ip=client_ip,
+        hashed_wifis=_hashed(request.wifiAccessPoints, -100, -10),
+        hashed_blues=_hashed(request.bluetoothBeacons, -127, 0),
     )
 
 

@@ -24,6 +24,7 @@ from openloc.api.schemas import (
     SearchResponse,
 )
 from openloc.api.services import Services
+from openloc.locate.hashed import alias_targets, resolve_hashed
 from openloc.locate.model import Estimate, KnownStation, LocateQuery, Source
 from openloc.locate.region import RegionChoice, candidates_from_mccs, choose_region
 from openloc.locate.searcher import search
@@ -53,9 +54,17 @@ def _geoip_estimate(services: Services, query: LocateQuery) -> Estimate | None:
 
 
 def locate(services: Services, query: LocateQuery, *, use_geoip: bool = True) -> Estimate | None:
-    """One BatchGetItem round for stations, one for areas only when no exact cell could answer."""
+    """One BatchGetItem round for stations (a second one only for networks sent by hashed
+    identifier), one for areas only when no exact cell could answer."""
     try:
-        stations = _known(services.stations.get_stations(query.station_keys))
+        records = services.stations.get_stations(query.station_keys + query.alias_keys)
+        if query.alias_keys:  # hashed identifiers: alias items name the stations (a second round)
+            aliases = {key: records[key] for key in query.alias_keys if key in records}
+            missing = [key for key in alias_targets(aliases) if key not in records]
+            if missing:
+                records = records | services.stations.get_stations(missing)
+            query = resolve_hashed(query, aliases, records)
+        stations = _known(records)
         areas: dict[str, KnownStation] = {}
         if query.lacf and query.cells and not any(c.key in stations for s in query.cells for c in s.ids):
             areas = _known(services.stations.get_areas(query.area_keys))

@@ -145,6 +145,29 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
             }
         }
         models.append(response)
+    paths["/v1/offline/{region}"] = {
+        "get": {
+            "summary": "Newest offline pack of a country or MCC (from downloads.json; no key)",
+            "parameters": [
+                {
+                    "name": "region",
+                    "in": "path",
+                    "required": True,
+                    "description": 'ISO 3166 alpha-2 code ("DE") or "mcc-262"',
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": {"description": "the pack's manifest entry", "content": _json(s.OfflinePackResponse)},
+                "404": {
+                    "description": "notFound: unknown region, or no pack yet",
+                    "content": _json(s.ErrorResponse),
+                },
+                "503": {"description": "serviceUnavailable", "content": _json(s.ErrorResponse)},
+            },
+        }
+    }
+    models.append(s.OfflinePackResponse)
     paths["/__heartbeat__"]["get"]["responses"]["503"] = {
         "description": "a backend is down",
         "content": _json(s.HeartbeatResponse),

@@ -73,11 +73,25 @@ class WifiAccessPoint(WireModel):
     signalToNoiseRatio: Opt[Int] = None
     ssid: Opt[str] = None
     radioType: Opt[str] = Field(default=None, description="802.11a/b/g/n/ac/ax/be")
+    hashedId: Opt[str] = Field(
+        default=None,
+        description=(
+            "published identifier `v1:<32 hex>` (docs/privacy.md) instead of the raw MAC; used "
+            "when macAddress is absent. Unknown versions or malformed values: 400 parseError"
+        ),
+    )
 
 
 class BluetoothBeacon(WireModel):
     macAddress: Opt[str] = None
     name: Opt[str] = None
+    hashedId: Opt[str] = Field(
+        default=None,
+        description=(
+            "published identifier `v1:<32 hex>` (docs/privacy.md) instead of the raw MAC; used "
+            "when macAddress is absent. Unknown versions or malformed values: 400 parseError"
+        ),
+    )
     age: Opt[Int] = None
     signalStrength: Opt[Int] = Field(default=None, description="dBm")
 
@@ -292,3 +306,18 @@ class ErrorInfo(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorInfo
+
+
+# --- offline packs --------------------------------------------------------------------------
+
+
+class OfflinePackResponse(BaseModel):
+    """Where to download the newest offline pack of a region (an entry of `downloads.json`)."""
+
+    region: str = Field(description='ISO 3166 alpha-2 code ("DE") or "mcc-262"')
+    path: str = Field(description="object key in the assets bucket; download from the site at /<path>")
+    format: str = Field(description='"sqlite.gz": gzip-compressed SQLite (schema in docs/privacy.md)')
+    size: int = Field(description="bytes of the download")
+    rows: int | None = Field(default=None, description="stations, cells and areas in the pack")
+    sha256: str
+    created: str = Field(description="when the pack was built (UTC, ISO 8601)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +19,26 @@ from openloc.store.stations import StationStore
 if TYPE_CHECKING:
     import redis
 
+    from openloc.data.manifest import Manifest
+
+MANIFEST_CACHE_SECONDS = 60.0
+
+
+def cached_manifest(
+    read: Callable[[], Manifest | None], clock: Callable[[], float], seconds: float = MANIFEST_CACHE_SECONDS
+) -> Callable[[], Manifest | None]:
+    """`read` at most once per `seconds` (the manifest itself is served with max-age=60)."""
+    state: dict[str, tuple[float, Manifest | None]] = {}
+
+    def get() -> Manifest | None:
+        now = clock()
+        cached = state.get("value")
+        if cached is None or now - cached[0] >= seconds:
+            cached = state["value"] = (now, read())
+        return cached[1]
+
+    return get
+
 
 @dataclass
 class Services:
@@ -28,6 +49,8 @@ class Services:
     redis: Callable[[], redis.Redis | None]
     database_ping: Callable[[], None]
     geoip: GeoIpDatabase | None = None
+    # The downloads manifest (None: none published yet), for `GET /v1/offline/{region}`.
+    manifest: Callable[[], Manifest | None] = lambda: None
     processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
     limiter: Limiter = field(init=False)
@@ -73,6 +96,11 @@ def aws_services(settings: Settings | None = None) -> Services:
     def ping_database() -> None:
         client("dynamodb").describe_table(TableName=settings.api_keys_table)
 
+    def read_downloads() -> Manifest | None:
+        from openloc.data.manifest import read_manifest
+
+        return read_manifest(client("s3"), settings.assets_bucket)[0]
+
     return Services(
         settings=settings,
         stations=DynamoStationStore(settings),
@@ -81,6 +109,7 @@ def aws_services(settings: Settings | None = None) -> Services:
         redis=get_redis,
         database_ping=ping_database,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
+        manifest=cached_manifest(read_downloads, time.monotonic),
         processed=DynamoProcessedMessages(settings),
     )
 

@@ -25,11 +25,13 @@ from openloc.api.schemas import (
 from openloc.station_keys import (
     MAX_PSC,
     Radio,
+    blue_key,
     cell_ids,
     is_nomap_ssid,
     is_private_mac,
     normalize_mac,
     parse_radio,
+    wifi_key,
 )
 
 MAX_ABS_AGE_MS = 3_600_000
@@ -172,9 +174,28 @@ def blue_observation(
     mac_address: str | None, signal: int | None, age: int | None, name: str | None
 ) -> BlueObservation | None:
     mac = normalize_mac(mac_address)
-    if mac is None:
+    if mac is None or is_nomap_ssid(name):
         return None
     return BlueObservation(mac=mac, signal=_int_in(signal, -127, 0), age=_age(age), name=name or None)
+
+
+def opted_out_keys(
+    wifis: list[tuple[str | None, str | None]], blues: list[tuple[str | None, str | None]]
+) -> list[str]:
+    """Station keys of (MAC, name) pairs whose name opts out (`_nomap`/`_optout` anywhere).
+
+    Only the key travels on: the aggregator withdraws such a station (docs/privacy.md)."""
+    keys = [
+        wifi_key(mac)
+        for mac, ssid in ((normalize_mac(m), s) for m, s in wifis)
+        if mac is not None and not is_private_mac(mac) and is_nomap_ssid(ssid)
+    ]
+    keys += [
+        blue_key(mac)
+        for mac, name in ((normalize_mac(m), n) for m, n in blues)
+        if mac and is_nomap_ssid(name)
+    ]
+    return list(dict.fromkeys(keys))
 
 
 def _from_blue(entry: BluetoothBeacon) -> BlueObservation | None:
@@ -217,6 +238,7 @@ class ReportBuilder:
         wifi: list[WifiObservation | None],
         bluetooth: list[BlueObservation | None],
         cells: list[CellObservation | None],
+        opted_out: list[str] | None = None,
     ) -> None:
         time = self._timestamp(timestamp)
         if time is None:
@@ -242,6 +264,7 @@ class ReportBuilder:
             wifi=self._keep(wifi, "wifi"),
             bluetooth=self._keep(bluetooth, "bluetooth"),
             cells=self._keep(cells, "cell"),
+            opted_out=tuple((opted_out or [])[: MAX_ENTRIES["wifi"]]),
             api_key=self.api_key,
         )
         if not report.usable:
@@ -277,6 +300,10 @@ def from_geosubmit_v2(items: list[GeosubmitItem], builder: ReportBuilder) -> Out
             wifi=[_from_wifi(w) for w in item.wifiAccessPoints],
             bluetooth=[_from_blue(b) for b in item.bluetoothBeacons],
             cells=[_from_tower(c, None) for c in item.cellTowers],
+            opted_out=opted_out_keys(
+                [(w.macAddress, w.ssid) for w in item.wifiAccessPoints],
+                [(b.macAddress, b.name) for b in item.bluetoothBeacons],
+            ),
         )
     return builder.outcome
 
@@ -295,6 +322,10 @@ def from_geosubmit_v1(items: list[GeosubmitV1Item], builder: ReportBuilder) -> O
             wifi=[_from_wifi(w) for w in item.wifiAccessPoints],
             bluetooth=[_from_blue(b) for b in item.bluetoothBeacons],
             cells=[_from_tower(c, item.radioType) for c in item.cellTowers],
+            opted_out=opted_out_keys(
+                [(w.macAddress, w.ssid) for w in item.wifiAccessPoints],
+                [(b.macAddress, b.name) for b in item.bluetoothBeacons],
+            ),
         )
     return builder.outcome
 
@@ -313,5 +344,8 @@ def from_legacy_submit(items: list[LegacySubmitItem], builder: ReportBuilder) ->
             wifi=[_from_legacy_wifi(w) for w in item.wifi],
             bluetooth=[blue_observation(b.key, b.signal, b.age, b.name) for b in item.blue],
             cells=[_from_legacy_cell(c, item.radio) for c in item.cell],
+            opted_out=opted_out_keys(
+                [(w.key, w.ssid) for w in item.wifi], [(b.key, b.name) for b in item.blue]
+            ),
         )
     return builder.outcome

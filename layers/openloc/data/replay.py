@@ -7,6 +7,11 @@ Two uses:
 - `as_messages`: each object is treated as the SQS message it archived (its name is the message
   id): messages already aggregated are skipped and a partially applied one (a dead-lettered
   message) only adds what its stations have not merged yet, so the live tables stay exact.
+
+Retention: objects older than `retention_days` (ARCHIVE_RETENTION_DAYS, default one year; 0 =
+the archive is kept forever and nothing is skipped) and
+reports whose own timestamp is older are skipped and counted, even if the S3 lifecycle rule has
+not removed them yet (it runs about once a day), so expired data never comes back into the tables.
 """
 
 from __future__ import annotations
@@ -14,14 +19,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
 from openloc.aggregate.report import Report
 from openloc.pipeline import PipelineStores, process_reports
-from openloc.store.archive import decode_jsonl_gz
+from openloc.store.archive import decode_jsonl_gz, expired
 
 _REPORT = TypeAdapter(Report)
 
@@ -48,6 +53,8 @@ class ReplayResult:
     invalid: int = 0
     stations_written: int = 0
     skipped: int = 0  # objects whose message was already aggregated (`as_messages` only)
+    expired_objects: int = 0
+    expired_reports: int = 0
 
 
 def _progress(out: TextIO, done: int, total: int, result: ReplayResult) -> None:
@@ -68,17 +75,27 @@ def replay(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     out: TextIO = sys.stderr,
     as_messages: bool = False,
+    retention_days: int = 365,
 ) -> ReplayResult:
-    keys = sorted(archive_keys(s3, bucket, prefix))
-    result = ReplayResult()
+    start = now()
+    forever = retention_days <= 0  # the archive keeps everything: nothing expires
+    oldest_ms = 0.0 if forever else (start - timedelta(days=retention_days)).timestamp() * 1000
+    all_keys = sorted(archive_keys(s3, bucket, prefix))
+    keys = [key for key in all_keys if forever or not expired(key, start, retention_days)]
+    result = ReplayResult(expired_objects=len(all_keys) - len(keys))
     _progress(out, 0, len(keys), result)
     for index, key in enumerate(keys, start=1):
         reports = []
         for raw in decode_jsonl_gz(s3.get_object(Bucket=bucket, Key=key)["Body"].read()):
             try:
-                reports.append(_REPORT.validate_python(raw))
+                report = _REPORT.validate_python(raw)
             except ValidationError:
                 result.invalid += 1
+                continue
+            if report.timestamp < oldest_ms:
+                result.expired_reports += 1
+                continue
+            reports.append(report)
         if reports:
             message_id = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz") if as_messages else None
             batch = process_reports(reports, stores, now(), message_id=message_id, archive=False)

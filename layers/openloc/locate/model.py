@@ -34,6 +34,15 @@ class LocateQuery:
     lacf: bool = True
     ipf: bool = True
     client_ip: str | None = None
+    # Networks named by their published identifier (`station_hash`): `mac` holds the v1 digest.
+    hashed_wifis: tuple[MacSignal, ...] = ()
+    hashed_blues: tuple[MacSignal, ...] = ()
+
+    @property
+    def alias_keys(self) -> list[str]:
+        keys = [f"hash#wifi#{w.mac}" for w in self.hashed_wifis]
+        keys += [f"hash#blue#{b.mac}" for b in self.hashed_blues]
+        return list(dict.fromkeys(keys))
 
     @property
     def station_keys(self) -> list[str]:

@@ -73,6 +73,10 @@ class StationModel(Model):
     changed_hour = UnicodeAttribute(null=True)
     # Ids of the last SQS messages merged into this station: a redelivered message is not merged twice.
     recent_messages = ListAttribute(of=UnicodeAttribute, null=True)
+    name_hash = UnicodeAttribute(null=True)  # Wi-Fi/Bluetooth: v1 digest of the majority name
+    name_votes = NumberAttribute(default=0)
+    optout_last = UnicodeAttribute(null=True)  # ISO date of the last opt-out sighting
+    alias_of = UnicodeAttribute(null=True)  # `hash#…` alias items: the station they stand for
     by_area = CellsByAreaIndex()
     by_changed_hour = CellsByChangedHourIndex()
 

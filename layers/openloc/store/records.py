@@ -32,6 +32,16 @@ class StationRecord:
     num_cells: int = 0
     avg_cell_radius: float = 0.0
     recent_messages: tuple[str, ...] = ()
+    # Wi-Fi/Bluetooth only (docs/privacy.md): the `station_hash` v1 digest of the name (SSID or
+    # beacon name) most observed with this MAC, tracked by a weighted majority vote — the raw name
+    # itself is never stored. `name_votes` is the vote's running margin.
+    name_hash: str | None = None
+    name_votes: int = 0
+    # Last day (ISO) the station was seen with an opt-out name (`_nomap`/`_optout`): while set and
+    # recent, the station has no position, is not published and ignores observations.
+    optout_last: str | None = None
+    # Alias items only (`hash#wifi#<digest>`): the station key the published identifier stands for.
+    alias_of: str | None = None
 
     @property
     def positioned(self) -> bool:

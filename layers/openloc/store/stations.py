@@ -22,7 +22,7 @@ _STATION_FIELDS = [
     f.name for f in fields(StationRecord) if f.name not in {"key", "num_cells", "avg_cell_radius"}
 ]
 _AREA_FIELDS = ["lat", "lon", "radius", "avg_cell_radius", "num_cells", "region", "modified"]
-_INT_FIELDS = {"samples", "block_count", "version", "num_cells", "psc"}
+_INT_FIELDS = {"samples", "block_count", "version", "num_cells", "psc", "name_votes"}
 
 
 class StationStore(Protocol):
@@ -37,6 +37,10 @@ class StationStore(Protocol):
         ...
 
     def cells_in_area(self, area_key: str) -> list[StationRecord]: ...
+
+    def delete_stations(self, keys: Iterable[str]) -> None:
+        """Unconditional delete (stale `hash#…` alias items)."""
+        ...
 
     def put_areas(self, records: Iterable[StationRecord]) -> None: ...
 
@@ -130,6 +134,12 @@ class DynamoStationStore(BoundModels):
     def cells_in_area(self, area_key: str) -> list[StationRecord]:
         return [station_from_item(item) for item in self.models.StationModel.by_area.query(area_key)]
 
+    def delete_stations(self, keys: Iterable[str]) -> None:
+        with self.models.StationModel.batch_write() as batch:
+            for key in keys:
+                self.write_requests += 1
+                batch.delete(self.models.StationModel(key))
+
     def put_areas(self, records: Iterable[StationRecord]) -> None:
         with self.models.CellAreaModel.batch_write() as batch:
             for record in records:
@@ -185,6 +195,11 @@ class MemoryStationStore:
     def cells_in_area(self, area_key: str) -> list[StationRecord]:
         keys = sorted(self._cells_by_area.get(area_key, ()))
         return [replace(self.stations[k]) for k in keys if k in self.stations]
+
+    def delete_stations(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.write_requests += 1
+            self.stations.pop(key, None)
 
     def put_areas(self, records: Iterable[StationRecord]) -> None:
         for record in records:

@@ -1,0 +1,56 @@
+"""Networks sent by published identifier (`station_hash`) instead of by MAC.
+
+The online service resolves an identifier in two steps: the alias item `hash#<kind>#<digest>`
+names the station key, and the station is used only if its current name digest is still that
+digest (an alias left over from a renamed network never answers). The resolved networks join the
+query's MAC lists, so the Wi-Fi/Bluetooth source and the searcher are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from openloc.locate.model import LocateQuery, MacSignal
+from openloc.store.records import StationRecord
+
+
+def _stronger(a: MacSignal, b: MacSignal) -> MacSignal:
+    return (
+        a
+        if (a.signal if a.signal is not None else -200) >= (b.signal if b.signal is not None else -200)
+        else b
+    )
+
+
+def _merge(raw: tuple[MacSignal, ...], resolved: list[MacSignal]) -> tuple[MacSignal, ...]:
+    best = {m.mac: m for m in raw}
+    for signal in resolved:
+        best[signal.mac] = _stronger(best[signal.mac], signal) if signal.mac in best else signal
+    return tuple(best.values())
+
+
+def alias_targets(aliases: Mapping[str, StationRecord]) -> list[str]:
+    """Station keys named by the alias items found."""
+    return sorted({r.alias_of for r in aliases.values() if r.alias_of is not None})
+
+
+def resolve_hashed(
+    query: LocateQuery, aliases: Mapping[str, StationRecord], stations: Mapping[str, StationRecord]
+) -> LocateQuery:
+    """The query with every resolvable hashed network turned into a MAC entry."""
+    resolved: dict[str, list[MacSignal]] = {"wifi": [], "blue": []}
+    for kind, hashed in (("wifi", query.hashed_wifis), ("blue", query.hashed_blues)):
+        for signal in hashed:
+            alias = aliases.get(f"hash#{kind}#{signal.mac}")
+            target = stations.get(alias.alias_of) if alias is not None and alias.alias_of else None
+            if target is None or target.name_hash != signal.mac or not target.key.startswith(f"{kind}#"):
+                continue
+            resolved[kind].append(replace(signal, mac=target.key.split("#", 1)[1]))
+    return replace(
+        query,
+        wifis=_merge(query.wifis, resolved["wifi"]),
+        blues=_merge(query.blues, resolved["blue"]),
+        hashed_wifis=(),
+        hashed_blues=(),
+    )
