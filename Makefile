@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip run test test-unit lint typecheck audit fmt clean package bench bench-large
+.PHONY: install geoip site browser run test test-unit test-website screenshots lint typecheck audit fmt clean package bench bench-large
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -25,15 +25,37 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 geoip: node_modules/.package-lock.json
 
+# The static website (web/ + the npm libraries it vendors, see layers/openloc/website.py) in build/site.
+# `openloc site publish` uploads the same files to ASSETS_BUCKET; `make run` publishes it locally.
+site: install geoip
+	$(BIN)/openloc site build --out build/site
+
+# Debian's chromium for the browser tests (Playwright's own browser download is not used).
+# Installed only when missing and when running as root; otherwise the browser tests skip.
+browser:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium not found and not root: browser tests will be skipped"; fi
+
 run: install geoip
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
-# Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra).
-test: install lint typecheck audit
+# Every check CI runs: lint, types, the dependency audit, then the whole suite (unit, integration,
+# e2e, infra, browser).
+test: install geoip browser lint typecheck audit
 	$(BIN)/python -m pytest -q
 
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
+
+# The website on the local stack: HTTP-level checks and the headless-chromium tests.
+test-website: install geoip browser
+	$(BIN)/python -m pytest -q tests/website
+
+# Same tests, keeping the browser's screenshots in docs/screenshots (shown in the README).
+screenshots: install geoip browser
+	OPENLOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/website/test_browser.py
 
 lint: install
 	$(BIN)/ruff check .
@@ -65,4 +87,4 @@ package: install geoip
 	$(BIN)/python -m infra.packaging
 
 clean:
-	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out
+	rm -rf $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache cdk.out build/site

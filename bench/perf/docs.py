@@ -119,6 +119,16 @@ def _accuracy_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _tiles_lines(results: dict[str, Any]) -> list[str]:
+    tiles = results.get("tiles")
+    if not tiles:
+        return []
+    from bench.tile_render import table
+
+    intro = "Coverage tiles (`run_tiles` on in-memory stores, z 0–13 PNGs + PMTiles, `bench/tile_render.py`):"
+    return [intro, "", *table(tiles["runs"]), ""]
+
+
 def _performance_section(results: dict[str, Any]) -> list[str]:
     lines = ["### Performance", ""]
     locate = results.get("locate")
@@ -163,6 +173,7 @@ def _performance_section(results: dict[str, Any]) -> list[str]:
                       + (f", {export['gzip_bytes_per_row']:.1f} gzip bytes per row" if "gzip_bytes_per_row" in export else "") + ").", ""]  # fmt: skip
         else:
             lines += [f"Export: skipped ({export.get('skipped')}).", ""]
+    lines += _tiles_lines(results)
     imports = results.get("imports")
     if imports:
         lines += ["Cold import of the Lambda handlers (fresh interpreter, `bench/import_time.py`):", "",

@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("locate", "http", "aggregation", "export", "imports", "packages", "accuracy")
+SECTIONS = ("locate", "http", "aggregation", "export", "tiles", "imports", "packages", "accuracy")
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,13 @@ class Profile:
     import_runs: int = 5
     export_rows: int = 200_000
     batch_sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
+    tile_city_km: float = 30.0  # bench/tile_render.py city size
 
 
 PROFILES = {
-    "tiny": Profile("tiny", 200, 1.0, [1, 4], 1, 5_000, (10, 100)),
+    "tiny": Profile("tiny", 200, 1.0, [1, 4], 1, 5_000, (10, 100), tile_city_km=5.0),
     "default": Profile("default", 2_000, 5.0),
-    "large": Profile("large", 5_000, 15.0, import_runs=9, export_rows=1_000_000),
+    "large": Profile("large", 5_000, 15.0, import_runs=9, export_rows=1_000_000, tile_city_km=60.0),
 }
 
 
@@ -103,6 +104,12 @@ def export_section(profile: Profile) -> dict[str, Any]:
     return export_throughput(profile.export_rows)
 
 
+def tiles_section(profile: Profile) -> dict[str, Any]:
+    from bench.tile_render import measure
+
+    return {"runs": measure((profile.tile_city_km,))}
+
+
 def imports_section(profile: Profile) -> dict[str, Any]:
     from bench.import_time import HANDLERS, measure
 
@@ -130,6 +137,7 @@ RUNNERS = {
     "http": http_section,
     "aggregation": aggregation_section,
     "export": export_section,
+    "tiles": tiles_section,
     "imports": imports_section,
     "packages": packages_section,
     "accuracy": accuracy_section,
@@ -151,6 +159,9 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     export = results.get("export") or {}
     if "rows_per_s" in export:
         out["export rows/s"] = (export["rows_per_s"], True)
+    for row in (results.get("tiles") or {}).get("runs", []):
+        if row["run"] in ("full", "+1 day"):
+            out[f"tiles {row['run']} s ({row['city_km']:g} km city)"] = (row["seconds"], False)
     for name, row in (results.get("imports") or {}).items():
         out[f"cold import ms ({name})"] = (row["median_ms"], False)
     packages = results.get("packages") or {}

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.data.export_job import ExportResult, run_diff_export, run_full_export
 from openloc.data.publish import PublishPolicy
 from openloc.data.publish_job import run_publication
+from openloc.data.publish_jobs import publish_stats, publish_tiles
 from openloc.observability import logger, metrics, tracer
 from openloc.schedules import SCHEDULES
 from openloc.settings import get_settings
@@ -100,4 +101,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"files": len(published.files), "deleted": published.deleted},
         )
         return {"task": task, "files": [f.path for f in published.files], "deleted": published.deleted}
+    if task == "tiles":
+        tiles = publish_tiles(settings, now)
+        metrics.add_metric(name="TilesRendered", unit=MetricUnit.Count, value=tiles.rendered)
+        metrics.add_metric(name="TilesWritten", unit=MetricUnit.Count, value=tiles.written)
+        logger.info("coverage tiles published", extra={"result": tiles.__dict__})
+        return {"task": task, **tiles.__dict__}
+    if task == "stats":
+        days = publish_stats(settings, now)
+        logger.info("stats published", extra={"days": days})
+        return {"task": task, "days": days}
     raise ValueError(f"task {task} has no implementation")

@@ -3,7 +3,9 @@ first start of an empty data directory); `openloc replay --from PREFIX` re-aggre
 observations into the configured tables; `openloc import FILE_OR_URL` loads an MLS/OpenCellID
 cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys;
 `openloc offline locate --pack FILE ...` locates from an offline pack and
-`openloc offline build --region CC --out FILE` builds one from the tables."""
+`openloc offline build --region CC --out FILE` builds one from the tables;
+`openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
+folder or uploads it to the assets bucket."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    stack = LocalStack(data_dir=data_dir, port=args.port, run_scheduler=not args.no_scheduler)
+    stack = LocalStack(data_dir=data_dir, port=args.port, run_scheduler=not args.no_scheduler, site=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -33,6 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         f"OpenLoc is running on {stack.url}\n"
         f"  AWS APIs (moto): {os.environ['AWS_ENDPOINT_URL']}   Redis: {os.environ.get('REDIS_URL')}\n"
         f"  data directory:  {data_dir}{'  (seeded with demo data)' if stack.seeded else ''}\n"
+        f"  website:         {stack.url}/  (coverage map, downloads, statistics, API)\n"
         f"  try: curl -s -XPOST '{stack.url}/v1/geolocate?key=test' -d @docs/examples/geolocate-wifi.json\n"
         "Press Ctrl-C to stop.",
         flush=True,
@@ -76,6 +79,23 @@ def _replay(args: argparse.Namespace) -> int:
         f"{result.expired_objects} objects and {result.expired_reports} reports older than "
         f"{settings.archive_retention_days} days (ARCHIVE_RETENTION_DAYS)"
     )
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from openloc.website import build_site, publish_site
+
+    if args.action == "build":
+        count = build_site(Path(args.out))
+        print(f"built {count} files into {args.out}")
+        return 0
+    from openloc.settings import get_settings
+    from openloc.store.aws import client
+    from openloc.store.objects import S3ObjectStore
+
+    bucket = args.bucket or get_settings().assets_bucket
+    count = publish_site(S3ObjectStore(client("s3"), bucket))
+    print(f"published {count} files to s3://{bucket}/")
     return 0
 
 
@@ -246,6 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--quiet", action="store_true", help="no progress line")
     load.set_defaults(func=_import)
 
+    site = commands.add_parser(
+        "site", help="build the website into a folder, or publish it to the assets bucket (ASSETS_BUCKET)"
+    )
+    site.add_argument("action", choices=["build", "publish"])
+    site.add_argument("--out", default="build/site", help="folder for `build` (default build/site)")
+    site.add_argument("--bucket", default="", help="bucket for `publish` (default ASSETS_BUCKET)")
+    site.set_defaults(func=_site)
     from openloc.key_admin import add_parser as add_keys_parser
 
     add_keys_parser(commands)

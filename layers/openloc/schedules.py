@@ -30,4 +30,6 @@ SCHEDULES: tuple[Schedule, ...] = (
         hour=2,
         description="daily privacy-safe Wi-Fi/Bluetooth dumps and offline packs (docs/privacy.md)",
     ),
+    Schedule("tiles", minute=15, description="hourly coverage-map tiles (changed tiles only) + PMTiles"),
+    Schedule("stats", minute=10, description="hourly stats.json of the daily counters"),
 )

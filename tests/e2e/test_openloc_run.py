@@ -59,6 +59,11 @@ def test_run_answers_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         assert response.status_code == 200
         assert set(response.json()) == {"location", "accuracy"}
         assert _processes_mentioning(str(data_dir)), "the Valkey server should run with the data dir"
+        if (ROOT / "node_modules" / "leaflet").is_dir():  # the website needs the npm libraries
+            index = httpx.get(f"http://127.0.0.1:{port}/", timeout=20)
+            assert index.status_code == 200 and "Coverage map" in index.text
+            tiles = httpx.get(f"http://127.0.0.1:{port}/tiles/coverage.pmtiles", timeout=20)
+            assert tiles.status_code == 200 and tiles.content.startswith(b"PMTiles")
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -1,4 +1,5 @@
-"""Data survives a restart of the local stack, and the scheduled export job writes its file."""
+"""Data survives a restart of the local stack (object headers too, deleted objects stay deleted),
+and the scheduled export job writes its file."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def test_restart_keeps_data_and_export_runs_on_schedule(tmp_path: Path) -> None:
         assert tuple(rows[0]) == HEADER
         assert sorted(int(r[4]) for r in rows[1:]) == sorted(c.cid for c in DEMO_CELLS)
         assert {r[0] for r in rows[1:]} == {"LTE"}
+        s3 = client("s3")
+        bucket = first.settings.assets_bucket
+        s3.put_object(
+            Bucket=bucket,
+            Key="tiles/0/0/0.png",
+            Body=b"png",
+            ContentType="image/png",
+            CacheControl="public, max-age=3600",
+        )
+        s3.put_object(Bucket=bucket, Key="gone.txt", Body=b"x")
+        first.save()
+        s3.delete_object(Bucket=bucket, Key="gone.txt")
     finally:
         first.stop()
     assert (tmp_path / "dynamodb" / "openloc-stations.json").exists()
@@ -52,5 +65,9 @@ def test_restart_keeps_data_and_export_runs_on_schedule(tmp_path: Path) -> None:
             ]
             == 1
         )
+        restored = client("s3").head_object(Bucket=second.settings.assets_bucket, Key="tiles/0/0/0.png")
+        assert (restored["ContentType"], restored["CacheControl"]) == ("image/png", "public, max-age=3600")
+        gone = client("s3").list_objects_v2(Bucket=second.settings.assets_bucket, Prefix="gone.txt")
+        assert gone["KeyCount"] == 0  # deleted objects do not come back
     finally:
         second.stop()

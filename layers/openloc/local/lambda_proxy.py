@@ -1,6 +1,9 @@
 """An ASGI app that plays API Gateway (HTTP API, payload v2): each request becomes a Lambda
 event for the locate or submit handler, and the handler's answer becomes the HTTP response.
-So the local API runs exactly the code path of the deployed one (Mangum, Powertools, app)."""
+So the local API runs exactly the code path of the deployed one (Mangum, Powertools, app).
+
+Like CloudFront in front of both, paths that are not API paths (`openloc.api.routing.is_api_path`)
+are answered from the assets bucket when a `StaticSite` is given (the website, tiles, downloads)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from openloc.api.routing import function_for_path
+from openloc.api.routing import function_for_path, is_api_path
 from openloc.local.functions import Handler, invoke
+from openloc.local.static_site import StaticSite
 from openloc.observability import logger
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API request limit
@@ -64,13 +68,17 @@ def api_gateway_event(
 
 
 class LambdaProxy:
-    def __init__(self, handlers: Callable[[str], Handler]) -> None:
+    def __init__(self, handlers: Callable[[str], Handler], site: StaticSite | None = None) -> None:
         self.handlers = handlers
+        self.site = site
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        if self.site is not None and not is_api_path(request.url.path):
+            await (await self.site.serve(request))(scope, receive, send)
+            return
         body = await request.body()
         if len(body) > MAX_PAYLOAD_BYTES:
             await Response(b'{"message":"Request Entity Too Large"}', 413, media_type="application/json")(

@@ -3,16 +3,21 @@
 The neighbourhood is around Berlin Alexanderplatz: 40 Wi-Fi access points on a jittered grid,
 6 Bluetooth beacons, 4 LTE cells of one tracking area, and that area. Positions are generated
 from a fixed seed, so the README's example requests always answer the same way.
+
+With a coverage store, the seed also draws demo coverage (the coverage-map grid cells of a few
+seeded "walks" through the neighbourhood) and two weeks of daily counters for the stats page.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from openloc.data.datamap import grid_cell
 from openloc.station_keys import CellId, Radio, area_key
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.coverage import CoverageStore
 from openloc.store.records import ApiKeyRecord, StationRecord
 from openloc.store.stations import StationStore
 
@@ -22,6 +27,10 @@ WIFI_COUNT = 40
 WIFI_PREFIX = "001a2b00"  # globally administered, unicast
 BLUE_PREFIX = "c0ffee00"
 DEMO_CELLS = [CellId(Radio.LTE, 262, "01", 4711, 26866945 + i) for i in range(4)]
+WALKS = 24  # demo coverage: seeded random walks from the centre
+WALK_STEPS = 160
+STEP_M = 40.0
+STATS_DAYS = 14
 
 
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -79,11 +88,50 @@ def demo_area(now: datetime) -> StationRecord:
     )  # fmt: skip
 
 
-def seed_demo(stations: StationStore, api_keys: ApiKeyStore, now: datetime | None = None) -> int:
-    """Write the demo key and neighbourhood; returns the number of stations written."""
+def demo_coverage() -> set[tuple[str, str]]:
+    """Datamap grid cells along seeded random walks (streets walked by imaginary stumblers)."""
+    rng = random.Random(52)
+    cells: set[tuple[str, str]] = set()
+    for _ in range(WALKS):
+        lat, lon = CENTER
+        heading = rng.uniform(0, 2 * math.pi)
+        for _ in range(WALK_STEPS):
+            heading += rng.gauss(0, 0.35)
+            lat, lon = _offset(lat, lon, STEP_M * math.cos(heading), STEP_M * math.sin(heading))
+            cells.add(grid_cell(lat, lon))
+    return cells
+
+
+def demo_stats(today: datetime) -> dict[str, dict[str, int]]:
+    """Daily counters (day → metric → value) for the STATS_DAYS days up to `today`."""
+    rng = random.Random(14)
+    days: dict[str, dict[str, int]] = {}
+    for back in range(STATS_DAYS - 1, -1, -1):
+        reports = rng.randint(150, 900)
+        days[(today - timedelta(days=back)).date().isoformat()] = {
+            "reports": reports,
+            "observations": reports * rng.randint(6, 14),
+            "new_wifi": rng.randint(20, 120),
+            "new_blue": rng.randint(0, 15),
+            "new_cell": rng.randint(0, 4),
+        }
+    return days
+
+
+def seed_demo(
+    stations: StationStore,
+    api_keys: ApiKeyStore,
+    now: datetime | None = None,
+    coverage: CoverageStore | None = None,
+) -> int:
+    """Write the demo key and neighbourhood (and demo coverage); returns the number of stations written."""
     now = now or datetime.now(UTC)
     api_keys.put(ApiKeyRecord(key=DEMO_KEY, shortname="demo", maxreq=0, allow_fallback=False))
     records = demo_stations(now)
     stations.put_stations(records)
     stations.put_areas([demo_area(now)])
+    if coverage is not None:
+        coverage.touch_grids(demo_coverage(), now.date().isoformat())
+        for day, counters in demo_stats(now).items():
+            coverage.add_stats(counters, day)
     return len(records)

@@ -1,8 +1,9 @@
 """Persistence for the in-memory moto server: DynamoDB items and S3 objects saved to the data
 directory (periodically and at shutdown) and loaded back at start, so local data survives runs.
 
-Files: `<data>/dynamodb/<table>.json` (raw DynamoDB-JSON items, written atomically) and
-`<data>/s3/<bucket>/<key>` (object bodies).
+Files: `<data>/dynamodb/<table>.json` (raw DynamoDB-JSON items, written atomically),
+`<data>/s3/<bucket>/<key>` (object bodies) and `<data>/s3/<bucket>.metadata.json` (each object's
+ETag, Content-Type, Cache-Control and Content-Encoding).
 """
 
 from __future__ import annotations
@@ -47,16 +48,45 @@ def load_tables(dynamodb: Any, tables: list[str], directory: Path) -> int:
     return total
 
 
+# Object headers kept next to the bodies, so a restored object is served as it was published.
+_HEADERS = (
+    ("ContentType", "content_type"),
+    ("CacheControl", "cache_control"),
+    ("ContentEncoding", "content_encoding"),
+)
+
+
+def _metadata_path(directory: Path, bucket: str) -> Path:
+    return directory / "s3" / f"{bucket}.metadata.json"
+
+
 def save_buckets(s3: Any, buckets: list[str], directory: Path) -> int:
+    """Mirror each bucket into `<data>/s3/<bucket>/`: objects whose ETag changed are downloaded,
+    files of deleted objects removed; ETags and headers go to `<data>/s3/<bucket>.metadata.json`."""
     written = 0
     for bucket in buckets:
+        meta_path = _metadata_path(directory, bucket)
+        previous: dict[str, dict[str, str]] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        metadata: dict[str, dict[str, str]] = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for obj in page.get("Contents", []):
-                target = directory / "s3" / bucket / obj["Key"]
-                if target.exists() and target.stat().st_size == obj["Size"]:
+                key, etag = obj["Key"], obj["ETag"]
+                target = directory / "s3" / bucket / key
+                if target.exists() and previous.get(key, {}).get("etag") == etag:
+                    metadata[key] = previous[key]
                     continue
-                _atomic_write(target, s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+                result = s3.get_object(Bucket=bucket, Key=key)
+                _atomic_write(target, result["Body"].read())
+                metadata[key] = {"etag": etag} | {
+                    name: result[field] for field, name in _HEADERS if result.get(field)
+                }
                 written += 1
+        root = directory / "s3" / bucket
+        if root.exists():
+            for path in root.rglob("*"):
+                if path.is_file() and path.relative_to(root).as_posix() not in metadata:
+                    path.unlink()  # deleted from the bucket (or a leftover .tmp)
+        _atomic_write(meta_path, json.dumps(metadata, sort_keys=True).encode())
     return written
 
 
@@ -66,9 +96,15 @@ def load_buckets(s3: Any, buckets: list[str], directory: Path) -> int:
         root = directory / "s3" / bucket
         if not root.exists():
             continue
+        meta_path = _metadata_path(directory, bucket)
+        metadata: dict[str, dict[str, str]] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         for path in root.rglob("*"):
             if path.is_file() and not path.name.endswith(".tmp"):
-                s3.put_object(Bucket=bucket, Key=path.relative_to(root).as_posix(), Body=path.read_bytes())
+                key = path.relative_to(root).as_posix()
+                headers = {
+                    field: metadata[key][name] for field, name in _HEADERS if name in metadata.get(key, {})
+                }
+                s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), **headers)
                 loaded += 1
     return loaded
 

@@ -6,6 +6,9 @@
 - the HTTP API under uvicorn, each request passed as an API Gateway event to the real
   `functions/locate` or `functions/submit` Lambda handler;
 - an SQS poller feeding `functions/aggregate`, and a scheduler feeding `functions/export`;
+- with `site=True` (what `openloc run` uses): the website published into the assets bucket, the
+  coverage tiles and stats.json rendered at start, and every non-API path answered from the
+  assets bucket on the API's port, as CloudFront does (`/` → index.html, `/tiles/…`, …);
 - with a data directory: DynamoDB, S3, queue and Redis contents persist between runs.
 """
 
@@ -29,11 +32,16 @@ from openloc.local.poller import SqsPoller
 from openloc.local.resources import create_buckets, create_queues, create_tables
 from openloc.local.scheduler import Scheduler
 from openloc.local.seed import seed_demo
+from openloc.local.static_site import StaticSite
+from openloc.schedules import SCHEDULES
 from openloc.settings import Settings, get_settings
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT, bucket_names, table_name
 
 REGION = "us-east-1"
 SNAPSHOT_SECONDS = 30.0
+# Scheduled jobs run once when a stack with the website starts, so the pages have data at once
+# (the full cell export lists today's file in downloads.json; a restart the same day rewrites it).
+STARTUP_TASKS = ("cell_export_full", "tiles", "stats")
 
 
 def default_geoip_path() -> str:
@@ -70,6 +78,7 @@ class LocalStack:
     run_scheduler: bool = True
     seed: bool = True
     redis: bool = True
+    site: bool = False
     visibility_timeout: int = VISIBILITY_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)
 
@@ -83,6 +92,7 @@ class LocalStack:
     queue_url: str = field(init=False, default="")
     dlq_url: str = field(init=False, default="")
     seeded: bool = field(init=False, default=False)
+    startup_results: dict[str, Any] = field(init=False, default_factory=dict)
     _threads: list[threading.Thread] = field(init=False, default_factory=list)
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
     _saved_env: dict[str, str | None] = field(init=False, default_factory=dict)
@@ -172,6 +182,8 @@ class LocalStack:
         reset_caches()
         self.settings = get_settings()
         self._restore_or_seed()
+        if self.site:
+            self._publish()
         self._start_api()
         if self.run_poller:
             self.poller = SqsPoller(client("sqs"), self.queue_url, self.handler("aggregate"), REGION)
@@ -195,18 +207,43 @@ class LocalStack:
             snapshot.load_queue(client("sqs"), self.queue_url, self.data_dir / "sqs" / "observations.json")
         if restored == 0 and self.seed:
             from openloc.store.api_keys import DynamoApiKeyStore
+            from openloc.store.coverage import DynamoCoverageStore
             from openloc.store.models import bind_models
             from openloc.store.stations import DynamoStationStore
 
             bind_models(self.settings)
-            seed_demo(DynamoStationStore(), DynamoApiKeyStore())
+            # The demo coverage and counters feed the website's map and charts: only with the site.
+            coverage = DynamoCoverageStore() if self.site else None
+            seed_demo(DynamoStationStore(), DynamoApiKeyStore(), coverage=coverage)
             self.seeded = True
+
+    def _publish(self) -> None:
+        """Upload the website and run the STARTUP_TASKS jobs (full cell export, tiles, stats) once."""
+        from openloc.store.aws import client
+        from openloc.store.objects import S3ObjectStore
+        from openloc.website import SiteBuildError, publish_site
+
+        try:
+            publish_site(S3ObjectStore(client("s3"), self.settings.assets_bucket))
+        except SiteBuildError as error:  # e.g. no npm: the API still runs, without the website
+            print(f"website not published: {error}", flush=True)
+        runner = Scheduler(self.handler("export"), REGION)
+        for schedule in SCHEDULES:
+            if schedule.task in STARTUP_TASKS:
+                self.startup_results[schedule.task] = runner.run_now(schedule)
 
     def _start_api(self) -> None:
         import uvicorn
 
+        from openloc.store.aws import client
+
+        site = StaticSite(client("s3"), self.settings.assets_bucket) if self.site else None
         config = uvicorn.Config(
-            LambdaProxy(self.handler), host=self.host, port=self.port, log_level="warning", lifespan="off"
+            LambdaProxy(self.handler, site),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         thread = threading.Thread(target=self.server.run, name="api", daemon=True)

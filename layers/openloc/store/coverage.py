@@ -1,8 +1,9 @@
-"""Write side of the coverage grid (`datamap` table) and of the daily counters (`stats` table)."""
+"""The coverage grid (`datamap` table) and the daily counters (`stats` table): written by the
+aggregator (`CoverageStore`), read by the tiles and stats jobs (`CoverageReader`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from openloc.store.binding import BoundModels
@@ -17,6 +18,19 @@ class CoverageStore(Protocol):
         ...
 
     def add_stats(self, counters: Mapping[str, int], day: str) -> None: ...
+
+
+class CoverageReader(Protocol):
+    def grid_cells(self) -> Iterator[str]:
+        """Every grid cell (`"<lat*1000>,<lon*1000>"`) of the datamap."""
+        ...
+
+    def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
+        """(metric, day, value) of every day of the given metrics."""
+        ...
+
+
+SHARDS = ("ne", "nw", "se", "sw")  # openloc.data.datamap.grid_cell
 
 
 class DynamoCoverageStore(BoundModels):
@@ -42,6 +56,19 @@ class DynamoCoverageStore(BoundModels):
                 self.write_requests += 1
                 model(metric, day).update(actions=[model.value.add(value)])
 
+    def grid_cells(self) -> Iterator[str]:
+        """One Query per shard (paginated), projecting only the sort key: no table Scan."""
+        model = self.models.DatamapModel
+        for shard in SHARDS:
+            for item in model.query(shard, attributes_to_get=["grid"]):
+                yield str(item.grid)
+
+    def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
+        model = self.models.StatModel
+        for metric in metrics:
+            for item in model.query(metric):
+                yield metric, str(item.day), int(item.value)
+
 
 class MemoryCoverageStore:
     def __init__(self) -> None:
@@ -61,3 +88,12 @@ class MemoryCoverageStore:
             if value:
                 self.write_requests += 1
                 self.stats[(metric, day)] = self.stats.get((metric, day), 0) + value
+
+    def grid_cells(self) -> Iterator[str]:
+        yield from sorted(grid for _, grid in self.grids)
+
+    def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
+        wanted = set(metrics)
+        for (metric, day), value in sorted(self.stats.items()):
+            if metric in wanted:
+                yield metric, day, value
