@@ -83,7 +83,7 @@ bench-large: install
 
 # Lambda assets without Docker: arm64 wheels of the runtime dependencies + openloc into build/layer,
 # each handler into build/functions/<name> (infra/packaging.py). Run before `npx cdk deploy`.
-package: install geoip
+package: install geoip site
 	$(BIN)/python -m infra.packaging
 
 clean:

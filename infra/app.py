@@ -43,7 +43,9 @@ def cdk_json_context() -> dict[str, Any]:
     return dict(context)
 
 
-def build_app(context: Mapping[str, Any] | None = None) -> tuple[cdk.App, OpenLocStack]:
+def build_app(
+    context: Mapping[str, Any] | None = None, assets: dict[str, Path] | None = None
+) -> tuple[cdk.App, OpenLocStack]:
     """The App with the OpenLoc stack and the cdk-nag plugin.
 
     `context` overrides cdk.json's context (e.g. {"openloc:stage": "prod"}); context given on
@@ -56,6 +58,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> tuple[cdk.App, OpenLo
         app,
         STACK_ID,
         stage=stage,
+        assets=assets,
         description=f"OpenLoc geolocation service ({stage})",
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -26,6 +26,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from openloc.website import CONTENT_SECURITY_POLICY
 
 from infra.context import bool_context, choice_context, str_context
 
@@ -44,21 +45,6 @@ PRICE_CLASSES = {
 
 # The API's public paths (Ichnaea's contract plus the heartbeats and the spec).
 API_PATH_PATTERNS = ("v1/*", "v2/*", "__*", "openapi.json")
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",  # MapLibre sets inline styles on its canvas container
-        "img-src 'self' data: blob:",
-        "worker-src 'self' blob:",  # MapLibre GL runs its tile parsing in blob workers
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 
 
 @dataclass(frozen=True)

@@ -324,3 +324,15 @@ class Compute(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.storage.assets_bucket.bucket_arn])
         )
+        # The tile job's record of the grid it drew last (private, next to the raw archive);
+        # ListBucket makes a missing record a 404 (full render) instead of AccessDenied.
+        archive = self.storage.archive_bucket
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"], resources=[archive.arn_for_objects("state/*")]
+            )
+        )
+        # (No s3:prefix condition: a GetObject carries no prefix, so S3 would still answer 403.)
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn])
+        )

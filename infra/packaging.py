@@ -2,6 +2,7 @@
 
     build/layer/python/            the layer: runtime dependencies (arm64 wheels) + the openloc package
     build/functions/<name>/        one folder per function: a copy of functions/<name>/
+    build/site/                    the static website (`make site`, copied by the Website construct)
     build/geoip/geoip/             the GeoIP layer (mmdb files, mounted at /opt/geoip), from
                                    GEOIP_SOURCE or the DB-IP city files npm installed
 
@@ -109,6 +110,8 @@ def asset_dirs(root: Path = ROOT) -> dict[str, Path]:
         dirs[name] = folder if (folder / "handler.py").is_file() else _placeholder(name)
     geoip = build / "geoip"
     dirs["geoip"] = geoip if any((geoip / "geoip").glob("*.mmdb")) else _placeholder("geoip")
+    site = build / "site"
+    dirs["site"] = site if (site / "index.html").is_file() else _placeholder("site")
     return dirs
 
 

@@ -20,10 +20,11 @@ from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
 from infra.compute import Compute, FunctionNetwork
 from infra.context import bool_context, choice_context, int_context
 from infra.monitoring import Monitoring
-from infra.packaging import asset_dirs
+from infra.packaging import asset_dirs, is_placeholder
 from infra.pipeline import Pipeline, PipelineSettings
 from infra.schedule import Schedule
 from infra.storage import ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS, Storage
+from infra.website import Website
 
 STAGE_CONTEXT = "openloc:stage"
 DEFAULT_STAGE = "dev"
@@ -109,6 +110,18 @@ class OpenLocStack(cdk.Stack):
         self.cdn = Cdn(
             self, "Cdn", assets_bucket=self.storage.assets_bucket, api_endpoint=self.api.http_api.api_endpoint
         )
+        # Without `make site` there is nothing to copy: the stack then deploys without the pages.
+        self.website = (
+            None
+            if is_placeholder(self.assets["site"])
+            else Website(
+                self,
+                "Website",
+                site=self.assets["site"],
+                assets_bucket=self.storage.assets_bucket,
+                distribution=self.cdn.distribution,
+            )
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -164,9 +177,9 @@ class OpenLocStack(cdk.Stack):
     def _object_write_acknowledgments(self) -> dict[str, str]:
         """IAM5 for `<bucket>/*` object writes: the finding names the bucket's logical id."""
 
-        def finding(bucket: s3.Bucket) -> str:
+        def finding(bucket: s3.Bucket, keys: str = "*") -> str:
             logical_id = self.resolve(self.get_logical_id(cast(cdk.CfnElement, bucket.node.default_child)))
-            return f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/*]"
+            return f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{keys}]"
 
         return {
             finding(self.storage.archive_bucket): (
@@ -174,7 +187,12 @@ class OpenLocStack(cdk.Stack):
                 "s3:PutObject only, on the archive bucket only."
             ),
             finding(self.storage.assets_bucket): (
-                "The export job writes dated export objects (multipart for large ones); "
-                "s3:PutObject/AbortMultipartUpload only, on the assets bucket only."
+                "The export job writes, reads back and deletes dated exports, dumps, packs, tiles and the "
+                "manifest, whose keys are not known in advance; explicit object actions, assets bucket only. "
+                "The website deployment copies the site into the same bucket."
+            ),
+            finding(self.storage.archive_bucket, "state/*"): (
+                "The tile job keeps its record of the last rendered grid under state/ of the private archive "
+                "bucket: GetObject/PutObject on that prefix only."
             ),
         }

@@ -64,6 +64,22 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+# The site's Content-Security-Policy: only its own scripts, styles, images and data. CloudFront's
+# response-headers policy (infra/cdn.py) and the local stack's static server both send it.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # Leaflet and swagger-ui set inline styles
+        "img-src 'self' data: blob:",
+        "worker-src 'self' blob:",  # pmtiles may decode in blob workers
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 PAGE_CACHE = "public, max-age=300"
 LIBRARY_CACHE = "public, max-age=86400"
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 from openloc.api.routing import SUBMIT_PATHS
+from openloc.website import LIBRARY_CACHE, PAGE_CACHE
 
 from infra.cdn import API_PATH_PATTERNS, CACHED_PATHS
-from tests.infra.templates import functions, only, resources
+from tests.infra.templates import functions, only, resources, synth, unbuilt_assets
 
 pytestmark = pytest.mark.infra
 
@@ -156,3 +158,21 @@ def test_valkey_reachable_from_the_functions_only(full_template: Template) -> No
     for group in resources(full_template, "AWS::EC2::SecurityGroup").values():
         for rule in group["Properties"].get("SecurityGroupIngress", []):
             assert rule.get("CidrIp") != "0.0.0.0/0"
+
+
+def test_website_copied_without_pruning_with_two_cache_lifetimes(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>OpenLoc</title>")
+    template = synth(assets={**unbuilt_assets(), "site": tmp_path})
+    deployments = resources(template, "Custom::CDKBucketDeployment")
+    by_cache = {
+        d["Properties"]["SystemMetadata"]["cache-control"]: d["Properties"] for d in deployments.values()
+    }
+    assert set(by_cache) == {PAGE_CACHE, LIBRARY_CACHE}
+    assert all(properties["Prune"] is False for properties in by_cache.values())
+    assert by_cache[LIBRARY_CACHE]["Include"] == ["vendor/*", "basemap/*"]
+    assert by_cache[PAGE_CACHE]["Exclude"] == ["vendor/*", "basemap/*"]
+    assert "/*.html" in by_cache[PAGE_CACHE]["DistributionPaths"]
+
+
+def test_no_website_deployment_before_the_site_is_built(template: Template) -> None:
+    assert not resources(template, "Custom::CDKBucketDeployment")

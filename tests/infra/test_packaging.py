@@ -36,7 +36,7 @@ def test_runtime_requirements_leave_the_aws_sdk_to_the_runtime() -> None:
 
 def test_unbuilt_assets_are_placeholders(tmp_path: Path) -> None:
     dirs = asset_dirs(tmp_path)
-    assert set(dirs) == {"layer", "geoip", *FUNCTIONS}
+    assert set(dirs) == {"layer", "geoip", "site", *FUNCTIONS}
     assert all(is_placeholder(path) for path in dirs.values())
 
 

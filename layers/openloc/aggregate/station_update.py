@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.geo.distance import bbox_radius_m, haversine_m
@@ -207,10 +208,8 @@ def _merge(station: StationRecord, new: _Aggregate, psc: int | None, now: dateti
     )
 
 
-def _block(station: StationRecord, now: datetime) -> StationRecord:
-    """Ichnaea's "block": position, samples, weight and last_seen cleared; region, created and
-    PSC kept; the block recorded."""
-    today = now.date().isoformat()
+def _cleared(station: StationRecord, **changes: Any) -> StationRecord:
+    """The station without position, extent, samples, weight or last sighting, plus `changes`."""
     return replace(
         station,
         lat=None,
@@ -223,6 +222,16 @@ def _block(station: StationRecord, now: datetime) -> StationRecord:
         samples=0,
         weight=0.0,
         last_seen=None,
+        **changes,
+    )
+
+
+def _block(station: StationRecord, now: datetime) -> StationRecord:
+    """Ichnaea's "block": position, samples, weight and last_seen cleared; region, created and
+    PSC kept; the block recorded."""
+    today = now.date().isoformat()
+    return _cleared(
+        station,
         block_first=station.block_first or today,
         block_last=today,
         block_count=station.block_count + 1,
@@ -280,18 +289,8 @@ def opted_out(station: StationRecord, today: date, policy: UpdatePolicy) -> bool
 
 def opt_out_station(station: StationRecord, now: datetime) -> StationRecord:
     """The station as withdrawn by an opt-out sighting: no position, no name digest, no samples."""
-    return replace(
+    return _cleared(
         station,
-        lat=None,
-        lon=None,
-        min_lat=None,
-        max_lat=None,
-        min_lon=None,
-        max_lon=None,
-        radius=0.0,
-        samples=0,
-        weight=0.0,
-        last_seen=None,
         name_hash=None,
         name_votes=0,
         optout_last=now.date().isoformat(),

@@ -16,25 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openloc.website import CONTENT_SECURITY_POLICY
+
 # The same headers as the CloudFront response-headers policy (infra/cdn.py), minus HSTS (plain http).
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "strict-origin-when-cross-origin",
-    "content-security-policy": "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",  # Leaflet and swagger-ui set inline styles
-            "img-src 'self' data: blob:",
-            "worker-src 'self' blob:",
-            "connect-src 'self'",
-            "font-src 'self'",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "frame-ancestors 'none'",
-        )
-    ),
+    "content-security-policy": CONTENT_SECURITY_POLICY,
 }
 
 

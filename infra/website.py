@@ -1,0 +1,94 @@
+"""Website: the static site `make package` built into build/site, copied into the assets bucket
+on every deploy (CloudFront serves it at /).
+
+Two BucketDeployments because the site has two cache lifetimes (`openloc.website`): pages,
+manifest-reading scripts and openapi.json for 5 minutes, the vendored libraries and the basemap
+for a day. Neither prunes: exports, tiles and manifests live in the same bucket. After the copy
+CloudFront's cache of the pages is invalidated. BucketDeployment runs a CDK-provided Lambda with
+the AWS CLI (no Docker involved); its cdk-nag findings are acknowledged below with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+from openloc.website import LIBRARY_CACHE, PAGE_CACHE
+
+LONG_LIVED = ("vendor/*", "basemap/*")
+
+
+class Website(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        site: Path,
+        assets_bucket: s3.IBucket,
+        distribution: cloudfront.IDistribution,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        source = s3deploy.Source.asset(str(site))
+        self.pages = s3deploy.BucketDeployment(
+            self,
+            "Pages",
+            sources=[source],
+            destination_bucket=assets_bucket,
+            exclude=list(LONG_LIVED),
+            prune=False,
+            cache_control=[s3deploy.CacheControl.from_string(PAGE_CACHE)],
+            distribution=distribution,
+            distribution_paths=["/", "/*.html", "/*.js", "/*.css", "/openapi.json"],
+            memory_limit=512,
+        )
+        self.libraries = s3deploy.BucketDeployment(
+            self,
+            "Libraries",
+            sources=[source],
+            destination_bucket=assets_bucket,
+            exclude=["*"],
+            include=list(LONG_LIVED),
+            prune=False,
+            cache_control=[s3deploy.CacheControl.from_string(LIBRARY_CACHE)],
+            memory_limit=512,
+        )
+        self._acknowledge_handler_findings(assets_bucket)
+
+    def _acknowledge_handler_findings(self, assets_bucket: s3.IBucket) -> None:
+        """cdk-nag findings on CDK's BucketDeployment handler (a stack-level singleton)."""
+        stack = cdk.Stack.of(self)
+        bucket = stack.resolve(stack.get_logical_id(cast(cdk.CfnElement, assets_bucket.node.default_child)))
+        wildcard_actions = ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
+        copy_reason = (
+            "CDK's BucketDeployment handler copies the site from the CDK asset bucket into the assets bucket "
+            "during deployments only; the actions and resources are CDK's own grant for that copy."
+        )
+        reasons = {
+            **{
+                f"AwsSolutions::AwsSolutions-IAM5[Action::{action}]": copy_reason
+                for action in wildcard_actions
+            },
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-"
+            "<AWS::AccountId>-<AWS::Region>/*]": copy_reason,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]": copy_reason,
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]": (
+                "The BucketDeployment handler (CDK's singleton) logs with the basic execution role; it runs "
+                "only during deployments."
+            ),
+            "AwsSolutions::AwsSolutions-L1": (
+                "The BucketDeployment handler's runtime is chosen by aws-cdk-lib and follows its releases."
+            ),
+        }
+        handlers = [
+            child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")
+        ]
+        for scope in (self, *handlers):
+            for finding, reason in reasons.items():
+                cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
