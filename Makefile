@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= $(or $(OPENLOC_PORT),8000)
 DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 
-.PHONY: install geoip site browser run test test-unit test-website screenshots lint typecheck fmt clean package bench bench-large
+.PHONY: install geoip site browser run test test-unit test-website screenshots lint typecheck audit fmt clean package bench bench-large
 
 # Re-install only when the project definition changed.
 $(STAMP): pyproject.toml
@@ -41,8 +41,9 @@ browser:
 run: install geoip
 	$(BIN)/openloc run --port $(PORT) --data-dir $(DATA_DIR)
 
-# Every check CI runs: lint, types, then the whole suite (unit, integration, e2e, infra, browser).
-test: install geoip browser lint typecheck
+# Every check CI runs: lint, types, the dependency audit, then the whole suite (unit, integration,
+# e2e, infra, browser).
+test: install geoip browser lint typecheck audit
 	$(BIN)/python -m pytest -q
 
 test-unit: install
@@ -62,6 +63,11 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy layers functions infra tests bench scripts
+
+# Known vulnerabilities in the installed dependencies (pip-audit, PyPI's advisory data). Where that
+# data cannot be reached it warns and passes; OPENLOC_AUDIT_STRICT=1 makes that fatal too.
+audit: install
+	$(BIN)/python scripts/dependency_audit.py
 
 fmt: install
 	$(BIN)/ruff format .

@@ -64,9 +64,17 @@ def _replay(args: argparse.Namespace) -> int:
         processed=DynamoProcessedMessages(settings),
         coverage=DynamoCoverageStore(settings),
     )
-    result = replay(client("s3"), bucket, prefix, stores, retention_days=settings.archive_retention_days)
+    result = replay(
+        client("s3"),
+        bucket,
+        prefix,
+        stores,
+        as_messages=args.as_messages,
+        retention_days=settings.archive_retention_days,
+    )
     print(
         f"replayed {result.objects} objects: {result.reports} reports, {result.invalid} invalid, "
+        f"{result.skipped} already aggregated, "
         f"{result.stations_written} station writes into {settings.stations_table}; skipped "
         f"{result.expired_objects} objects and {result.expired_reports} reports older than "
         f"{settings.archive_retention_days} days (ARCHIVE_RETENTION_DAYS)"
@@ -218,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument(
         "--from", dest="source", required=True, help="s3://bucket/prefix, or a prefix of ARCHIVE_BUCKET"
+    )
+    replay.add_argument(
+        "--as-messages",
+        action="store_true",
+        help="treat each object as the SQS message it archived: skip messages already aggregated and "
+        "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
     replay.set_defaults(func=_replay)
     offline = commands.add_parser("offline", help="offline packs: locate from one, or build one")

@@ -61,8 +61,12 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=0, ge=0)
     # Anonymous (keyless) submissions per client IP and minute; 0 = no limit.
     submit_ip_limit_per_minute: int = Field(default=60, ge=0)
-    # Key of the hash that stands for client IPs in Redis counters (IPs are never stored).
+    # Key of the hashes that stand for client IPs in Redis counters and for API keys in the Redis
+    # key cache and in submitted reports (neither IPs nor keys are stored in full).
     ip_hash_key: str = "openloc"
+    # CORS: origins allowed to call the API from a browser, comma-separated; "*" = any (the
+    # public-API default: keys travel in the query string, no cookies, so no ambient authority).
+    cors_allow_origins: str = "*"
 
     # Public cell export: cells with fewer samples are not published; parallel Scan segments
     # (threads) of the daily full export.

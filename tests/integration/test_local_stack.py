@@ -176,3 +176,23 @@ def test_poison_message_goes_to_dlq_and_the_rest_is_applied(
         json={"wifiAccessPoints": [{"macAddress": "00005e0000a1"}, {"macAddress": "00005e0000a2"}]},
     )
     assert answer.status_code == 200
+
+
+def test_cors_preflight_and_headers_through_the_api_gateway_emulation(api: httpx.Client) -> None:
+    """Browsers reach the API across origins: the preflight is answered by the function (API
+    Gateway passes OPTIONS through), and answers carry the CORS header, errors included."""
+    origin = {"Origin": "https://maps.example.org"}
+    preflight = api.options(
+        "/v2/geosubmit",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-encoding",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "content-encoding" in preflight.headers["access-control-allow-headers"].lower()
+    unknown_key = api.post("/v1/geolocate?key=no-such-key", json={}, headers=origin)
+    assert unknown_key.status_code == 400  # keyInvalid envelope
+    assert unknown_key.headers["access-control-allow-origin"] == "*"

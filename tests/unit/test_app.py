@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from openloc.api.keys import key_digest
 from openloc.api.services import Services
 from openloc.local.seed import BLUE_PREFIX, CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
+from openloc.settings import Settings
 from openloc.store.queue import MemoryObservationQueue, QueueUnavailable
 from openloc.store.records import StationRecord
 
@@ -291,7 +293,9 @@ def test_geosubmit_with_known_key_attributes_reports(
 ) -> None:
     assert client.post("/v2/geosubmit?key=test", json={"items": [v2_item(now_ms)]}).status_code == 200
     assert client.post("/v2/geosubmit?key=unknown", json={"items": [v2_item(now_ms)]}).status_code == 200
-    assert [r.get("api_key") for r in reports_in(queue)] == ["test", None]
+    digest = key_digest("test", Settings().ip_hash_key)
+    assert [r.get("api_key") for r in reports_in(queue)] == [digest, None]
+    assert digest != "test" and "test" not in json.dumps(reports_in(queue))
 
 
 def test_geosubmit_gzip(client: TestClient, queue: MemoryObservationQueue, now_ms: int) -> None:

@@ -7,6 +7,8 @@ import gzip
 import json
 from typing import Any
 
+from openloc.api.keys import key_digest
+from openloc.settings import Settings
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
@@ -169,7 +171,9 @@ def test_mozstumbler_flat_v1_geosubmit_with_minus_one_values(
     # item 1 has only a neighbour cell (-1) and one Wi-Fi: unusable, dropped; item 2 is kept
     assert len(reports) == 1
     assert [w["mac"] for w in reports[0]["wifi"]] == ["0023456789ab", "0023456789ac"]
-    assert reports[0]["api_key"] == "test"
+    assert reports[0]["api_key"] == key_digest(
+        "test", Settings().ip_hash_key
+    )  # attributed, never stored in full
 
 
 def test_geoclue_legacy_submit(client: TestClient, queue: MemoryObservationQueue) -> None:

@@ -62,7 +62,8 @@ class Report(_Frozen):
     # Station keys (`wifi#…`, `blue#…`) seen with an opt-out name (`_nomap`/`_optout`): only the
     # key is kept (no name, no signal), so the aggregator can withdraw the station (docs/privacy.md).
     opted_out: tuple[str, ...] = ()
-    # Which key accepted the report (for attribution by the submit API). Never archived.
+    # Which key accepted the report (for attribution by the submit API), as a keyed digest
+    # (`openloc.api.keys.key_digest`), never the key itself. Never archived.
     api_key: str | None = None
 
     @property

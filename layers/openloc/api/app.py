@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -19,8 +20,28 @@ from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
 from openloc.api.transfer_routes import transfer_routes
 
+# Headers browser clients send: JSON bodies, gzip bodies (stumblers), GeoClue's nickname header.
+CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
+CORS_MAX_AGE = 86_400
 
-def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> ErrorGuard:
+
+def with_cors(app: ErrorGuard, origins: str) -> CORSMiddleware | ErrorGuard:
+    """The public API's CORS policy: any (or the configured) origin may call every endpoint,
+    without credentials; preflights are answered here, error answers carry the headers too."""
+    allowed = [o.strip() for o in origins.split(",") if o.strip()]
+    if not allowed:
+        return app
+    return CORSMiddleware(
+        app,
+        allow_origins=allowed,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=list(CORS_HEADERS),
+        allow_credentials=False,
+        max_age=CORS_MAX_AGE,
+    )
+
+
+def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> CORSMiddleware | ErrorGuard:
     async def _openapi(_request: Request) -> Response:
         return JSONResponse(openapi_document(services.settings.openloc_key_policy))
 
@@ -37,4 +58,4 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
             Exception: on_unexpected,
         },
     )
-    return ErrorGuard(app)
+    return with_cors(ErrorGuard(app), services.settings.cors_allow_origins)

@@ -47,6 +47,11 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     return b"".join(parts)
 
 
+def _reject_constant(name: str) -> Any:
+    """`NaN`, `Infinity` and `-Infinity` are not JSON (RFC 8259), though Python's parser takes them."""
+    raise ValueError(f"{name} is not JSON")
+
+
 async def read_json_object(
     request: Request, *, limit: int, decompressed_limit: int | None = None, empty_is_object: bool
 ) -> dict[str, Any]:
@@ -60,8 +65,8 @@ async def read_json_object(
             return {}
         raise parse_error()
     try:
-        payload = json.loads(data)
-    except (ValueError, RecursionError) as error:  # includes invalid UTF-8 and NaN-free JSON errors
+        payload = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:  # includes invalid UTF-8 and over-deep nesting
         raise parse_error() from error
     if not isinstance(payload, dict):
         raise parse_error()

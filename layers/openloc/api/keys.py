@@ -1,15 +1,18 @@
 """API-key checks: syntax, lookup (process cache → Redis → DynamoDB) and permission per endpoint.
 
-The Redis cache entry of a key is named by a keyed hash of it (`apikey:<hash>`): whole keys are
-never written to Redis or to logs.
-
 Redis is only a cache: any Redis error is logged and counted, and the lookup goes on to
 DynamoDB. A DynamoDB failure answers 503 (the key cannot be checked, so nothing is served).
+
+Keys are secrets: outside the api_keys table they appear only as `redact(key)` (logs) or as
+`key_digest(key)` (the Redis cache entry's name, the attribution carried by submitted reports).
+A key is found by lookup, never by scanning and comparing; the record found is confirmed with
+`hmac.compare_digest`, so no code path compares a presented key byte by byte.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -26,6 +29,7 @@ from openloc.store.records import ApiKeyRecord
 
 if TYPE_CHECKING:
     import redis
+    from starlette.requests import Request
 
 KEY_PATTERN = re.compile(r"[-0-9A-Za-z]{1,40}")
 _MISSING = "-"  # cached marker for "no such key"
@@ -35,8 +39,16 @@ def valid_key_syntax(key: str | None) -> bool:
     return key is not None and bool(KEY_PATTERN.fullmatch(key))
 
 
+def query_key(request: Request) -> str | None:
+    """The `key` query parameter; None when absent or given more than once (`?key=a&key=b` is
+    ambiguous: front ends disagree on which one wins, so neither is honoured)."""
+    values = request.query_params.getlist("key")
+    return values[0] if len(values) == 1 else None
+
+
 def key_digest(key: str, hash_key: str) -> str:
-    """A stable stand-in for a key in Redis names (keyed BLAKE2b, 20 hex digits)."""
+    """A stable stand-in for a key in Redis names and in submitted reports (keyed BLAKE2b, 20 hex
+    digits): not reversible without the deployment's hash key."""
     return hashlib.blake2b(key.encode(), key=hash_key.encode()[:64], digest_size=10).hexdigest()
 
 
@@ -83,6 +95,7 @@ class KeyChecker:
         client = self.redis_client()
         if client is None or self.ttl <= 0:
             return
+        # The cached record leaves the key out: Redis holds no key in full, only its digest.
         try:
             value = _MISSING if record is None else json.dumps({**asdict(record), "key": None})
             client.set(f"apikey:{key_digest(key, self.hash_key)}", value, ex=self.ttl)
@@ -105,6 +118,8 @@ class KeyChecker:
                 )
                 raise service_unavailable() from error
             self._to_redis(key, record)
+        if record is not None and not hmac.compare_digest(record.key.encode(), key.encode()):
+            record = None  # a store or cache that answered for another key never grants access
         self._local[key] = (now + self.ttl, record)
         return record
 

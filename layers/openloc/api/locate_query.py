@@ -16,6 +16,20 @@ from openloc.station_hash import HashFormatError, parse_station_id
 from openloc.station_keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
 
 MAX_ABS_AGE_MS = 3_600_000
+# At most this many networks of each kind are looked up (the strongest first), so one locate
+# stays one BatchGetItem round (≤ 100 keys) whatever the body holds; a cell may carry two ids
+# (numeric and string MNC). Real scans rarely exceed 40 Wi-Fi networks.
+MAX_WIFIS = 50
+MAX_BLUES = 20
+MAX_CELLS = 15
+MAX_LOCATE_STATIONS = MAX_WIFIS + MAX_BLUES + 2 * MAX_CELLS
+
+
+def _strongest(signals: dict[str, MacSignal], limit: int) -> tuple[MacSignal, ...]:
+    if len(signals) <= limit:
+        return tuple(signals.values())
+    ranked = sorted(signals.values(), key=lambda s: -(s.signal if s.signal is not None else -200))
+    return tuple(ranked[:limit])
 
 
 def _age(value: int | None) -> int | None:
@@ -64,7 +78,7 @@ def _wifis(entries: list[WifiAccessPoint]) -> tuple[MacSignal, ...]:
         previous = best.get(mac)
         if previous is None or (signal.signal or -200) > (previous.signal or -200):
             best[mac] = signal
-    return tuple(best.values())
+    return _strongest(best, MAX_WIFIS)
 
 
 def _blues(entries: list[BluetoothBeacon]) -> tuple[MacSignal, ...]:
@@ -77,7 +91,7 @@ def _blues(entries: list[BluetoothBeacon]) -> tuple[MacSignal, ...]:
         previous = best.get(mac)
         if previous is None or (signal.signal or -200) > (previous.signal or -200):
             best[mac] = signal
-    return tuple(best.values())
+    return _strongest(best, MAX_BLUES)
 
 
 def _cells(entries: list[CellTower], default_radio: str | None) -> tuple[CellSignal, ...]:
@@ -98,6 +112,8 @@ def _cells(entries: list[CellTower], default_radio: str | None) -> tuple[CellSig
             entry.signalStrength if entry.signalStrength is not None and entry.signalStrength < 0 else None
         )
         cells.setdefault(tuple(c.key for c in ids), CellSignal(tuple(ids), signal, _age(entry.age)))
+        if len(cells) == MAX_CELLS:
+            break
     return tuple(cells.values())
 
 

@@ -12,6 +12,7 @@ from openloc.api.access import identify
 from openloc.api.body import read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import not_found, service_unavailable
+from openloc.api.keys import query_key
 from openloc.api.locate_query import build_query, from_search
 from openloc.api.responses import json_response
 from openloc.api.schemas import (
@@ -107,7 +108,7 @@ class LocateEndpoints:
             identify,
             self.services.keys,
             settings,
-            request.query_params.get("key"),
+            query_key(request),
             request.headers.get("user-agent"),
             permission,
         )

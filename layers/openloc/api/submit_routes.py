@@ -21,7 +21,7 @@ from openloc.api.body import read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import key_invalid, service_unavailable
 from openloc.api.ip_limit import check_ip_limit
-from openloc.api.keys import redact, valid_key_syntax
+from openloc.api.keys import key_digest, query_key, redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
 from openloc.api.services import Services
@@ -43,7 +43,7 @@ class SubmitEndpoints:
 
     def _api_key(self, request: Request) -> str | None:
         """The submitter's key when it is a known key allowed to submit (attribution only)."""
-        key = request.query_params.get("key")
+        key = query_key(request)
         if not valid_key_syntax(key):
             if self.services.settings.submit_requires_key:
                 raise key_invalid()
@@ -81,7 +81,9 @@ class SubmitEndpoints:
             empty_is_object=False,
         )
         items = wire.model_validate(payload).items
-        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), api_key))
+        # Reports carry a keyed digest of the submitter's key (attribution), never the key itself.
+        attribution = key_digest(api_key, settings.ip_hash_key) if api_key is not None else None
+        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution))
         for reason, count in outcome.dropped.items():
             metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
         if outcome.reports:

@@ -36,7 +36,7 @@ from openloc.api.errors import (
     service_unavailable,
     transfer_not_allowed,
 )
-from openloc.api.keys import redact, valid_key_syntax
+from openloc.api.keys import query_key, redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.services import Services
 from openloc.observability import logger, metrics
@@ -66,7 +66,7 @@ class TransferEndpoint:
 
     async def transfer(self, request: Request) -> Response:
         settings = self.services.settings
-        key = await run_in_threadpool(self._check_key, request.query_params.get("key"))
+        key = await run_in_threadpool(self._check_key, query_key(request))
         payload = await read_json_object(
             request,
             limit=settings.submit_body_limit,

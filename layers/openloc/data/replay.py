@@ -1,5 +1,12 @@
 """Replay archived observations (`observations/…/*.jsonl.gz` in S3) through the aggregation
-pipeline, e.g. into fresh tables after an algorithm change. Archive objects are not rewritten.
+pipeline. Archive objects are not rewritten.
+
+Two uses:
+- rebuild (default): every report is aggregated again, e.g. into fresh tables after an algorithm
+  change (replaying into the live tables would count the observations twice);
+- `as_messages`: each object is treated as the SQS message it archived (its name is the message
+  id): messages already aggregated are skipped and a partially applied one (a dead-lettered
+  message) only adds what its stations have not merged yet, so the live tables stay exact.
 
 Retention: objects older than `retention_days` (ARCHIVE_RETENTION_DAYS, default one year; 0 =
 the archive is kept forever and nothing is skipped) and
@@ -45,6 +52,7 @@ class ReplayResult:
     reports: int = 0
     invalid: int = 0
     stations_written: int = 0
+    skipped: int = 0  # objects whose message was already aggregated (`as_messages` only)
     expired_objects: int = 0
     expired_reports: int = 0
 
@@ -66,6 +74,7 @@ def replay(
     stores: PipelineStores,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     out: TextIO = sys.stderr,
+    as_messages: bool = False,
     retention_days: int = 365,
 ) -> ReplayResult:
     start = now()
@@ -88,8 +97,10 @@ def replay(
                 continue
             reports.append(report)
         if reports:
-            batch = process_reports(reports, stores, now(), archive=False)
-            result.reports += batch.reports
+            message_id = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz") if as_messages else None
+            batch = process_reports(reports, stores, now(), message_id=message_id, archive=False)
+            result.skipped += batch.duplicate
+            result.reports += 0 if batch.duplicate else batch.reports
             result.stations_written += batch.stations_written
         result.objects += 1
         _progress(out, index, len(keys), result)
