@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+PRICES_AS_OF = "2026-11 (AWS and Google public price pages; us-east-1, on-demand, no free tier)"
 SECONDS_PER_MONTH = 730 * 3600
 MILLION = 1_000_000
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-PRICES_AS_OF = "2026-11 (AWS and Google public price pages; us-east-1, on-demand, no free tier)"
-LAMBDA_GB_SECOND_ARM = 0.0000133334
-LAMBDA_REQUEST = 0.20 / 1e6
-HTTP_API_REQUEST = 1.00 / 1e6  # API Gateway HTTP API, first 300 M a month, per 512 KB
-DYNAMODB_READ_UNIT = (
-    0.125 / 1e6
-)  # on-demand read request unit (4 KB strongly / 2 × 4 KB eventually consistent)
-DYNAMODB_WRITE_UNIT = 0.625 / 1e6
-SQS_REQUEST = 0.40 / 1e6
+from scripts.deploy_costs import PRICES_AS_OF, Prices
+
+__all__ = ["PRICES_AS_OF", "cost_model", "fleet_monthly", "locate_cost", "observation_cost"]
+
+# One price list for the benchmark report and docs/deploy.md (scripts/deploy_costs.py).
+_PRICES = Prices()
+LAMBDA_GB_SECOND_ARM = _PRICES.lambda_gb_second
+LAMBDA_REQUEST = _PRICES.lambda_per_million / 1e6
+HTTP_API_REQUEST = _PRICES.api_per_million / 1e6  # API Gateway HTTP API, first 300 M a month, per 512 KB
+DYNAMODB_READ_UNIT = _PRICES.dynamodb_read_unit  # 4 KB strongly / 2 × 4 KB eventually consistent
+DYNAMODB_WRITE_UNIT = _PRICES.dynamodb_write_unit
+SQS_REQUEST = _PRICES.sqs_per_million / 1e6
 GOOGLE_GEOLOCATION_PER_1000 = 5.00  # list price, first 100 000 requests a month (volume tiers lower it)
 EC2_M5_LARGE_HOUR = 0.096  # assumed instance type of the fixed fleet (the size Mozilla ran is not public)
 FLEET_INSTANCES = 25  # Mozilla Location Service: 20 web + 5 async workers
