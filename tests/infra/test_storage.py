@@ -113,9 +113,9 @@ def test_observations_queue_redrives_to_dlq(template: Template) -> None:
     assert "RedrivePolicy" not in dlq
 
 
-def test_queues_enforce_ssl(template: Template) -> None:
-    policies = resources(template, "AWS::SQS::QueuePolicy")
-    assert len(policies) == 2
+def assert_deny_insecure_transport(template: Template, policy_type: str, count: int) -> None:
+    policies = resources(template, policy_type)
+    assert len(policies) == count
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -123,6 +123,10 @@ def test_queues_enforce_ssl(template: Template) -> None:
             and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
             for statement in statements
         )
+
+
+def test_queues_enforce_ssl(template: Template) -> None:
+    assert_deny_insecure_transport(template, "AWS::SQS::QueuePolicy", 2)
 
 
 def test_buckets_block_public_access_and_encrypt(template: Template) -> None:
@@ -141,15 +145,7 @@ def test_buckets_block_public_access_and_encrypt(template: Template) -> None:
 
 
 def test_buckets_enforce_ssl(template: Template) -> None:
-    policies = resources(template, "AWS::S3::BucketPolicy")
-    assert len(policies) == 3
-    for policy in policies.values():
-        statements = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert any(
-            statement["Effect"] == "Deny"
-            and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-            for statement in statements
-        )
+    assert_deny_insecure_transport(template, "AWS::S3::BucketPolicy", 3)
 
 
 def test_assets_versioned_and_data_buckets_logged(template: Template) -> None:
