@@ -21,9 +21,7 @@ from openloc.aggregate.report import CellObservation, Report, WifiObservation
 from openloc.aggregate.station_update import UpdatePolicy
 from openloc.pipeline import PipelineStores, process_reports
 from openloc.station_keys import Radio
-from openloc.store.archive import MemoryArchive
 from openloc.store.coverage import MemoryCoverageStore
-from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.queue import pack_messages
 from openloc.store.stations import MemoryStationStore
 
@@ -72,9 +70,7 @@ def observations(batch: list[Report]) -> int:
 
 
 def stores() -> PipelineStores:
-    return PipelineStores(
-        MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore()
-    )
+    return PipelineStores.in_memory()
 
 
 def throughput_rows(targets: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[tuple[int, int, float]]:

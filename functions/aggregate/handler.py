@@ -19,19 +19,9 @@ from openloc.aggregate.station_update import UpdatePolicy
 from openloc.observability import logger, metrics, tracer
 from openloc.pipeline import PipelineStores, parse_message, process_reports
 from openloc.settings import get_settings
-from openloc.store.archive import S3Archive
-from openloc.store.aws import client
-from openloc.store.coverage import DynamoCoverageStore
-from openloc.store.processed import DynamoProcessedMessages
-from openloc.store.stations import DynamoStationStore
 
 settings = get_settings()
-stores = PipelineStores(
-    stations=DynamoStationStore(settings),
-    archive=S3Archive(settings.archive_bucket, client("s3")),
-    processed=DynamoProcessedMessages(settings),
-    coverage=DynamoCoverageStore(settings),
-)
+stores = PipelineStores.from_settings(settings)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

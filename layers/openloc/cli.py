@@ -50,20 +50,11 @@ def _replay(args: argparse.Namespace) -> int:
     from openloc.data.replay import parse_location, replay
     from openloc.pipeline import PipelineStores
     from openloc.settings import get_settings
-    from openloc.store.archive import S3Archive
     from openloc.store.aws import client
-    from openloc.store.coverage import DynamoCoverageStore
-    from openloc.store.processed import DynamoProcessedMessages
-    from openloc.store.stations import DynamoStationStore
 
     settings = get_settings()
     bucket, prefix = parse_location(args.source, settings.archive_bucket)
-    stores = PipelineStores(
-        stations=DynamoStationStore(settings),
-        archive=S3Archive(settings.archive_bucket, client("s3")),
-        processed=DynamoProcessedMessages(settings),
-        coverage=DynamoCoverageStore(settings),
-    )
+    stores = PipelineStores.from_settings(settings)
     result = replay(
         client("s3"),
         bucket,

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
@@ -45,6 +45,9 @@ from openloc.store.coverage import CoverageStore
 from openloc.store.processed import ProcessedMessages
 from openloc.store.records import StationRecord
 from openloc.store.stations import StationStore, area_of
+
+if TYPE_CHECKING:
+    from openloc.settings import Settings
 
 _REPORTS = TypeAdapter(list[Report])
 MAX_CONFLICT_ROUNDS = 5
@@ -74,6 +77,32 @@ class PipelineStores:
     archive: Archive
     processed: ProcessedMessages
     coverage: CoverageStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineStores:
+        """The deployed stores: DynamoDB tables and the S3 archive named by `settings`."""
+        from openloc.store.archive import S3Archive
+        from openloc.store.aws import client
+        from openloc.store.coverage import DynamoCoverageStore
+        from openloc.store.processed import DynamoProcessedMessages
+        from openloc.store.stations import DynamoStationStore
+
+        return cls(
+            stations=DynamoStationStore(settings),
+            archive=S3Archive(settings.archive_bucket, client("s3")),
+            processed=DynamoProcessedMessages(settings),
+            coverage=DynamoCoverageStore(settings),
+        )
+
+    @classmethod
+    def in_memory(cls) -> PipelineStores:
+        """Empty in-process stores (tests, benchmarks, offline tools)."""
+        from openloc.store.archive import MemoryArchive
+        from openloc.store.coverage import MemoryCoverageStore
+        from openloc.store.processed import MemoryProcessedMessages
+        from openloc.store.stations import MemoryStationStore
+
+        return cls(MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore())
 
 
 @dataclass(frozen=True)

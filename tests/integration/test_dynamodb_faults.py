@@ -33,10 +33,7 @@ from openloc.local.functions import Handler
 from openloc.local.poller import SqsPoller
 from openloc.local.stack import REGION, LocalStack
 from openloc.pipeline import PipelineStores
-from openloc.store.archive import S3Archive
 from openloc.store.aws import client
-from openloc.store.coverage import DynamoCoverageStore
-from openloc.store.processed import DynamoProcessedMessages
 from openloc.store.stations import DynamoStationStore
 from openloc.store.tables import MAX_RECEIVE_COUNT
 
@@ -193,12 +190,7 @@ def _archived(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
 
 
 def _stores(stack: LocalStack) -> PipelineStores:
-    return PipelineStores(
-        stations=DynamoStationStore(stack.settings),
-        archive=S3Archive(stack.settings.archive_bucket, client("s3")),
-        processed=DynamoProcessedMessages(stack.settings),
-        coverage=DynamoCoverageStore(stack.settings),
-    )
+    return PipelineStores.from_settings(stack.settings)
 
 
 def _processed(stack: LocalStack) -> set[str]:

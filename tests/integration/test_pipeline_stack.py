@@ -18,10 +18,7 @@ from openloc.local.functions import invoke
 from openloc.local.poller import sqs_event
 from openloc.local.stack import LocalStack
 from openloc.pipeline import PipelineStores, process_reports
-from openloc.store.archive import S3Archive
 from openloc.store.aws import client
-from openloc.store.coverage import DynamoCoverageStore
-from openloc.store.processed import DynamoProcessedMessages
 from openloc.store.stations import DynamoStationStore
 
 pytestmark = pytest.mark.integration
@@ -46,12 +43,7 @@ def _message(macs: list[str], lat: float = 47.37) -> dict[str, Any]:
 
 
 def _stores(stack: LocalStack) -> PipelineStores:
-    return PipelineStores(
-        stations=DynamoStationStore(stack.settings),
-        archive=S3Archive(stack.settings.archive_bucket, client("s3")),
-        processed=DynamoProcessedMessages(stack.settings),
-        coverage=DynamoCoverageStore(stack.settings),
-    )
+    return PipelineStores.from_settings(stack.settings)
 
 
 def test_redelivered_sqs_message_changes_nothing(stack: LocalStack) -> None:

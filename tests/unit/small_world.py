@@ -13,10 +13,6 @@ from openloc.aggregate.report import BlueObservation, CellObservation, Report, W
 from openloc.geo.distance import haversine_m
 from openloc.pipeline import PipelineStores, process_reports
 from openloc.station_keys import Radio
-from openloc.store.archive import MemoryArchive
-from openloc.store.coverage import MemoryCoverageStore
-from openloc.store.processed import MemoryProcessedMessages
-from openloc.store.stations import MemoryStationStore
 
 CENTER = (52.5219, 13.4132)
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -91,9 +87,7 @@ def report_at(world: list[Network], lat: float, lon: float, when: datetime) -> R
 
 
 def memory_stores() -> PipelineStores:
-    return PipelineStores(
-        MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore()
-    )
+    return PipelineStores.in_memory()
 
 
 def observe(

@@ -29,8 +29,6 @@ from openloc.geo.distance import haversine_m
 from openloc.pipeline import PipelineStores, PoisonMessage, parse_message, process_reports
 from openloc.station_keys import Radio
 from openloc.store.archive import MemoryArchive, decode_jsonl_gz
-from openloc.store.coverage import MemoryCoverageStore
-from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
@@ -225,9 +223,7 @@ def test_parse_message() -> None:
 
 
 def _stores() -> PipelineStores:
-    return PipelineStores(
-        MemoryStationStore(), MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore()
-    )
+    return PipelineStores.in_memory()
 
 
 def test_process_reports_archives_then_aggregates() -> None:
