@@ -71,3 +71,21 @@ def policy_statements(template: Template) -> list[dict[str, Any]]:
     for policy in resources(template, "AWS::IAM::Policy").values():
         statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return statements
+
+
+def role_actions(template: Template, description: str) -> set[str]:
+    """Every IAM action granted to the role with this description (e.g. "OpenLoc locate function")."""
+    (role_id,) = [
+        logical_id
+        for logical_id, role in resources(template, "AWS::IAM::Role").items()
+        if role["Properties"].get("Description") == description
+    ]
+    return {
+        action
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }

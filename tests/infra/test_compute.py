@@ -8,7 +8,7 @@ from openloc.schedules import SCHEDULES
 from openloc.store.tables import VISIBILITY_TIMEOUT
 
 from infra.compute import FUNCTION_SPECS, GEOIP_LAYER_PATH, SQS_VISIBILITY_FACTOR
-from tests.infra.templates import functions, only, policy_statements, resources
+from tests.infra.templates import functions, only, policy_statements, resources, role_actions
 
 pytestmark = pytest.mark.infra
 
@@ -123,23 +123,6 @@ def test_export_job_sized_for_dumps_and_packs(template: Template) -> None:
     export = functions(template)["export"]
     assert export["Timeout"] == 900
     assert export["EphemeralStorage"] == {"Size": 4096}
-
-
-def role_actions(template: Template, description: str) -> set[str]:
-    (role_id,) = [
-        logical_id
-        for logical_id, role in resources(template, "AWS::IAM::Role").items()
-        if role["Properties"].get("Description") == description
-    ]
-    return {
-        action
-        for policy in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-    }
 
 
 def test_grants_follow_what_each_function_does(template: Template) -> None:

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from infra.app import ROOT, build_app
-from tests.infra.templates import only, policy_statements, resources
+from tests.infra.templates import only, policy_statements, resources, role_actions
 
 pytestmark = pytest.mark.infra
 
@@ -77,20 +77,7 @@ def test_no_managed_policies_on_function_roles(template: Template) -> None:
 
 
 def test_locate_reads_only(template: Template) -> None:
-    locate_role = next(
-        logical_id
-        for logical_id, role in resources(template, "AWS::IAM::Role").items()
-        if role["Properties"].get("Description") == "OpenLoc locate function"
-    )
-    actions = {
-        action
-        for policy in resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": locate_role} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-    }
+    actions = role_actions(template, "OpenLoc locate function")
     assert not {
         a for a in actions if a.startswith("dynamodb:") and ("Put" in a or "Update" in a or "Delete" in a)
     }

@@ -13,14 +13,13 @@ import gzip
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 import redis
 from openloc.local.stack import LocalStack
-from openloc.observability import logger
 from openloc.store.api_keys import DynamoApiKeyStore
 from openloc.store.aws import client
 from openloc.store.records import ApiKeyRecord
@@ -32,17 +31,6 @@ KEY = "privacy-check-key-7f3a9c2e1d5b"
 CLIENT_IP = "203.0.113.77"
 SUBMITTER_IP = "198.51.100.23"
 IPV6 = "2001:db8::1f2e"
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    handler: Any = logger.registered_handler
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)
 
 
 def _dynamodb_dump(stack: LocalStack) -> str:

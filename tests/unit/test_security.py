@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from openloc.api.app import CORS_MAX_AGE
 from openloc.api.keys import KeyChecker, key_digest, redact
 from openloc.api.services import Services
-from openloc.observability import logger
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
@@ -35,18 +34,6 @@ class DictRedis:
 
     def set(self, name: str, value: str, ex: int | None = None) -> None:
         self.data[name] = value
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Everything the service's Powertools logger writes (its JSON lines), while the test runs."""
-    handler: Any = logger.registered_handler
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)
 
 
 @pytest.mark.parametrize(
