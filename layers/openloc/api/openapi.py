@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -34,16 +34,19 @@ _ERRORS = {
 _TOO_MANY = "429"
 _ERRORS_EXTRA = {_TOO_MANY: "rateLimitExceeded (client over a budget; Retry-After)", "404": "notFound"}
 
-# path → (summary, request model, response model, success status, key needed, extra error statuses)
-_OPERATIONS: dict[
-    str, tuple[str, type[BaseModel] | None, type[BaseModel] | None, str, bool, tuple[str, ...]]
-] = {
+# Whether an operation needs `?key=`: never (submissions), as OPENLOC_KEY_POLICY says (the locate
+# family), or always (the private instance sync).
+KeyUse = Literal["never", "policy", "always"]
+_Operation = tuple[str, type[BaseModel] | None, type[BaseModel] | None, str, KeyUse, tuple[str, ...]]
+
+# path → (summary, request model, response model, success status, key use, extra error statuses)
+_OPERATIONS: dict[str, _Operation] = {
     "/v1/geolocate": (
         "Locate from Wi-Fi, cells, Bluetooth or IP",
         s.LocateRequest,
         s.GeolocateResponse,
         "200",
-        True,
+        "policy",
         ("404", _TOO_MANY),
     ),
     "/v1/region": (
@@ -51,7 +54,7 @@ _OPERATIONS: dict[
         s.LocateRequest,
         s.RegionResponse,
         "200",
-        True,
+        "policy",
         ("404", _TOO_MANY),
     ),
     "/v1/country": (
@@ -59,7 +62,7 @@ _OPERATIONS: dict[
         s.LocateRequest,
         s.RegionResponse,
         "200",
-        True,
+        "policy",
         ("404", _TOO_MANY),
     ),
     "/v1/search": (
@@ -67,28 +70,28 @@ _OPERATIONS: dict[
         s.SearchRequest,
         s.SearchResponse,
         "200",
-        True,
+        "policy",
         (_TOO_MANY,),
     ),
-    "/v2/geosubmit": ("Submit observations (v2)", s.GeosubmitRequest, s.EmptyResponse, "200", False, ()),
+    "/v2/geosubmit": ("Submit observations (v2)", s.GeosubmitRequest, s.EmptyResponse, "200", "never", ()),
     "/v1/geosubmit": (
         "Submit observations (v1, flat items)",
         s.GeosubmitV1Request,
         s.EmptyResponse,
         "200",
-        False,
+        "never",
         (),
     ),
-    "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", False, ()),
+    "/v1/submit": ("Submit observations (legacy)", s.LegacySubmitRequest, None, "204", "never", ()),
 }
 
 
-def _transfer_operation() -> tuple[str, type[BaseModel], type[BaseModel], str, bool, tuple[str, ...]]:
+def _transfer_operation() -> _Operation:
     """Deferred: the exchange models are not needed on the locate import path."""
     from openloc.data.exchange import TransferRequest
 
     summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
-    return (summary, TransferRequest, s.EmptyResponse, "200", True, ())
+    return (summary, TransferRequest, s.EmptyResponse, "200", "always", ())
 
 
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -113,11 +116,10 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
     models: list[type[BaseModel]] = [s.ErrorResponse]
     paths: dict[str, Any] = {}
     operations = {**_OPERATIONS, "/v1/transfer": _transfer_operation()}
-    for path, (summary, request, response, ok, key_needed, extra) in operations.items():
-        # Instance sync is private: a key with the transfer permission whatever the policy.
-        key_required = key_needed and (key_policy == "required" or path == "/v1/transfer")
+    for path, (summary, request, response, ok, key_use, extra) in operations.items():
+        key_required = key_use == "always" or (key_use == "policy" and key_policy == "required")
         parameters: list[dict[str, Any]] = [{**_KEY_PARAM, "required": key_required}]
-        if key_needed and not key_required:
+        if key_use == "policy" and not key_required:
             parameters.append(_USER_AGENT_PARAM)
         responses: dict[str, Any] = {ok: {"description": "success"}}
         if response is not None:
