@@ -60,6 +60,7 @@ screenshots: install geoip browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy layers functions infra tests bench scripts

@@ -3,7 +3,7 @@
 Run: `.venv/bin/python bench/aggregate_core.py`. A deterministic synthetic city (Wi-Fi access
 points on a grid, LTE cells) is walked by stumblers; each report sees ~15 Wi-Fi networks and 2
 cells, as real scans do. Prints:
-1. observations/s of `openloc.pipeline.process_reports` for batches of 10 … 10 000 observations
+1. observations/s of `openloc.ingest.pipeline.process_reports` for batches of 10 … 10 000 observations
    (one core; stores in memory, so this is the aggregation logic alone);
 2. DynamoDB write requests, SQS requests and S3 PUTs per 1 000 observations in a steady state
    (the stations already exist), with and without the rate-control policy, and their price per
@@ -17,10 +17,10 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from openloc.aggregate.report import CellObservation, Report, WifiObservation
 from openloc.aggregate.station_update import UpdatePolicy
-from openloc.pipeline import PipelineStores, process_reports
-from openloc.station_keys import Radio
+from openloc.ingest.pipeline import PipelineStores, process_reports
+from openloc.model.kinds import Radio
+from openloc.model.report import CellObservation, Report, WifiObservation
 from openloc.store.coverage import MemoryCoverageStore
 from openloc.store.queue import pack_messages
 from openloc.store.stations import MemoryStationStore

@@ -14,9 +14,10 @@ import random
 import statistics
 import time
 
-from openloc.locate.model import CellSignal, KnownStation, LocateQuery, MacSignal
+from openloc.locate.query import CellSignal, KnownStation, LocateQuery, MacSignal
 from openloc.locate.searcher import search
-from openloc.station_keys import CellId, Radio
+from openloc.model.keys import CellId
+from openloc.model.kinds import Radio
 
 CENTER = (48.1374, 11.5755)
 SHAPES = [(2, 0, 0), (10, 0, 0), (10, 3, 1), (50, 0, 0), (50, 10, 0), (50, 10, 3)]

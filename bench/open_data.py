@@ -7,7 +7,7 @@ Run: `.venv/bin/python bench/open_data.py [--sizes 100000 1000000] [--moto-cells
    cells table that *generates* its rows (it holds nothing, so the measured memory is the
    export's own), into an S3 stand-in that hashes and discards each uploaded part. rows/s from
    a plain run; peak Python heap (tracemalloc) from a second, traced run; max RSS of the process.
-2. Export end to end on moto (in process): `run_full_export` with the real `DynamoCellSource`
+2. Export end to end on moto (in process): the `cell_export_full` job with the real `DynamoCellSource`
    (low-level Scan of the `by_area` index, 4 segments) and a real S3 multipart upload, for
    `--moto-cells` cells (moto's own DynamoDB is the bottleneck there, not the export).
 3. Import: `import_cells` of a gzipped MLS CSV — into the in-memory store (parsing, validation,
@@ -26,13 +26,14 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from openloc.data.cell_export import HEADER, export_row
-from openloc.data.cell_import import import_cells
-from openloc.data.export_job import all_cells, write_export
-from openloc.store.cell_source import record_from_raw
-from openloc.store.records import StationRecord
+from openloc.ingest.cell_import import import_cells
+from openloc.model.records import StationRecord
+from openloc.publish.cell_export import HEADER, export_row, write_export
+from openloc.store.cell_source import all_cells, record_from_raw
+from openloc.store.objects import S3ObjectStore
 from openloc.store.stations import MemoryStationStore
 
 NOW = datetime(2026, 11, 23, 0, 37, tzinfo=UTC)
@@ -125,7 +126,8 @@ def export_stand_in(total: int, traced: bool) -> tuple[float, int, int, int]:
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
-    result = write_export(s3, "bench", "x.csv.gz", all_cells(GeneratedCells(total), 4), NOW, min_samples=3)
+    assets = S3ObjectStore(s3, "bench")
+    result = write_export(assets, "x.csv.gz", all_cells(GeneratedCells(total), 4), NOW, min_samples=3)
     elapsed = time.perf_counter() - started
     peak = 0
     if traced:
@@ -150,7 +152,8 @@ def moto_runs(cells: int, import_rows: int) -> list[str]:
     )
     import boto3
     from moto import mock_aws
-    from openloc.data.export_job import run_full_export
+    from openloc.jobs import cell_export_full
+    from openloc.jobs.stores import JobStores
     from openloc.local.resources import create_tables
     from openloc.settings import Settings
     from openloc.store.cell_source import DynamoCellSource
@@ -168,9 +171,10 @@ def moto_runs(cells: int, import_rows: int) -> list[str]:
         store.put_stations(synthetic_cell(i) for i in range(cells))
         load = time.perf_counter() - started
         started = time.perf_counter()
-        result = run_full_export(
-            s3, settings.assets_bucket, DynamoCellSource(dynamodb, settings.stations_table), NOW
-        )
+        stores = JobStores.in_memory(settings)
+        stores.cells = DynamoCellSource(dynamodb, settings.stations_table)
+        stores.assets = S3ObjectStore(s3, settings.assets_bucket)
+        result = SimpleNamespace(**cell_export_full.run(stores, NOW).summary)
         elapsed = time.perf_counter() - started
         lines.append(
             f"| export, moto DynamoDB + S3 (in process) | {cells:,} | {result.rows:,} | {elapsed:.1f} s | "

@@ -5,9 +5,9 @@ Run: `.venv/bin/python bench/pack_size.py [--wifi N] [--blue N] [--cells N]`. It
 deterministic country-sized population of published stations (positions spread over Germany's
 bounding box, sample counts from a long-tailed distribution, one cell per ~60 Wi-Fi networks and
 one cell area per 40 cells, as in MLS's data), writes the dumps and the country pack with the
-production code (`openloc.data.publish_job.build_publications`), and prints a Markdown table of
+production code (`openloc.publish.dumps.build_publications`), and prints a Markdown table of
 bytes per million stations (raw SQLite, gzipped SQLite, gzipped CSV). Then it times
-`locate_offline` on the uncompressed pack for scans of 8 Wi-Fi networks + 1 cell.
+`openloc.locate.service.locate` on the uncompressed pack for scans of 8 Wi-Fi networks + 1 cell.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from openloc.data.offline_locate import Scan, locate_offline
-from openloc.data.pack import PackReader
-from openloc.data.publish import PublishPolicy
-from openloc.data.publish_job import build_publications
-from openloc.locate.model import CellSignal, MacSignal
-from openloc.station_hash import station_digest
-from openloc.station_keys import CellId, Radio
-from openloc.store.records import StationRecord
+from openloc.locate.query import CellSignal, LocateQuery, MacSignal
+from openloc.locate.service import locate
+from openloc.model.identifiers import station_digest
+from openloc.model.keys import CellId
+from openloc.model.kinds import Radio, StationKind
+from openloc.model.records import StationRecord
+from openloc.publish.dumps import build_publications
+from openloc.publish.pack import PackReader
+from openloc.publish.policy import PublishPolicy
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 BOX = (47.3, 55.0, 5.9, 15.0)  # Germany's bounding box (lat, lat, lon, lon)
@@ -47,11 +48,15 @@ def population(
         )  # fmt: skip
 
     stations = [
-        record(f"wifi#00{i:010x}", station_digest("wifi", f"00{i:010x}", f"n{i}"), rng.uniform(20, 150))
+        record(
+            f"wifi#00{i:010x}", station_digest(StationKind.WIFI, f"00{i:010x}", f"n{i}"), rng.uniform(20, 150)
+        )
         for i in range(wifis)
     ]
     stations += [
-        record(f"blue#00{i:010x}", station_digest("blue", f"00{i:010x}", f"b{i}"), rng.uniform(5, 40))
+        record(
+            f"blue#00{i:010x}", station_digest(StationKind.BLUE, f"00{i:010x}", f"b{i}"), rng.uniform(5, 40)
+        )
         for i in range(blues)
     ]
     stations += [
@@ -111,11 +116,13 @@ def main() -> None:
         timings = []
         for _ in range(args.lookups):
             picks = [rng.randrange(args.wifi) for _ in range(8)]
-            ids = [station_digest("wifi", f"00{i:010x}", f"n{i}") for i in picks]
+            ids = [station_digest(StationKind.WIFI, f"00{i:010x}", f"n{i}") for i in picks]
             cell = CellId(Radio.LTE, 262, "01", 1, 1000)
-            scan = Scan(wifis=tuple(MacSignal(i, -70) for i in ids), cells=(CellSignal((cell,), -90),))
+            query = LocateQuery(
+                wifis=tuple(MacSignal(i, -70) for i in ids), cells=(CellSignal((cell,), -90),), ipf=False
+            )
             begin = time.perf_counter()
-            locate_offline(reader, scan)
+            locate(reader, query)
             timings.append((time.perf_counter() - begin) * 1e6)
         timings.sort()
         print(f"\noffline locate (8 Wi-Fi + 1 cell, pack of {pack_gz.rows:,} rows): "

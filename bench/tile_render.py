@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from openloc.data.tile_job import run_tiles
-from openloc.data.tiles import SCALE, CoverageGrid
+from openloc.publish.tile_set import run_tiles
+from openloc.publish.tiles import SCALE, CoverageGrid
 from openloc.store.objects import MemoryObjectStore
 
 CENTER = (52.52, 13.405)

@@ -151,6 +151,19 @@ def _prune(site: Path) -> list[str]:
     return removed
 
 
+# Parts of the openloc package that no function imports (import-linter keeps it so): the
+# command line, the embedded local stack and the website builder stay out of the layer.
+TOOLING = frozenset({"cli", "local", "website.py"})
+
+
+def _service_only(folder: str, names: list[str]) -> set[str]:
+    """`copytree` ignore rule for the layer's copy of openloc: caches, and TOOLING at its root."""
+    ignored = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+    if Path(folder).name == "openloc" and Path(folder).parent.name == "layers":
+        ignored |= TOOLING & set(names)
+    return ignored
+
+
 def _clean_tree(path: Path) -> None:
     for cache in path.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
@@ -190,11 +203,7 @@ def package(root: Path = ROOT, *, python: str = sys.executable, quiet: bool = Fa
     removed = _prune(site)
     print("pruned (provided by the Lambda runtime):", ", ".join(removed) or "nothing", flush=True)
 
-    shutil.copytree(
-        root / "layers" / "openloc",
-        site / "openloc",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
+    shutil.copytree(root / "layers" / "openloc", site / "openloc", ignore=_service_only)
     _clean_tree(site)
 
     for name in FUNCTIONS:

@@ -1,4 +1,4 @@
-"""Schedule: one EventBridge rule per `openloc.schedules.SCHEDULES` job, invoking the export function.
+"""Schedule: one EventBridge rule per `openloc.jobs.registry.SCHEDULES` job, invoking the export function.
 
 The rule is named `<stack name>-<task>`; the export handler reads its task from the rule name in
 the event's `resources` (the event keeps EventBridge's scheduled-event shape, as the local
@@ -12,7 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from openloc.schedules import SCHEDULES
+from openloc.jobs.registry import SCHEDULES
 
 # A job that failed to be delivered is retried, but not past the next hourly slot.
 RETRY_ATTEMPTS = 2

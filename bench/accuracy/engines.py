@@ -27,11 +27,11 @@ from openloc.api.schemas import LocateRequest
 from openloc.api.services import Services, country_radius_m
 from openloc.geo.distance import haversine_m
 from openloc.locate.geoip import GeoIpDatabase
-from openloc.locate.model import LocateQuery
+from openloc.locate.query import LocateQuery
+from openloc.model.records import ApiKeyRecord, StationRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
-from openloc.store.records import ApiKeyRecord, StationRecord
 from openloc.store.stations import MemoryStationStore
 
 from bench.world import Query

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from openloc.api.schemas import GeosubmitRequest
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
-from openloc.pipeline import PipelineStores, parse_message, process_reports
+from openloc.ingest.pipeline import PipelineStores, parse_message, process_reports
 from openloc.store.archive import MemoryArchive
 from openloc.store.coverage import MemoryCoverageStore
 from openloc.store.processed import MemoryProcessedMessages

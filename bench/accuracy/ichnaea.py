@@ -21,8 +21,8 @@ from typing import Any
 from openloc.geo.distance import haversine_m
 from openloc.locate.clustering import complete_linkage
 from openloc.locate.geoip import record_from_raw
-from openloc.locate.model import KnownStation, MacSignal
-from openloc.store.records import StationRecord
+from openloc.locate.query import KnownStation, MacSignal
+from openloc.model.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
 from bench.accuracy.engines import Answer, parsed, positioned

@@ -1,7 +1,7 @@
 """Export throughput: rows/s of the public cell export (CSV + gzip level 5, as uploaded).
 
 A dedicated export benchmark (a module `bench.export_bench` with `rows_per_second() -> float`)
-is used when present; otherwise the export code itself (`openloc.data.cell_export.export_lines`)
+is used when present; otherwise the export code itself (`openloc.publish.cell_export.export_lines`)
 is timed here on synthetic cell records. Without either, the section is skipped.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 
 def _own(rows: int) -> dict[str, Any] | None:
     try:
-        from openloc.data.cell_export import export_lines
+        from openloc.publish.cell_export import export_lines
     except ImportError:
         return None
-    from openloc.store.records import StationRecord
+    from openloc.model.records import StationRecord
 
     now = datetime(2026, 11, 23, tzinfo=UTC)
     records = [
@@ -37,7 +37,7 @@ def _own(rows: int) -> dict[str, Any] | None:
             compressed.write(chunk)
     elapsed = time.perf_counter() - start
     return {"rows_per_s": rows / elapsed, "rows": rows, "gzip_bytes_per_row": sink.tell() / rows,
-            "source": "openloc.data.cell_export.export_lines + gzip 5 (bench.perf.export)"}  # fmt: skip
+            "source": "openloc.publish.cell_export.export_lines + gzip 5 (bench.perf.export)"}  # fmt: skip
 
 
 def export_throughput(rows: int = 200_000) -> dict[str, Any]:

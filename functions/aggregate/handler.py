@@ -1,8 +1,8 @@
-"""Lambda entry point for the aggregator: SQS batch of report messages → openloc.pipeline.
+"""Lambda entry point for the aggregator: SQS batch of report messages → openloc.ingest.pipeline.
 
 Each SQS record is processed on its own; a failing record is reported in `batchItemFailures`
 (ReportBatchItemFailures) so only it is redelivered, and after the queue's maxReceiveCount it
-lands in the dead-letter queue. Redeliveries are idempotent (see openloc.pipeline).
+lands in the dead-letter queue. Redeliveries are idempotent (see openloc.ingest.pipeline).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.aggregate.station_update import UpdatePolicy
+from openloc.ingest.pipeline import PipelineStores, parse_message, process_reports
 from openloc.observability import logger, metrics, tracer
-from openloc.pipeline import PipelineStores, parse_message, process_reports
 from openloc.settings import get_settings
 
 settings = get_settings()

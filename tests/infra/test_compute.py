@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Template
-from openloc.schedules import SCHEDULES
+from openloc.jobs.registry import SCHEDULES
 from openloc.store.tables import VISIBILITY_TIMEOUT
 
 from infra.compute import FUNCTION_SPECS, GEOIP_LAYER_PATH, SQS_VISIBILITY_FACTOR

@@ -28,11 +28,12 @@ from typing import Any
 
 import httpx
 import pytest
-from openloc.data.replay import replay
+from openloc.ingest.pipeline import PipelineStores
+from openloc.ingest.replay import replay
 from openloc.local.functions import Handler
 from openloc.local.poller import SqsPoller
 from openloc.local.stack import REGION, LocalStack
-from openloc.pipeline import PipelineStores
+from openloc.store.archive import S3Archive
 from openloc.store.aws import client
 from openloc.store.stations import DynamoStationStore
 from openloc.store.tables import MAX_RECEIVE_COUNT
@@ -258,7 +259,7 @@ def test_accounting_under_faults(faulty: FaultyStack, api: httpx.Client) -> None
 
     # recovery (docs/operations.md): the cause fixed, replay the whole archive as messages: the
     # aggregated ones are skipped, the dead-lettered one completes, nothing counts twice
-    result = replay(client("s3"), faulty.settings.archive_bucket, "observations/", _stores(faulty),
+    result = replay(S3Archive.from_settings(faulty.settings), "observations/", _stores(faulty),
                     out=io.StringIO(), as_messages=True)  # fmt: skip
     assert (result.objects, result.skipped, result.reports) == (len(archived), len(archived) - 1, 2)
     everything = seen + Counter(w["mac"] for r in dead_reports for w in r["wifi"])

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from openloc.local.stack import LocalStack
+from openloc.model.records import ApiKeyRecord
 from openloc.store.api_keys import DynamoApiKeyStore
-from openloc.store.models import bind_models
-from openloc.store.records import ApiKeyRecord
+from openloc.store.pynamodb_tables import bind_models
 
 pytestmark = pytest.mark.integration
 

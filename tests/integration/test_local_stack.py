@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from openloc.geo.distance import haversine_m
-from openloc.local.seed import CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
+from openloc.ingest.demo_seed import CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.local.stack import LocalStack
 from openloc.store.aws import client
 

@@ -14,15 +14,16 @@ from typing import Any
 import httpx
 import pytest
 from openloc.cli import main as openloc_main
-from openloc.data.manifest import read_manifest
 from openloc.local.functions import invoke
 from openloc.local.resources import create_tables
 from openloc.local.stack import LocalStack
+from openloc.model.records import ApiKeyRecord, StationRecord
+from openloc.publish.manifest import read_manifest
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import DynamoApiKeyStore
 from openloc.store.aws import client
-from openloc.store.models import bind_models
-from openloc.store.records import ApiKeyRecord, StationRecord
+from openloc.store.objects import S3ObjectStore
+from openloc.store.pynamodb_tables import bind_models
 from openloc.store.stations import DynamoStationStore
 
 pytestmark = pytest.mark.integration
@@ -70,7 +71,7 @@ def test_full_and_diff_export_through_the_handler(seeded: LocalStack) -> None:
     diff = export(seeded, "cell_export_diff", NOW)
     assert diff["key"].startswith("exports/cells/diff/")
     assert sorted(int(r[4]) for r in rows_of(bucket, diff["key"])[1:]) == list(range(1, 8))
-    manifest, _ = read_manifest(client("s3"), bucket)
+    manifest, _ = read_manifest(S3ObjectStore(client("s3"), bucket))
     assert manifest is not None
     assert {(f.kind, f.path, f.rows) for f in manifest.files} >= {
         ("cell-full", full["key"], full["rows"]),
@@ -99,13 +100,11 @@ def test_import_cli_round_trip_into_fresh_tables(
         assert f"imported {first['rows']} of {first['rows']} rows" in capsys.readouterr().out
         areas = client("dynamodb").scan(TableName=fresh.cell_areas_table)["Items"]
         assert len(areas) == len({r[0] + r[1] + r[2] + r[3] for r in rows_of(bucket, first["key"])[1:]})
-        from openloc.data.export_job import run_full_export
-        from openloc.store.cell_source import DynamoCellSource
+        from openloc.jobs import cell_export_full
+        from openloc.jobs.stores import JobStores
 
-        again = run_full_export(
-            client("s3"), "rt-assets", DynamoCellSource(client("dynamodb"), fresh.stations_table), NOW
-        )
-        assert sorted(rows_of(bucket, first["key"])) == sorted(rows_of("rt-assets", again.key))
+        again = cell_export_full.run(JobStores.from_settings(get_settings()), NOW)
+        assert sorted(rows_of(bucket, first["key"])) == sorted(rows_of("rt-assets", again.summary["key"]))
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from openloc.data.cell_export import HEADER
-from openloc.local.seed import DEMO_CELLS
+from openloc.ingest.demo_seed import DEMO_CELLS
+from openloc.jobs.registry import SCHEDULES
 from openloc.local.stack import LocalStack
-from openloc.schedules import SCHEDULES
+from openloc.publish.cell_export import HEADER
 from openloc.store.aws import client
 
 pytestmark = pytest.mark.integration

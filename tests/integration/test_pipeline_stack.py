@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from openloc.aggregate.report import Report, WifiObservation
-from openloc.data.replay import replay
+from openloc.ingest.pipeline import PipelineStores, process_reports
+from openloc.ingest.replay import replay
 from openloc.local.functions import invoke
 from openloc.local.poller import sqs_event
 from openloc.local.stack import LocalStack
-from openloc.pipeline import PipelineStores, process_reports
+from openloc.model.report import Report, WifiObservation
+from openloc.store.archive import S3Archive
 from openloc.store.aws import client
 from openloc.store.stations import DynamoStationStore
 
@@ -102,7 +103,7 @@ def test_replay_rebuilds_stations_from_the_archive(stack: LocalStack) -> None:
         TableName=stack.settings.stations_table, Key={"pk": {"S": "wifi#0000c0de0202"}}
     )
     out = io.StringIO()
-    replayed = replay(client("s3"), stack.settings.archive_bucket, result.archive_key, stores, out=out)
+    replayed = replay(S3Archive.from_settings(stack.settings), result.archive_key, stores, out=out)
     assert (replayed.objects, replayed.reports, replayed.invalid) == (1, 1, 0)
     assert "1/1 objects" in out.getvalue()
     restored = DynamoStationStore(stack.settings).get_stations(["wifi#0000c0de0201"])

@@ -20,9 +20,9 @@ import httpx
 import pytest
 import redis
 from openloc.local.stack import LocalStack
+from openloc.model.records import ApiKeyRecord
 from openloc.store.api_keys import DynamoApiKeyStore
 from openloc.store.aws import client
-from openloc.store.records import ApiKeyRecord
 from openloc.store.tables import TABLES, table_name
 
 pytestmark = pytest.mark.integration

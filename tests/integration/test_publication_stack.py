@@ -16,13 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 from openloc.cli import main
+from openloc.jobs.registry import SCHEDULES
 from openloc.local.functions import invoke
 from openloc.local.scheduler import scheduled_event
 from openloc.local.stack import LocalStack
-from openloc.schedules import SCHEDULES
-from openloc.station_hash import station_digest, station_id
+from openloc.model.identifiers import station_digest, station_id
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
 from openloc.store.aws import client
-from openloc.store.records import StationRecord
 from openloc.store.stations import DynamoStationStore
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def _seed(stack: LocalStack) -> None:
     now = datetime.now(UTC)
     records = []
     for i, mac in enumerate(MACS):
-        digest = station_digest("wifi", mac, f"cafe-{i}")
+        digest = station_digest(StationKind.WIFI, mac, f"cafe-{i}")
         lat, lon = CENTER[0] + i * 0.0003, CENTER[1] + i * 0.0003
         records.append(
             StationRecord(
@@ -91,11 +92,13 @@ def test_publish_locate_by_hash_and_opt_out(
     _seed(stack)
     result = _publish(stack)
     assert result["task"] == "station_publish"
-    expected = {station_id("wifi", mac, f"cafe-{i}") for i, mac in enumerate(MACS)}
+    expected = {station_id(StationKind.WIFI, mac, f"cafe-{i}") for i, mac in enumerate(MACS)}
     assert _published_ids(stack) == expected
 
     with httpx.Client(base_url=stack.url, timeout=20) as api:
-        hashed = [{"hashedId": station_id("wifi", mac, f"cafe-{i}")} for i, mac in enumerate(MACS[:3])]
+        hashed = [
+            {"hashedId": station_id(StationKind.WIFI, mac, f"cafe-{i}")} for i, mac in enumerate(MACS[:3])
+        ]
         located = api.post("/v1/geolocate?key=test", json={"considerIp": False, "wifiAccessPoints": hashed})
         assert located.status_code == 200
         pack_entry = api.get("/v1/offline/de")
@@ -133,4 +136,4 @@ def test_publish_locate_by_hash_and_opt_out(
     assert withdrawn.lat is None and withdrawn.name_hash is None
     assert not stations.get_stations([f"hash#wifi#{station_digest('wifi', MACS[0], 'cafe-0')}"])
     _publish(stack)
-    assert _published_ids(stack) == expected - {station_id("wifi", MACS[0], "cafe-0")}
+    assert _published_ids(stack) == expected - {station_id(StationKind.WIFI, MACS[0], "cafe-0")}

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 from openloc.api.app import build_app
 from openloc.api.services import Services
-from openloc.local.seed import seed_demo
+from openloc.ingest.demo_seed import seed_demo
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
-from openloc.store.records import ApiKeyRecord
 from openloc.store.stations import MemoryStationStore
 
 with warnings.catch_warnings():

@@ -9,10 +9,10 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
 from openloc.geo.distance import haversine_m
-from openloc.pipeline import PipelineStores, process_reports
-from openloc.station_keys import Radio
+from openloc.ingest.pipeline import PipelineStores, process_reports
+from openloc.model.kinds import Radio
+from openloc.model.report import BlueObservation, CellObservation, Report, WifiObservation
 
 CENTER = (52.5219, 13.4132)
 START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -21,9 +21,9 @@ from openloc.api.limits import (
     over_budget,
     seconds_left,
 )
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
-from openloc.store.records import ApiKeyRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC)
 

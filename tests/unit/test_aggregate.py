@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openloc.aggregate.grouping import group_by_station
-from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
 from openloc.aggregate.station_update import (
     OLD_WEIGHT_CAP,
     Change,
@@ -26,10 +25,11 @@ from openloc.aggregate.weights import (
     wifi_signal_weight,
 )
 from openloc.geo.distance import haversine_m
-from openloc.pipeline import PipelineStores, PoisonMessage, parse_message, process_reports
-from openloc.station_keys import Radio
+from openloc.ingest.pipeline import PipelineStores, PoisonMessage, parse_message, process_reports
+from openloc.model.kinds import Radio
+from openloc.model.records import StationRecord
+from openloc.model.report import BlueObservation, CellObservation, Report, WifiObservation
 from openloc.store.archive import MemoryArchive, decode_jsonl_gz
-from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from openloc.api.openapi import openapi_document
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
 from openloc.api.transfer_routes import transfer_routes
+from openloc.model.records import ApiKeyRecord
 from openloc.store.api_keys import MemoryApiKeyStore
-from openloc.store.records import ApiKeyRecord
 
 # --- gunzip_limited -------------------------------------------------------------------------
 

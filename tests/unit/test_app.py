@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from openloc.api.keys import key_digest
 from openloc.api.services import Services
-from openloc.local.seed import BLUE_PREFIX, CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
+from openloc.ingest.demo_seed import BLUE_PREFIX, CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
+from openloc.model.records import StationRecord
 from openloc.settings import Settings
 from openloc.store.queue import MemoryObservationQueue, QueueUnavailable
-from openloc.store.records import StationRecord
 
 if TYPE_CHECKING:
     from openloc.store.stations import MemoryStationStore

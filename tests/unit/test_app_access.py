@@ -14,8 +14,8 @@ from netaddr import IPSet
 from openloc.api.app import build_app
 from openloc.api.services import Services, country_radius_m
 from openloc.geo.distance import haversine_m
+from openloc.ingest.demo_seed import CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.local.lambda_proxy import api_gateway_event
-from openloc.local.seed import CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.locate.geoip import from_path
 from openloc.settings import Settings
 from openloc.store.queue import MemoryObservationQueue

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openloc.aggregate.cell_area import area_from_cells
 from openloc.geo.distance import bbox_radius_m, haversine_m
-from openloc.store.records import StationRecord
+from openloc.model.records import StationRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 AREA = "area#lte#262#1#100"

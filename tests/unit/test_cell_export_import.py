@@ -11,27 +11,24 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from openloc.data.cell_export import HEADER
-from openloc.data.cell_import import ImportFormatError, import_cells
-from openloc.data.exchange import CellItem
-from openloc.data.export_job import (
-    changed_cells,
-    diff_export_key,
-    full_export_key,
-    run_diff_export,
-    run_full_export,
-)
-from openloc.data.manifest import read_manifest
-from openloc.data.multipart import MIN_PART_SIZE, MultipartWriter
-from openloc.data.parallel import flatten, merged_batches
-from openloc.store.cell_source import MemoryCellSource
+from openloc.ingest.cell_import import ImportFormatError, import_cells
+from openloc.jobs import cell_export_diff, cell_export_full
+from openloc.jobs.stores import JobStores
+from openloc.model.exchange import CellItem
+from openloc.model.records import StationRecord
+from openloc.publish.cell_export import HEADER, diff_export_key, full_export_key
+from openloc.publish.manifest import read_manifest
+from openloc.settings import Settings
+from openloc.store.cell_source import MemoryCellSource, changed_cells
 from openloc.store.change_feed import CHANGE_SHARDS, changed_hour, hour_partitions, previous_hour
-from openloc.store.records import StationRecord
+from openloc.store.objects import MIN_PART_SIZE, S3ObjectStore
+from openloc.store.parallel import flatten, merged_batches
 from openloc.store.stations import MemoryStationStore
 
 NOW = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
@@ -56,6 +53,16 @@ def s3() -> Iterator[Any]:
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         yield client
+
+
+def export_job(
+    job: Any, s3: Any, store: MemoryStationStore, now: datetime, min_samples: int = 3, segments: int = 4
+) -> SimpleNamespace:
+    """Run a cell export job on `store`'s cells, writing to the in-process S3 bucket."""
+    settings = Settings(cell_export_min_samples=min_samples, cell_export_segments=segments)
+    stores = JobStores.in_memory(settings, stations=store)
+    stores.assets = S3ObjectStore(s3, BUCKET)
+    return SimpleNamespace(**job.run(stores, now).summary)
 
 
 def read_rows(s3: Any, key: str) -> list[list[str]]:
@@ -98,7 +105,7 @@ def test_full_export_excludes_blocked_and_rare_cells_and_updates_manifest(s3: An
     unpositioned = cell(62, lat=None, lon=None)
     wifi = StationRecord(key="wifi#001a2b000001", lat=1.0, lon=1.0, samples=50)
     store.put_stations([*good, blocked, rare, unpositioned, wifi])
-    result = run_full_export(s3, BUCKET, MemoryCellSource(store), NOW, min_samples=3, segments=3)
+    result = export_job(cell_export_full, s3, store, NOW, min_samples=3, segments=3)
     assert (
         result.key
         == full_export_key(NOW)
@@ -109,7 +116,7 @@ def test_full_export_excludes_blocked_and_rare_cells_and_updates_manifest(s3: An
     assert sorted(int(r[4]) for r in rows[1:]) == list(range(1, 51)) and result.rows == 50
     head = s3.head_object(Bucket=BUCKET, Key=result.key)
     assert head["ContentType"] == "application/gzip"
-    manifest, _ = read_manifest(s3, BUCKET)
+    manifest, _ = read_manifest(S3ObjectStore(s3, BUCKET))
     assert manifest is not None
     [entry] = manifest.files
     body = s3.get_object(Bucket=BUCKET, Key=result.key)["Body"].read()
@@ -121,10 +128,10 @@ def test_superseded_full_exports_are_deleted(s3: Any) -> None:
     store = MemoryStationStore()
     store.put_stations([cell(1)])
     for day in range(5):
-        run_full_export(s3, BUCKET, MemoryCellSource(store), NOW + timedelta(days=day))
+        export_job(cell_export_full, s3, store, NOW + timedelta(days=day))
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/cells/full/")["Contents"]]
     assert keys == [full_export_key(NOW + timedelta(days=d)) for d in (2, 3, 4)]
-    manifest, _ = read_manifest(s3, BUCKET)
+    manifest, _ = read_manifest(S3ObjectStore(s3, BUCKET))
     assert manifest is not None and sorted(f.path for f in manifest.files) == keys
 
 
@@ -132,16 +139,16 @@ def test_diff_export_lists_the_previous_hour(s3: Any) -> None:
     store = MemoryStationStore()
     hour = datetime(2026, 11, 23, 12, tzinfo=UTC)
     store.put_stations([cell(1, modified=hour + timedelta(minutes=5)), cell(2), cell(3, modified=NOW)])
-    result = run_diff_export(s3, BUCKET, MemoryCellSource(store), NOW)
+    result = export_job(cell_export_diff, s3, store, NOW)
     assert (
         result.key
         == diff_export_key(NOW)
         == "exports/cells/diff/MLS-diff-cell-export-2026-11-23T130000.csv.gz"
     )
     assert [r[4] for r in read_rows(s3, result.key)[1:]] == ["1"]
-    empty = run_diff_export(s3, BUCKET, MemoryCellSource(store), NOW + timedelta(hours=5))
+    empty = export_job(cell_export_diff, s3, store, NOW + timedelta(hours=5))
     assert read_rows(s3, empty.key) == [list(HEADER)] and empty.rows == 0
-    manifest, _ = read_manifest(s3, BUCKET)
+    manifest, _ = read_manifest(S3ObjectStore(s3, BUCKET))
     assert manifest is not None and {f.kind for f in manifest.files} == {"cell-diff"}
 
 
@@ -163,13 +170,13 @@ def test_round_trip_export_import_export(s3: Any) -> None:
             )
         ]
     )
-    first = run_full_export(s3, BUCKET, MemoryCellSource(store), NOW)
+    first = export_job(cell_export_full, s3, store, NOW)
     fresh = MemoryStationStore()
     body = s3.get_object(Bucket=BUCKET, Key=first.key)["Body"].read()
     result = import_cells(io.BytesIO(body), fresh, NOW, out=None)
     assert (result.rows, result.imported, result.invalid_total) == (20, 20, 0)
     assert result.areas_updated == 4 and len(fresh.areas) == 4
-    again = run_full_export(s3, BUCKET, MemoryCellSource(fresh), NOW + timedelta(days=1))
+    again = export_job(cell_export_full, s3, fresh, NOW + timedelta(days=1))
     assert sorted(read_rows(s3, first.key)) == sorted(read_rows(s3, again.key))
 
 
@@ -259,7 +266,7 @@ def test_import_replaces_rows_and_recomputes_existing_areas() -> None:
     )
 )
 def test_item_to_record_to_row_round_trip(item: CellItem) -> None:
-    from openloc.data.cell_export import export_row
+    from openloc.publish.cell_export import export_row
 
     row = export_row(item.to_record())
     assert row is not None
@@ -272,7 +279,9 @@ def test_item_to_record_to_row_round_trip(item: CellItem) -> None:
 
 def test_multipart_writer_streams_parts_with_bounded_buffer(s3: Any) -> None:
     data = os.urandom(MIN_PART_SIZE * 2 + 123)
-    with MultipartWriter(s3, BUCKET, "big.bin", part_size=MIN_PART_SIZE) as writer:
+    with S3ObjectStore(s3, BUCKET).writer(
+        "big.bin", "application/octet-stream", None, MIN_PART_SIZE
+    ) as writer:
         for start in range(0, len(data), 1 << 20):
             writer.write(data[start : start + (1 << 20)])
     assert writer.result is not None and writer.result.parts == 3
@@ -284,7 +293,9 @@ def test_multipart_writer_streams_parts_with_bounded_buffer(s3: Any) -> None:
 def test_multipart_writer_aborts_on_error(s3: Any) -> None:
     with (
         pytest.raises(RuntimeError),
-        MultipartWriter(s3, BUCKET, "broken.bin", part_size=MIN_PART_SIZE) as writer,
+        S3ObjectStore(s3, BUCKET).writer(
+            "broken.bin", "application/octet-stream", None, MIN_PART_SIZE
+        ) as writer,
     ):
         writer.write(b"x" * (MIN_PART_SIZE + 1))
         raise RuntimeError("scan failed")

@@ -11,17 +11,18 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from openloc.aggregate.report import BlueObservation, Report, WifiObservation, archive_record
 from openloc.api.schemas import GeosubmitRequest
 from openloc.api.services import Services, cached_manifest
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
-from openloc.data.manifest import DownloadFile, Manifest
-from openloc.data.replay import replay
-from openloc.local.seed import CENTER, WIFI_PREFIX, demo_mac
-from openloc.pipeline import process_reports
-from openloc.station_hash import station_digest, station_id
+from openloc.ingest.demo_seed import CENTER, WIFI_PREFIX, demo_mac
+from openloc.ingest.pipeline import process_reports
+from openloc.ingest.replay import replay
+from openloc.model.identifiers import station_digest, station_id
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
+from openloc.model.report import BlueObservation, Report, WifiObservation, archive_record
+from openloc.publish.manifest import DownloadFile, Manifest
 from openloc.store.archive import S3Archive, archive_time, decode_jsonl_gz, expired
-from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
@@ -32,7 +33,7 @@ def name_demo_wifis(store: MemoryStationStore, indexes: range) -> None:
     """Give demo Wi-Fi stations a name digest and alias item, as the aggregator would."""
     for i in indexes:
         mac = demo_mac(WIFI_PREFIX, i)
-        digest = station_digest("wifi", mac, f"demo-{i}")
+        digest = station_digest(StationKind.WIFI, mac, f"demo-{i}")
         store.stations[f"wifi#{mac}"].name_hash = digest
         store.stations[f"hash#wifi#{digest}"] = StationRecord(
             key=f"hash#wifi#{digest}", alias_of=f"wifi#{mac}"
@@ -41,7 +42,7 @@ def name_demo_wifis(store: MemoryStationStore, indexes: range) -> None:
 
 def hashed(i: int, name: str | None = None) -> dict[str, Any]:
     return {
-        "hashedId": station_id("wifi", demo_mac(WIFI_PREFIX, i), name or f"demo-{i}"),
+        "hashedId": station_id(StationKind.WIFI, demo_mac(WIFI_PREFIX, i), name or f"demo-{i}"),
         "signalStrength": -60,
     }
 
@@ -184,7 +185,7 @@ def test_replay_ignores_data_older_than_the_retention() -> None:
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="archive")
-    archive = S3Archive("archive", s3)
+    archive = S3Archive(s3, "archive")
     recent = now - timedelta(days=30)
     old = now - timedelta(days=400)
     archive.put([archive_record(report_at(recent, 0x10))], recent, "recent")
@@ -194,9 +195,7 @@ def test_replay_ignores_data_older_than_the_retention() -> None:
         [archive_record(report_at(old, 0x30)), archive_record(report_at(recent, 0x40))], recent, "mixed"
     )
     stores = memory_stores()
-    result = replay(
-        s3, "archive", "observations/", stores, now=lambda: now, out=io.StringIO(), retention_days=365
-    )
+    result = replay(archive, "observations/", stores, now=lambda: now, out=io.StringIO(), retention_days=365)
     assert (result.objects, result.expired_objects, result.expired_reports, result.reports) == (2, 1, 1, 2)
     assert isinstance(stores.stations, MemoryStationStore)
     keys = set(stores.stations.stations)
@@ -205,7 +204,7 @@ def test_replay_ignores_data_older_than_the_retention() -> None:
     longer = memory_stores()
     assert (
         replay(
-            s3, "archive", "observations/", longer, now=lambda: now, out=io.StringIO(), retention_days=500
+            archive, "observations/", longer, now=lambda: now, out=io.StringIO(), retention_days=500
         ).reports
         == 4
     )

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 from openloc.api.keys import KEY_PATTERN
-from openloc.key_admin import add_parser, create_key
+from openloc.cli.keys import add_parser, create_key
 from openloc.store.api_keys import MemoryApiKeyStore
 
 

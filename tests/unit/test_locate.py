@@ -11,9 +11,10 @@ from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
 from openloc.locate.clustering import complete_linkage
 from openloc.locate.mac_source import BLUE, WIFI, locate_macs, sample_weight, signal_weight
-from openloc.locate.model import CellSignal, Estimate, KnownStation, LocateQuery, MacSignal, Source
+from openloc.locate.query import CellSignal, Estimate, KnownStation, LocateQuery, MacSignal, Source
 from openloc.locate.searcher import search
-from openloc.station_keys import CellId, Radio
+from openloc.model.keys import CellId
+from openloc.model.kinds import Radio
 
 BASE = (52.52, 13.41)
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cells
 from openloc.locate.mac_source import BLUE, WIFI, accuracy_radius, locate_macs
-from openloc.locate.model import CellSignal, KnownStation, MacSignal
-from openloc.station_keys import CellId, Radio
+from openloc.locate.query import CellSignal, KnownStation, MacSignal
+from openloc.model.keys import CellId
+from openloc.model.kinds import Radio
 
 LAT, LON = 52.52, 13.405
 

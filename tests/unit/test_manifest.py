@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from openloc.data.manifest import (
+from openloc.publish.manifest import (
     CACHE_CONTROL,
     MANIFEST_KEY,
     DownloadFile,
@@ -20,6 +20,7 @@ from openloc.data.manifest import (
     read_manifest,
     update_manifest,
 )
+from openloc.store.objects import S3ObjectStore
 from pydantic import ValidationError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -151,12 +152,12 @@ def _put(s3: Any, f: DownloadFile) -> None:
 def test_update_manifest_writes_atomically_with_headers(s3: Any) -> None:
     for f in (full(21), full(22)):
         _put(s3, f)
-    first = update_manifest(s3, BUCKET, [full(21)], now=NOW)
+    first = update_manifest(S3ObjectStore(s3, BUCKET), [full(21)], now=NOW)
     assert first.attempts == 1
-    second = update_manifest(s3, BUCKET, [full(22)], now=NOW)
+    second = update_manifest(S3ObjectStore(s3, BUCKET), [full(22)], now=NOW)
     head = s3.head_object(Bucket=BUCKET, Key=MANIFEST_KEY)
     assert head["ContentType"] == "application/json" and head["CacheControl"] == CACHE_CONTROL
-    stored, etag = read_manifest(s3, BUCKET)
+    stored, etag = read_manifest(S3ObjectStore(s3, BUCKET))
     assert stored == second.manifest and etag == head["ETag"]
     assert [f.path for f in stored.files] == [full(22).path, full(21).path]
 
@@ -164,10 +165,10 @@ def test_update_manifest_writes_atomically_with_headers(s3: Any) -> None:
 def test_update_manifest_drops_entries_whose_objects_are_gone(s3: Any) -> None:
     for f in (diff(1), diff(2)):
         _put(s3, f)
-    update_manifest(s3, BUCKET, [diff(1), diff(2)], now=NOW)
+    update_manifest(S3ObjectStore(s3, BUCKET), [diff(1), diff(2)], now=NOW)
     s3.delete_object(Bucket=BUCKET, Key=diff(2).path)  # e.g. expired by the lifecycle rule
     _put(s3, diff(0))
-    result = update_manifest(s3, BUCKET, [diff(0)], now=NOW)
+    result = update_manifest(S3ObjectStore(s3, BUCKET), [diff(0)], now=NOW)
     assert [f.path for f in result.dropped] == [diff(2).path]
     assert {f.path for f in result.manifest.files} == {diff(0).path, diff(1).path}
 
@@ -175,8 +176,8 @@ def test_update_manifest_drops_entries_whose_objects_are_gone(s3: Any) -> None:
 def test_delete_dropped(s3: Any) -> None:
     for day in (19, 20, 21, 22, 23):
         _put(s3, full(day))
-        result = update_manifest(s3, BUCKET, [full(day)], now=NOW)
-        delete_dropped(s3, BUCKET, result.dropped)
+        result = update_manifest(S3ObjectStore(s3, BUCKET), [full(day)], now=NOW)
+        delete_dropped(S3ObjectStore(s3, BUCKET), result.dropped)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="exports/")["Contents"]}
     assert keys == {full(21).path, full(22).path, full(23).path}
 
@@ -200,16 +201,16 @@ class _RacingS3:
             # Its own region each time, so every racing write changes the document.
             other = entry("wifi-dump", f"exports/wifi/dump-{self.races}.csv.gz", NOW, region=f"r{self.races}")
             self._s3.put_object(Bucket=BUCKET, Key=other.path, Body=b"x")
-            update_manifest(self._s3, BUCKET, [other], now=NOW)
+            update_manifest(S3ObjectStore(self._s3, BUCKET), [other], now=NOW)
         return self._s3.put_object(**kw)
 
 
 def test_concurrent_writer_loses_no_entry(s3: Any) -> None:
     _put(s3, full(23))
     racing = _RacingS3(s3, races=2)
-    result = update_manifest(racing, BUCKET, [full(23)], now=NOW, sleep=lambda _s: None)
+    result = update_manifest(S3ObjectStore(racing, BUCKET), [full(23)], now=NOW, sleep=lambda _s: None)
     assert result.attempts == 3
-    stored, _ = read_manifest(s3, BUCKET)
+    stored, _ = read_manifest(S3ObjectStore(s3, BUCKET))
     assert stored is not None
     assert {f.path for f in stored.files} == {
         full(23).path,
@@ -221,4 +222,6 @@ def test_concurrent_writer_loses_no_entry(s3: Any) -> None:
 def test_endless_conflict_raises(s3: Any) -> None:
     _put(s3, full(23))
     with pytest.raises(ManifestConflict):
-        update_manifest(_RacingS3(s3, races=99), BUCKET, [full(23)], now=NOW, sleep=lambda _s: None)
+        update_manifest(
+            S3ObjectStore(_RacingS3(s3, races=99), BUCKET), [full(23)], now=NOW, sleep=lambda _s: None
+        )

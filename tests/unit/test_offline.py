@@ -15,14 +15,16 @@ from openloc.api.schemas import GeosubmitRequest
 from openloc.api.services import Services
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
 from openloc.cli import main
-from openloc.data.offline_locate import UnknownPackRegion, locate_offline, pack_region, parse_scan
-from openloc.data.pack import PackReader
-from openloc.data.publish import PublishPolicy
-from openloc.data.publish_job import build_region_pack
 from openloc.geo.distance import haversine_m
-from openloc.pipeline import process_reports
-from openloc.station_hash import Kind, station_id
-from openloc.station_keys import is_private_mac
+from openloc.ingest.pipeline import process_reports
+from openloc.locate.service import locate
+from openloc.model.identifiers import station_id
+from openloc.model.keys import is_private_mac
+from openloc.model.kinds import StationKind
+from openloc.publish.dumps import build_region_pack
+from openloc.publish.offline import UnknownPackRegion, pack_region, parse_scan
+from openloc.publish.pack import PackReader
+from openloc.publish.policy import PublishPolicy
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
@@ -98,7 +100,7 @@ def scan_args(body: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
 
 
 def hashed_body(body: dict[str, Any]) -> dict[str, Any]:
-    def entries(name: str, kind: Kind, label: str) -> list[dict[str, Any]]:
+    def entries(name: str, kind: StationKind, label: str) -> list[dict[str, Any]]:
         return [
             {
                 "hashedId": station_id(kind, e["macAddress"], e[label]),
@@ -108,8 +110,8 @@ def hashed_body(body: dict[str, Any]) -> dict[str, Any]:
         ]
 
     return body | {
-        "wifiAccessPoints": entries("wifiAccessPoints", "wifi", "ssid"),
-        "bluetoothBeacons": entries("bluetoothBeacons", "blue", "name"),
+        "wifiAccessPoints": entries("wifiAccessPoints", StationKind.WIFI, "ssid"),
+        "bluetoothBeacons": entries("bluetoothBeacons", StationKind.BLUE, "name"),
     }
 
 
@@ -127,7 +129,7 @@ def test_offline_answers_match_online_answers(
         body = universal_only(query.body) | {"considerIp": False}
         raw = client.post("/v1/geolocate?key=test", json=body)
         hashed = client.post("/v1/geolocate?key=test", json=hashed_body(body))
-        offline = locate_offline(reader, parse_scan(*scan_args(body)))
+        offline = locate(reader, parse_scan(*scan_args(body)))
         assert raw.status_code == hashed.status_code, query.id
         if raw.status_code == 404:
             assert offline is None, query.id
@@ -176,7 +178,7 @@ def test_offline_bluetooth_matches_online(
             "bluetoothBeacons": [{"macAddress": n.mac, "name": n.name, "signalStrength": s} for n, s in seen],
         }
         online = client.post("/v1/geolocate?key=test", json=body)
-        offline = locate_offline(reader, parse_scan([], [f"{n.mac},{n.name},{s}" for n, s in seen], []))
+        offline = locate(reader, parse_scan([], [f"{n.mac},{n.name},{s}" for n, s in seen], []))
         if online.status_code == 404:
             assert offline is None
             continue

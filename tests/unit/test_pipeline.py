@@ -8,14 +8,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from openloc.aggregate.report import CellObservation, Report, WifiObservation
 from openloc.aggregate.station_update import Change, UpdatePolicy
-from openloc.pipeline import ConflictError, PipelineStores, process_reports
-from openloc.station_keys import Radio
+from openloc.ingest.pipeline import PipelineStores, process_reports
+from openloc.ingest.station_writes import ConflictError
+from openloc.model.kinds import Radio
+from openloc.model.records import StationRecord
+from openloc.model.report import CellObservation, Report, WifiObservation
 from openloc.store.archive import MemoryArchive
 from openloc.store.coverage import MemoryCoverageStore
 from openloc.store.processed import MemoryProcessedMessages
-from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -17,13 +17,15 @@ import boto3
 import pytest
 from moto import mock_aws
 from openloc.api.services import Services
-from openloc.data.pack import PackReader
-from openloc.data.publish import POSITION_DECIMALS, PublishPolicy, published_station
-from openloc.data.publish_job import BuiltFile, build_publications, run_publication
-from openloc.pipeline import parse_message, process_reports
-from openloc.station_hash import station_digest, station_id
+from openloc.ingest.pipeline import parse_message, process_reports
+from openloc.model.identifiers import station_digest, station_id
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
+from openloc.publish.dumps import BuiltFile, build_publications, run_publication
+from openloc.publish.pack import PackReader
+from openloc.publish.policy import POSITION_DECIMALS, PublishPolicy, published_station
+from openloc.store.objects import S3ObjectStore
 from openloc.store.queue import MemoryObservationQueue
-from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
@@ -38,7 +40,7 @@ MAC = "00163e000001"
 def station(**overrides: object) -> StationRecord:
     base = StationRecord(
         key=f"wifi#{MAC}", lat=52.52194, lon=13.41326, radius=43.0, region="DE", samples=50,
-        created=START, last_seen="2026-11-20", name_hash=station_digest("wifi", MAC, "home"), name_votes=9,
+        created=START, last_seen="2026-11-20", name_hash=station_digest(StationKind.WIFI, MAC, "home"), name_votes=9,
     )  # fmt: skip
     return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -46,7 +48,7 @@ def station(**overrides: object) -> StationRecord:
 def test_published_form_is_hashed_and_rounded() -> None:
     published = published_station(station(), TODAY, POLICY)
     assert published is not None
-    assert published.station_id == station_id("wifi", MAC, "home")
+    assert published.station_id == station_id(StationKind.WIFI, MAC, "home")
     assert (published.lat, published.lon, published.radius) == (52.522, 13.413, 50)
     assert MAC not in repr(published)
 
@@ -102,7 +104,7 @@ def test_dump_files_per_region_and_world(world_store: MemoryStationStore, tmp_pa
     assert {("offline-pack", "DE", "sqlite.gz"), ("offline-pack", "mcc-262", "sqlite.gz")} <= names
     rows = read_csv(by_kind(built, "wifi-dump", "world", "csv.gz").path)
     assert rows and list(rows[0]) == ["id", "lat", "lon", "radius", "samples"]
-    expected = {station_id("wifi", f"00163e{i:06x}", f"net-{i}") for i in range(120)}
+    expected = {station_id(StationKind.WIFI, f"00163e{i:06x}", f"net-{i}") for i in range(120)}
     assert {r["id"] for r in rows} <= expected
     assert all(len(r["lat"].split(".")[1]) == POSITION_DECIMALS["wifi"] for r in rows)
     # No raw MAC or SSID anywhere in any published file.
@@ -134,7 +136,7 @@ def test_opt_out_removes_a_published_station_from_the_next_dump(
     network = next(
         i
         for i in range(120)
-        if station_id("wifi", f"00163e{i:06x}", f"net-{i}") in {r["id"] for r in published}
+        if station_id(StationKind.WIFI, f"00163e{i:06x}", f"net-{i}") in {r["id"] for r in published}
     )
     mac = f"00163e{network:06x}"
     target = next(s for s in stations.stations.values() if s.key == f"wifi#{mac}")
@@ -163,17 +165,19 @@ def test_opt_out_removes_a_published_station_from_the_next_dump(
     after = build(stations, tmp_path / "after", first + timedelta(days=1))
     for file in after:
         if file.format == "csv.gz" and file.kind == "wifi-dump":
-            assert station_id("wifi", mac, f"net-{network}") not in {r["id"] for r in read_csv(file.path)}
+            assert station_id(StationKind.WIFI, mac, f"net-{network}") not in {
+                r["id"] for r in read_csv(file.path)
+            }
     # Later observations under the old name do not bring it back while the opt-out holds.
     observe(build_world(), stores, first + timedelta(days=2), days=2, per_day=350, seed=9)
     assert stations.stations[f"wifi#{mac}"].lat is None
     again = build(stations, tmp_path / "again", first + timedelta(days=4))
     ids = {r["id"] for r in read_csv(by_kind(again, "wifi-dump", "world", "csv.gz").path)}
-    assert station_id("wifi", mac, f"net-{network}") not in ids and len(ids) > 10
+    assert station_id(StationKind.WIFI, mac, f"net-{network}") not in ids and len(ids) > 10
 
 
 def test_pack_reader_rejects_non_packs(tmp_path: Path) -> None:
-    from openloc.data.pack import PackError
+    from openloc.publish.pack import PackError
 
     bogus = tmp_path / "x.sqlite"
     bogus.write_bytes(b"not a database at all" * 10)
@@ -194,15 +198,18 @@ def test_name_vote_follows_the_majority_ssid() -> None:
     observe(world, stores, START, days=2, per_day=60, seed=1)
     assert isinstance(stores.stations, MemoryStationStore)
     record = stores.stations.stations["wifi#00163e000000"]
-    assert record.name_hash == station_digest("wifi", "00163e000000", "net-0")
+    assert record.name_hash == station_digest(StationKind.WIFI, "00163e000000", "net-0")
     alias = stores.stations.stations[f"hash#wifi#{record.name_hash}"]
     assert alias.alias_of == "wifi#00163e000000" and alias.lat is None
     # Renamed for good: the new name outvotes the old one and the alias moves with it.
     renamed = [replace(n, name="renamed") for n in world]
     observe(renamed, stores, START + timedelta(days=2), days=4, per_day=60, seed=2)
     record = stores.stations.stations["wifi#00163e000000"]
-    assert record.name_hash == station_digest("wifi", "00163e000000", "renamed")
-    assert f"hash#wifi#{station_digest('wifi', '00163e000000', 'net-0')}" not in stores.stations.stations
+    assert record.name_hash == station_digest(StationKind.WIFI, "00163e000000", "renamed")
+    assert (
+        f"hash#wifi#{station_digest(StationKind.WIFI, '00163e000000', 'net-0')}"
+        not in stores.stations.stations
+    )
 
 
 @mock_aws
@@ -214,7 +221,7 @@ def test_scheduled_publication_uploads_lists_and_prunes(world_store: MemoryStati
     runs = []
     for day in range(3):
         now = START + timedelta(days=12 + day)
-        runs.append(run_publication(s3, "assets", now, POLICY, records, areas))
+        runs.append(run_publication(S3ObjectStore(s3, "assets"), records, areas, now, POLICY))
     manifest = json.loads(s3.get_object(Bucket="assets", Key="downloads.json")["Body"].read())
     listed = [f for f in manifest["files"] if f["kind"] in ("wifi-dump", "ble-dump", "offline-pack")]
     assert {f["path"] for f in listed} == {f.path for run in runs[1:] for f in run.files}
@@ -231,6 +238,6 @@ def test_scheduled_publication_uploads_lists_and_prunes(world_store: MemoryStati
 
 
 def test_station_publish_is_scheduled() -> None:
-    from openloc.schedules import SCHEDULES
+    from openloc.jobs.registry import SCHEDULES
 
     assert "station_publish" in {s.task for s in SCHEDULES}

@@ -11,10 +11,10 @@ import pytest
 from openloc.api.app import CORS_MAX_AGE
 from openloc.api.keys import KeyChecker, key_digest, redact
 from openloc.api.services import Services
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
-from openloc.store.records import ApiKeyRecord
 from starlette.testclient import TestClient
 
 from tests.unit.test_app import reports_in, v2_item, wifi_body

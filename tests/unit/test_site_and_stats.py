@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from openloc.api.routing import is_api_path
-from openloc.data.stats_job import STATS_CACHE, STATS_KEY, build_stats, run_stats
-from openloc.data.tiles import CoverageGrid, tile_for
-from openloc.local.seed import CENTER, STATS_DAYS, demo_coverage, demo_stats, seed_demo
+from openloc.ingest.demo_seed import CENTER, STATS_DAYS, demo_coverage, demo_stats, seed_demo
+from openloc.jobs.registry import SCHEDULES
 from openloc.local.static_site import SECURITY_HEADERS, object_key
-from openloc.schedules import SCHEDULES
+from openloc.publish.stats import STATS_CACHE, STATS_KEY, build_stats, run_stats
+from openloc.publish.tiles import CoverageGrid, tile_for
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.coverage import MemoryCoverageStore
 from openloc.store.objects import MemoryObjectStore

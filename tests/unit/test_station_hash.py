@@ -7,13 +7,14 @@ import hashlib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from openloc.station_hash import (
+from openloc.model.identifiers import (
     HashFormatError,
     clean_name,
     parse_station_id,
     station_digest,
     station_id,
 )
+from openloc.model.kinds import StationKind
 
 macs = (
     st.binary(min_size=6, max_size=6)
@@ -26,14 +27,14 @@ names = st.text(min_size=1, max_size=32).filter(lambda s: s.strip() != "")
 def test_v1_matches_its_documented_definition() -> None:
     data = b"openloc-station-v1\x00wifi\x00" + bytes.fromhex("001a2b3c4d5e") + "Café".encode()
     expected = hashlib.sha256(data).hexdigest()[:32]
-    assert station_id("wifi", "00:1A:2B:3C:4D:5E", "Café") == f"v1:{expected}"
+    assert station_id(StationKind.WIFI, "00:1A:2B:3C:4D:5E", "Café") == f"v1:{expected}"
 
 
 @given(macs, names)
 def test_identifier_round_trips_and_ignores_mac_spelling(mac: str, name: str) -> None:
     spelled = ":".join(mac[i : i + 2] for i in range(0, 12, 2)).upper()
-    wire = station_id("wifi", spelled, name)
-    assert wire is not None and wire == station_id("wifi", mac, f"  {name} ")
+    wire = station_id(StationKind.WIFI, spelled, name)
+    assert wire is not None and wire == station_id(StationKind.WIFI, mac, f"  {name} ")
     parsed = parse_station_id(wire.upper().replace("V1", "v1"))
     assert parsed.wire == wire and len(parsed.digest) == 32
 
@@ -43,15 +44,21 @@ def test_name_kind_and_mac_all_matter(mac: str, name: str, other: str) -> None:
     name_clean, other_clean = clean_name(name), clean_name(other)
     assert name_clean is not None and other_clean is not None
     if name_clean != other_clean:
-        assert station_digest("wifi", mac, name_clean) != station_digest("wifi", mac, other_clean)
-    assert station_digest("wifi", mac, name_clean) != station_digest("blue", mac, name_clean)
+        assert station_digest(StationKind.WIFI, mac, name_clean) != station_digest(
+            StationKind.WIFI, mac, other_clean
+        )
+    assert station_digest(StationKind.WIFI, mac, name_clean) != station_digest(
+        StationKind.BLUE, mac, name_clean
+    )
     flipped = f"{int(mac, 16) ^ 0x100:012x}"
-    assert station_digest("wifi", mac, name_clean) != station_digest("wifi", flipped, name_clean)
+    assert station_digest(StationKind.WIFI, mac, name_clean) != station_digest(
+        StationKind.WIFI, flipped, name_clean
+    )
 
 
 @pytest.mark.parametrize("name", [None, "", "   "])
 def test_hidden_networks_have_no_identifier(name: str | None) -> None:
-    assert station_id("wifi", "001a2b3c4d5e", name) is None
+    assert station_id(StationKind.WIFI, "001a2b3c4d5e", name) is None
 
 
 @pytest.mark.parametrize(

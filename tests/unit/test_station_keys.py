@@ -7,9 +7,8 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from openloc.station_keys import (
+from openloc.model.keys import (
     CellId,
-    Radio,
     area_key,
     blue_key,
     cell_ids,
@@ -20,6 +19,7 @@ from openloc.station_keys import (
     parse_radio,
     wifi_key,
 )
+from openloc.model.kinds import Radio
 
 HEX12 = re.compile(r"[0-9a-f]{12}")
 hex12 = st.text(alphabet="0123456789abcdef", min_size=12, max_size=12).filter(

@@ -19,13 +19,18 @@ from openloc.aggregate.station_update import (
     update_station,
 )
 from openloc.geo.distance import EARTH_RADIUS_M, haversine_m
-from openloc.store.records import StationRecord
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
 LAT, LON = 52.5, 13.4
-KEYS = {"wifi": "wifi#001a2b000001", "blue": "blue#c0ffee000001", "cell": "cell#lte#262#01#1#2"}
-WIFI = KEYS["wifi"]
+KEYS = {
+    StationKind.WIFI: "wifi#001a2b000001",
+    StationKind.BLUE: "blue#c0ffee000001",
+    StationKind.CELL: "cell#lte#262#01#1#2",
+}
+WIFI = KEYS[StationKind.WIFI]
 
 
 def north(metres: float, weight: float = 1.0, psc: int | None = None) -> StationObservation:
@@ -176,7 +181,7 @@ def test_nothing_usable_is_ignored() -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(MAX_DISTANCE_M))
-def test_batch_consistency_threshold(kind: str) -> None:
+def test_batch_consistency_threshold(kind: StationKind) -> None:
     limit = MAX_DISTANCE_M[kind]
     assert update_station(KEYS[kind], None, [north(0), north(limit - 1)], NOW).change is Change.NEW
     assert update_station(KEYS[kind], None, [north(0), north(limit + 1)], NOW).change is Change.NEW_BLOCK
@@ -253,7 +258,7 @@ def test_agreeing_batch_is_merged() -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(MAX_DISTANCE_M))
-def test_agreement_threshold(kind: str) -> None:
+def test_agreement_threshold(kind: StationKind) -> None:
     limit = MAX_DISTANCE_M[kind]
     station = positioned(KEYS[kind])
     assert update_station(KEYS[kind], station, [north(limit - 1)], NOW).change is Change.CHANGE
@@ -448,7 +453,7 @@ def test_new_and_change_are_order_independent(
 
 
 def test_dominant_psc_is_order_independent() -> None:
-    cell = KEYS["cell"]
+    cell = KEYS[StationKind.CELL]
     batch = [north(0, 1.0, psc=20), north(10, 0.5, psc=10), north(20, 0.5, psc=10), north(30, 0.1)]
     forward = written(update_station(cell, None, batch, NOW))
     backward = written(update_station(cell, None, batch[::-1], NOW))

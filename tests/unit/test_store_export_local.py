@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from openloc.data.cell_export import HEADER, export_lines, export_row
+from openloc.ingest.demo_seed import DEMO_CELLS, WIFI_COUNT, demo_area, demo_stations, seed_demo
+from openloc.jobs import cell_export_full
+from openloc.jobs.registry import Schedule
 from openloc.local.poller import sqs_event
 from openloc.local.scheduler import next_run, scheduled_event
-from openloc.local.seed import DEMO_CELLS, WIFI_COUNT, demo_area, demo_stations, seed_demo
-from openloc.schedules import Schedule
+from openloc.model.records import StationRecord
+from openloc.publish.cell_export import HEADER, export_lines, export_row
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.archive import archive_key, decode_jsonl_gz, encode_jsonl_gz
 from openloc.store.queue import MemoryObservationQueue, pack_messages
-from openloc.store.records import StationRecord
 from openloc.store.stations import MemoryStationStore
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_export_lines_csv() -> None:
 
 
 def test_next_run_daily() -> None:
-    daily = Schedule("t", minute=37, hour=0)
+    daily = Schedule("t", minute=37, run=cell_export_full.run, hour=0)
     assert next_run(daily, datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == datetime(
         2026, 11, 23, 0, 37, tzinfo=UTC
     )
@@ -133,7 +134,7 @@ def test_next_run_daily() -> None:
 
 
 def test_next_run_hourly() -> None:
-    hourly = Schedule("t", minute=5)
+    hourly = Schedule("t", minute=5, run=cell_export_full.run)
     assert next_run(hourly, datetime(2026, 11, 23, 10, 4, 59, tzinfo=UTC)) == datetime(
         2026, 11, 23, 10, 5, tzinfo=UTC
     )
@@ -152,7 +153,7 @@ def test_next_run_hourly() -> None:
 )
 def test_next_run_is_strictly_after_and_soon(after: datetime, minute: int, hour: int | None) -> None:
     after = after.replace(tzinfo=UTC)
-    run = next_run(Schedule("t", minute=minute, hour=hour), after)
+    run = next_run(Schedule("t", minute=minute, run=cell_export_full.run, hour=hour), after)
     assert after < run <= after + (timedelta(hours=1) if hour is None else timedelta(days=1))
     assert run.minute == minute and run.second == 0 and run.microsecond == 0
     if hour is not None:
@@ -160,7 +161,7 @@ def test_next_run_is_strictly_after_and_soon(after: datetime, minute: int, hour:
 
 
 def test_scheduled_event_shape() -> None:
-    event = scheduled_event(Schedule("cell_export_full", 37, 0), NOW, "eu-central-1")
+    event = scheduled_event(Schedule("cell_export_full", 37, cell_export_full.run, 0), NOW, "eu-central-1")
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["time"] == "2026-11-23T12:00:00Z" and event["region"] == "eu-central-1"
     assert event["resources"] == ["arn:aws:events:eu-central-1:000000000000:rule/openloc-cell_export_full"]

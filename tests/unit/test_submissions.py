@@ -15,7 +15,7 @@ from openloc.api.submissions import (
     from_geosubmit_v2,
     from_legacy_submit,
 )
-from openloc.station_keys import Radio
+from openloc.model.kinds import Radio
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

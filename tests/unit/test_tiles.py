@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openloc.data.datamap import grid_cell
-from openloc.data.tile_job import (
+from openloc.geo.datamap import grid_cell
+from openloc.publish.tile_set import (
     PMTILES_KEY,
     PMTILES_TYPE,
     STATE_KEY,
@@ -19,7 +19,7 @@ from openloc.data.tile_job import (
     run_tiles,
     tile_key,
 )
-from openloc.data.tiles import (
+from openloc.publish.tiles import (
     MAX_LAT,
     SCALE,
     TILE_SIZE,

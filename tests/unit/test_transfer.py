@@ -10,9 +10,9 @@ import pytest
 from openloc.aggregate.station_update import AggregatedStation, Change, merge_aggregated
 from openloc.api.routing import function_for_path
 from openloc.api.services import Services
+from openloc.model.records import ApiKeyRecord, StationRecord
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.processed import MemoryProcessedMessages
-from openloc.store.records import ApiKeyRecord, StationRecord
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openloc.data.manifest import DownloadFile, update_manifest
 from openloc.local.stack import LocalStack
+from openloc.publish.manifest import DownloadFile, update_manifest
 from openloc.store.aws import client
+from openloc.store.objects import S3ObjectStore
 from openloc.website import SiteBuildError, site_files
 
 # Two earlier exports listed next to the one the stack writes at start (dated today, so newer).
@@ -41,7 +42,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="package")
 def site_stack() -> Iterator[LocalStack]:
     """The local stack with its website, plus two exports listed in downloads.json (written with
-    `openloc.data.manifest`, as the export jobs do).
+    `openloc.publish.manifest`, as the export jobs do).
 
     One per package: moto's backends are process-global, so no other stack may run meanwhile."""
     try:
@@ -68,7 +69,7 @@ def site_stack() -> Iterator[LocalStack]:
                     sha256=hashlib.sha256(body).hexdigest(), created=datetime.fromisoformat(created),
                 )
             )  # fmt: skip
-        update_manifest(s3, bucket, files, now=datetime.now(UTC))
+        update_manifest(S3ObjectStore(s3, bucket), files, now=datetime.now(UTC))
         yield stack
     finally:
         stack.stop()

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openloc.data.manifest import read_manifest
 from openloc.local.stack import LocalStack
+from openloc.publish.manifest import read_manifest
 from openloc.store.aws import client
+from openloc.store.objects import S3ObjectStore
 
 from tests.website.conftest import EXPORT_KEY, OLDER_EXPORT_KEY
 
@@ -66,8 +67,8 @@ def test_map_shows_coverage_tiles(
 
 def test_png_tiles_are_served(page: tuple[Any, PageLog], site_stack: LocalStack) -> None:
     tab, _ = page
-    from openloc.data.tiles import tile_for
-    from openloc.local.seed import CENTER
+    from openloc.ingest.demo_seed import CENTER
+    from openloc.publish.tiles import tile_for
 
     x, y = tile_for(*CENTER, 13)
     response = tab.request.get(f"/tiles/13/{x}/{y}.png")
@@ -79,7 +80,7 @@ def test_png_tiles_are_served(page: tuple[Any, PageLog], site_stack: LocalStack)
 def test_downloads_lists_latest_export(
     page: tuple[Any, PageLog], site_stack: LocalStack, screenshots: Path
 ) -> None:
-    manifest, _ = read_manifest(client("s3"), site_stack.settings.assets_bucket)
+    manifest, _ = read_manifest(S3ObjectStore(client("s3"), site_stack.settings.assets_bucket))
     assert manifest is not None
     newest_first = [f.path for f in sorted(manifest.files, key=lambda f: f.created, reverse=True)]
     # The stack's own full export (run at start) is newer than the two listed by the fixture.

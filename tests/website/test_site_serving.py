@@ -10,15 +10,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from openloc.data.datamap import grid_cell
-from openloc.data.tile_job import PMTILES_KEY, STATE_KEY, tile_key
-from openloc.data.tiles import CoverageGrid, tile_for, tiles_touched
+from openloc.geo.datamap import grid_cell
+from openloc.ingest.demo_seed import CENTER
+from openloc.jobs.registry import SCHEDULES
 from openloc.local.functions import invoke
 from openloc.local.poller import sqs_event
 from openloc.local.scheduler import Scheduler
-from openloc.local.seed import CENTER
 from openloc.local.stack import LocalStack
-from openloc.schedules import SCHEDULES
+from openloc.publish.tile_set import PMTILES_KEY, STATE_KEY, tile_key
+from openloc.publish.tiles import CoverageGrid, tile_for, tiles_touched
 from openloc.store.aws import client
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from openloc.store.records import StationRecord
+from openloc.model.records import StationRecord
 
 TEMPORARY_BLOCK_DAYS = 2
 DAYS_PER_MONTH = 30

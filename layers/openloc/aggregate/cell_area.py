@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openloc.geo.distance import bbox_radius_m
-from openloc.store.records import StationRecord
+from openloc.model.records import StationRecord
 
 
 @dataclass(frozen=True, slots=True)

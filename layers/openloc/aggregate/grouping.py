@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from openloc.aggregate.report import Report
 from openloc.aggregate.station_update import StationObservation
 from openloc.aggregate.weights import (
     accuracy_weight,
@@ -14,11 +13,13 @@ from openloc.aggregate.weights import (
     speed_weight,
     wifi_signal_weight,
 )
-from openloc.station_hash import Kind, clean_name, station_digest
-from openloc.station_keys import CellId, blue_key, wifi_key
+from openloc.model.identifiers import clean_name, station_digest
+from openloc.model.keys import CellId, blue_key, wifi_key
+from openloc.model.kinds import StationKind
+from openloc.model.report import Report
 
 
-def _digest(kind: Kind, mac: str, name: str | None) -> str | None:
+def _digest(kind: StationKind, mac: str, name: str | None) -> str | None:
     cleaned = clean_name(name)
     return station_digest(kind, mac, cleaned) if cleaned is not None else None
 
@@ -40,13 +41,13 @@ def group_by_station(reports: Iterable[Report]) -> dict[str, list[StationObserva
                 * age_weight(wifi.age)
                 * moving
                 * wifi_signal_weight(wifi.signal),
-                name_hash=_digest("wifi", wifi.mac, wifi.ssid),
+                name_hash=_digest(StationKind.WIFI, wifi.mac, wifi.ssid),
             )
         for blue in report.bluetooth:
             add(
                 blue_key(blue.mac),
                 accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving,
-                name_hash=_digest("blue", blue.mac, blue.name),
+                name_hash=_digest(StationKind.BLUE, blue.mac, blue.name),
             )
         for cell in report.cells:
             key = CellId(cell.radio, cell.mcc, cell.mnc, cell.lac, cell.cid).key

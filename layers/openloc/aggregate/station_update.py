@@ -14,7 +14,7 @@ the station's centre.
 - positioned, disagreeing, not modified for `old_days`, consistent → REPLACE by the batch alone.
 - otherwise (inconsistent, or disagreeing while not old) → BLOCK: the position is cleared.
 
-Privacy additions (docs/privacy.md): a Wi-Fi/Bluetooth station keeps the `station_hash` digest
+Privacy additions (docs/privacy.md): a Wi-Fi/Bluetooth station keeps the `model.identifiers` digest
 of the name it is most often seen with (weighted majority vote over the batches, never the name
 itself), and a station seen with an opt-out name is withdrawn (`opt_out_station`: OPT_OUT, position
 and name digest cleared) and ignores observations (OPTED_OUT) until `optout_hold_days` after the
@@ -35,9 +35,11 @@ from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.geo.distance import bbox_radius_m, haversine_m
-from openloc.store.records import StationRecord
+from openloc.model.keys import key_kind
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
 
-MAX_DISTANCE_M = {"wifi": 5_000.0, "blue": 100.0, "cell": 100_000.0}
+MAX_DISTANCE_M = {StationKind.WIFI: 5_000.0, StationKind.BLUE: 100.0, StationKind.CELL: 100_000.0}
 OLD_WEIGHT_CAP = 10_000.0
 WEIGHT_CAP = 1e9
 SAMPLES_CAP = 2**32 - 1
@@ -100,8 +102,12 @@ def _dominant_psc(observations: Sequence[StationObservation]) -> int | None:
     return min(totals, key=lambda code: (-totals[code], code))
 
 
-def station_kind(key: str) -> str:
-    return key.split("#", 1)[0]
+def max_distance_m(key: str) -> float:
+    """The kind's consistency distance for a station key."""
+    kind = key_kind(key)
+    if kind is None:
+        raise ValueError(f"not a station key: {key!r}")
+    return MAX_DISTANCE_M[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +336,7 @@ def _update_position(
     usable = [o for o in observations if _usable(o)]
     if not usable:
         return StationUpdate(Change.IGNORED, None, 0)
-    max_distance = MAX_DISTANCE_M[station_kind(key)]
+    max_distance = max_distance_m(key)
     new = _aggregate(usable, max_distance)
 
     def agrees(lat: float, lon: float) -> bool:
@@ -374,7 +380,7 @@ def merge_aggregated(
         and incoming.samples > 0
     ):
         return StationUpdate(Change.IGNORED, None, 0)
-    max_distance = MAX_DISTANCE_M[station_kind(key)]
+    max_distance = max_distance_m(key)
     min_lat = min(incoming.lat, incoming.min_lat if incoming.min_lat is not None else incoming.lat)
     max_lat = max(incoming.lat, incoming.max_lat if incoming.max_lat is not None else incoming.lat)
     min_lon = min(incoming.lon, incoming.min_lon if incoming.min_lon is not None else incoming.lon)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from openloc.station_keys import Radio
+from openloc.model.kinds import Radio
 
 MAX_ACCURACY_M = {"wifi": 200.0, "blue": 100.0, "cell": 1000.0}
 MIN_ACCURACY_M = 10.0

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from openloc.api.errors import key_invalid, service_unavailable
+from openloc.model.records import ApiKeyRecord
 from openloc.observability import logger, metrics
 from openloc.store.api_keys import ApiKeyStore
-from openloc.store.records import ApiKeyRecord
 
 if TYPE_CHECKING:
     import redis

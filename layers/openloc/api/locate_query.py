@@ -11,9 +11,9 @@ from openloc.api.schemas import (
     SearchRequest,
     WifiAccessPoint,
 )
-from openloc.locate.model import CellSignal, LocateQuery, MacSignal
-from openloc.station_hash import HashFormatError, parse_station_id
-from openloc.station_keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
+from openloc.locate.query import CellSignal, LocateQuery, MacSignal
+from openloc.model.identifiers import HashFormatError, parse_station_id
+from openloc.model.keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
 
 MAX_ABS_AGE_MS = 3_600_000
 # At most this many networks of each kind are looked up (the strongest first), so one locate

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,76 +28,21 @@ from openloc.api.schemas import (
     SearchResponse,
 )
 from openloc.api.services import Services
-from openloc.locate.hashed import alias_targets, resolve_hashed
-from openloc.locate.model import Estimate, KnownStation, LocateQuery, Source
-from openloc.locate.region import RegionChoice, candidates_from_mccs, choose_region
-from openloc.locate.searcher import search
+from openloc.locate.query import Estimate, LocateQuery
+from openloc.locate.service import LookupFailed, locate, region
 from openloc.observability import logger, metrics
-from openloc.store.records import StationRecord
 
 OUTPUT_DECIMALS = 7
+T = TypeVar("T")
 
 
-def _known(records: dict[str, StationRecord]) -> dict[str, KnownStation]:
-    return {
-        key: KnownStation(key, r.lat, r.lon, float(r.radius or 0), max(r.samples, 1))
-        for key, r in records.items()
-        if r.lat is not None and r.lon is not None
-    }
-
-
-def _geoip_estimate(services: Services, query: LocateQuery) -> Estimate | None:
-    if services.geoip is None or query.client_ip is None:
-        return None
-    answer = services.geoip.lookup(query.client_ip)
-    if answer is None:
-        return None
-    return Estimate(
-        answer.lat, answer.lon, answer.accuracy_m, Source.GEOIP, score=0.3 if answer.city else 0.1
-    )
-
-
-def locate(services: Services, query: LocateQuery, *, use_geoip: bool = True) -> Estimate | None:
-    """One BatchGetItem round for stations (a second one only for networks sent by hashed
-    identifier), one for areas only when no exact cell could answer."""
+def _answer(call: Callable[[], T]) -> T:
+    """Run a locate-service call; a station source that fails is a 503 (logged)."""
     try:
-        records = services.stations.get_stations(query.station_keys + query.alias_keys)
-        if query.alias_keys:  # hashed identifiers: alias items name the stations (a second round)
-            aliases = {key: records[key] for key in query.alias_keys if key in records}
-            missing = [key for key in alias_targets(aliases) if key not in records]
-            if missing:
-                records = records | services.stations.get_stations(missing)
-            query = resolve_hashed(query, aliases, records)
-        stations = _known(records)
-        areas: dict[str, KnownStation] = {}
-        if query.lacf and query.cells and not any(c.key in stations for s in query.cells for c in s.ids):
-            areas = _known(services.stations.get_areas(query.area_keys))
-    except Exception as error:
-        logger.error("station lookup failed", extra={"error": type(error).__name__})
+        return call()
+    except LookupFailed as error:
+        logger.error("station lookup failed", extra={"error": str(error)})
         raise service_unavailable() from error
-    return search(query, stations, areas, (lambda: _geoip_estimate(services, query)) if use_geoip else None)
-
-
-def region(services: Services, query: LocateQuery) -> RegionChoice | None:
-    """MCCs first (no database needed when they are unambiguous), then a located position, then GeoIP."""
-    from openloc.geo.regions import region_for_position, regions_for_mcc
-
-    candidates = candidates_from_mccs(
-        regions_for_mcc(c.mcc) for signal in query.cells for c in signal.ids[:1]
-    )
-    if len(candidates) == 1:
-        return choose_region(candidates, None, None)
-    position_region = None
-    if query.wifis or query.blues or query.cells:
-        estimate = locate(services, query, use_geoip=False)
-        if estimate is not None:
-            found = region_for_position(estimate.lat, estimate.lon)
-            position_region = found.code if found is not None else None
-    geoip_region = None
-    if position_region is None and query.ipf:
-        answer = services.geoip.lookup(query.client_ip) if services.geoip and query.client_ip else None
-        geoip_region = answer.country_code if answer is not None else None
-    return choose_region(candidates, position_region, geoip_region)
 
 
 class LocateEndpoints:
@@ -122,9 +71,12 @@ class LocateEndpoints:
         )
         return build_query(wire, ip)
 
+    def _locate(self, query: LocateQuery) -> Estimate | None:
+        return locate(self.services.lookup, query, self.services.geoip)
+
     async def geolocate(self, request: Request) -> Response:
         query = await self._query(request, "allow_locate")
-        estimate = await run_in_threadpool(locate, self.services, query)
+        estimate = await run_in_threadpool(_answer, partial(self._locate, query))
         if estimate is None:
             metrics.add_metric(name="LocateNotFound", unit=MetricUnit.Count, value=1)
             raise not_found()
@@ -143,7 +95,9 @@ class LocateEndpoints:
         from openloc.geo.regions import region_by_code
 
         query = await self._query(request, "allow_region")
-        choice = await run_in_threadpool(region, self.services, query)
+        choice = await run_in_threadpool(
+            _answer, partial(region, self.services.lookup, query, self.services.geoip)
+        )
         found = region_by_code(choice.code) if choice is not None else None
         if choice is None or found is None:
             metrics.add_metric(name="RegionNotFound", unit=MetricUnit.Count, value=1)
@@ -159,7 +113,7 @@ class LocateEndpoints:
 
     async def search(self, request: Request) -> Response:
         query = await self._query(request, "allow_locate", legacy=True)
-        estimate = await run_in_threadpool(locate, self.services, query)
+        estimate = await run_in_threadpool(_answer, partial(self._locate, query))
         if estimate is None:
             return json_response(SearchResponse(status="not_found"))
         return json_response(

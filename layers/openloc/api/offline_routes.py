@@ -29,7 +29,7 @@ class OfflineEndpoints:
         self.services = services
 
     async def pack(self, request: Request) -> Response:
-        from openloc.data.offline_locate import UnknownPackRegion, pack_region  # only this route needs it
+        from openloc.publish.offline import UnknownPackRegion, pack_region  # only this route needs it
 
         raw = str(request.path_params.get("region", ""))
         try:

@@ -88,7 +88,7 @@ _OPERATIONS: dict[str, _Operation] = {
 
 def _transfer_operation() -> _Operation:
     """Deferred: the exchange models are not needed on the locate import path."""
-    from openloc.data.exchange import TransferRequest
+    from openloc.model.exchange import TransferRequest
 
     summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
     return (summary, TransferRequest, s.EmptyResponse, "200", "always", ())

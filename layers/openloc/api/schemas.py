@@ -2,7 +2,7 @@
 
 Field names are the wire names (camelCase where the contract says so). Every request field is
 optional and tolerant: a wrong type drops that field or entry, never the request. Range checks
-belong to the domain normalisation (`openloc.locate.query`, `openloc.aggregate.reports`), which
+belong to the domain normalisation (`openloc.locate.query`, `openloc.model.reports`), which
 drops out-of-range values the way Ichnaea did. These models also generate `/openapi.json`.
 """
 

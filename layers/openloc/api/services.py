@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from openloc.api.keys import KeyChecker
 from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
+from openloc.locate.lookup import RecordLookup, StationLookup
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
 from openloc.store.processed import ProcessedMessages
@@ -19,7 +20,7 @@ from openloc.store.stations import StationStore
 if TYPE_CHECKING:
     import redis
 
-    from openloc.data.manifest import Manifest
+    from openloc.publish.manifest import Manifest
 
 MANIFEST_CACHE_SECONDS = 60.0
 
@@ -54,8 +55,10 @@ class Services:
     processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
     keys: KeyChecker = field(init=False)
     limiter: Limiter = field(init=False)
+    lookup: StationLookup = field(init=False)
 
     def __post_init__(self) -> None:
+        self.lookup = RecordLookup(self.stations)
         self.keys = KeyChecker(
             self.api_keys,
             self.redis,
@@ -81,36 +84,30 @@ def country_radius_m(code: str) -> float | None:
 
 
 def aws_services(settings: Settings | None = None) -> Services:
-    """Services backed by DynamoDB, SQS and Redis as configured by the environment."""
+    """Services backed by DynamoDB, SQS, S3 and Redis as configured by the environment."""
     from openloc.locate.geoip import from_path as geoip_from_path
+    from openloc.publish.manifest import read_manifest
     from openloc.store.api_keys import DynamoApiKeyStore
-    from openloc.store.aws import client
     from openloc.store.geoip_file import resolve_geoip_path
+    from openloc.store.objects import S3ObjectStore
     from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
     from openloc.store.stations import DynamoStationStore
 
     settings = settings or get_settings()
-
-    def ping_database() -> None:
-        client("dynamodb").describe_table(TableName=settings.api_keys_table)
-
-    def read_downloads() -> Manifest | None:
-        from openloc.data.manifest import read_manifest
-
-        return read_manifest(client("s3"), settings.assets_bucket)[0]
-
+    api_keys = DynamoApiKeyStore.from_settings(settings)
+    assets = S3ObjectStore.from_settings(settings)
     return Services(
         settings=settings,
-        stations=DynamoStationStore(settings),
-        api_keys=DynamoApiKeyStore(settings),
-        queue=SqsObservationQueue(settings.observations_queue_url, lambda: client("sqs")),
+        stations=DynamoStationStore.from_settings(settings),
+        api_keys=api_keys,
+        queue=SqsObservationQueue.from_settings(settings),
         redis=get_redis,
-        database_ping=ping_database,
+        database_ping=api_keys.ping,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
-        manifest=cached_manifest(read_downloads, time.monotonic),
-        processed=DynamoProcessedMessages(settings),
+        manifest=cached_manifest(lambda: read_manifest(assets)[0], time.monotonic),
+        processed=DynamoProcessedMessages.from_settings(settings),
     )
 
 
@@ -119,13 +116,11 @@ def warm_up(services: Services) -> None:
     region data, open the GeoIP files. Run by SnapStart before the snapshot is taken, so restored
     instances start warm while a plain cold start keeps a lean import."""
     from openloc.geo.regions import region_by_code
-    from openloc.store.aws import client
 
     for store in (services.stations, services.api_keys):
         warm = getattr(store, "warm", None)
         if callable(warm):
             warm()
-    client("dynamodb")
     region_by_code("DE")
     if services.geoip is not None:
         services.geoip.lookup("8.8.8.8")

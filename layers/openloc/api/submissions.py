@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from openloc.aggregate.report import BlueObservation, CellObservation, Report, WifiObservation
 from openloc.api.schemas import (
     BluetoothBeacon,
     CellTower,
@@ -22,9 +21,8 @@ from openloc.api.schemas import (
     LegacyWifi,
     WifiAccessPoint,
 )
-from openloc.station_keys import (
+from openloc.model.keys import (
     MAX_PSC,
-    Radio,
     blue_key,
     cell_ids,
     is_nomap_ssid,
@@ -33,6 +31,8 @@ from openloc.station_keys import (
     parse_radio,
     wifi_key,
 )
+from openloc.model.kinds import Radio
+from openloc.model.report import BlueObservation, CellObservation, Report, WifiObservation
 
 MAX_ABS_AGE_MS = 3_600_000
 # Entries kept per report (the rest are dropped and counted): generous for real scans (MozStumbler

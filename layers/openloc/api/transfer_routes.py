@@ -1,7 +1,7 @@
 """`POST /v1/transfer?key=`: instance sync, private to keys with `allow_transfer`.
 
-The body is one batch of aggregated items (`openloc.data.exchange.TransferRequest`, docs/api.md);
-it is merged synchronously (`openloc.data.transfer`) and answered `200 {}`. Unlike submissions
+The body is one batch of aggregated items (`openloc.model.exchange.TransferRequest`, docs/api.md);
+it is merged synchronously (`openloc.ingest.transfer`) and answered `200 {}`. Unlike submissions
 (where a stumbler must never see a 4xx for partly bad data), a transfer batch is all or nothing:
 an invalid item rejects the batch with 400 naming the item, so the sender can fix and resend it
 under the same batch id.
@@ -73,7 +73,7 @@ class TransferEndpoint:
             decompressed_limit=settings.submit_decompressed_limit,
             empty_is_object=False,
         )
-        from openloc.data.exchange import TransferRequest  # deferred: not on the locate import path
+        from openloc.model.exchange import TransferRequest  # deferred: not on the locate import path
 
         try:
             batch = TransferRequest.model_validate(payload)
@@ -84,8 +84,8 @@ class TransferEndpoint:
         processed = self.services.processed
         if processed is None:
             raise service_unavailable()
-        from openloc.data.transfer import merge_transfer
-        from openloc.pipeline import ConflictError
+        from openloc.ingest.station_writes import ConflictError
+        from openloc.ingest.transfer import merge_transfer
 
         try:
             result = await run_in_threadpool(

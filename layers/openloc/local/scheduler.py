@@ -1,5 +1,5 @@
 """Play EventBridge scheduled rules: invoke the export handler with a "Scheduled Event" at the
-times of `openloc.schedules` (UTC)."""
+times of `openloc.jobs.registry` (UTC)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from openloc.jobs.registry import SCHEDULES, Schedule
 from openloc.local.functions import Handler, invoke
 from openloc.observability import logger
-from openloc.schedules import SCHEDULES, Schedule
 
 
 def next_run(schedule: Schedule, after: datetime) -> datetime:

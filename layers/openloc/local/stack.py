@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openloc.ingest.demo_seed import seed_demo
+from openloc.jobs.registry import SCHEDULES
 from openloc.local import snapshot
 from openloc.local.functions import Handler, load_handler
 from openloc.local.lambda_proxy import LambdaProxy
 from openloc.local.poller import SqsPoller
 from openloc.local.resources import create_buckets, create_queues, create_tables
 from openloc.local.scheduler import Scheduler
-from openloc.local.seed import seed_demo
 from openloc.local.static_site import StaticSite
-from openloc.schedules import SCHEDULES
 from openloc.settings import Settings, get_settings
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT, bucket_names, table_name
 
@@ -208,23 +208,24 @@ class LocalStack:
         if restored == 0 and self.seed:
             from openloc.store.api_keys import DynamoApiKeyStore
             from openloc.store.coverage import DynamoCoverageStore
-            from openloc.store.models import bind_models
             from openloc.store.stations import DynamoStationStore
 
-            bind_models(self.settings)
             # The demo coverage and counters feed the website's map and charts: only with the site.
-            coverage = DynamoCoverageStore() if self.site else None
-            seed_demo(DynamoStationStore(), DynamoApiKeyStore(), coverage=coverage)
+            coverage = DynamoCoverageStore.from_settings(self.settings) if self.site else None
+            seed_demo(
+                DynamoStationStore.from_settings(self.settings),
+                DynamoApiKeyStore.from_settings(self.settings),
+                coverage=coverage,
+            )
             self.seeded = True
 
     def _publish(self) -> None:
         """Upload the website and run the STARTUP_TASKS jobs (full cell export, tiles, stats) once."""
-        from openloc.store.aws import client
         from openloc.store.objects import S3ObjectStore
         from openloc.website import SiteBuildError, publish_site
 
         try:
-            publish_site(S3ObjectStore(client("s3"), self.settings.assets_bucket))
+            publish_site(S3ObjectStore.from_settings(self.settings))
         except SiteBuildError as error:  # e.g. no npm: the API still runs, without the website
             print(f"website not published: {error}", flush=True)
         runner = Scheduler(self.handler("export"), REGION)

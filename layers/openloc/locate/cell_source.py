@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from openloc.geo.distance import haversine_m
-from openloc.locate.model import CellSignal, Estimate, KnownStation, Source
+from openloc.locate.query import CellSignal, Estimate, KnownStation, Source
 
 CELL_ACCURACY_M = (1_000.0, 50_000.0)
 AREA_ACCURACY_M = (50_000.0, 500_000.0)

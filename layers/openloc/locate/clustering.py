@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from openloc.geo.distance import EARTH_RADIUS_M, haversine_m
-from openloc.locate.model import KnownStation
+from openloc.locate.query import KnownStation
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,4 +1,4 @@
-"""Networks sent by published identifier (`station_hash`) instead of by MAC.
+"""Networks sent by published identifier (`model.identifiers`) instead of by MAC.
 
 The online service resolves an identifier in two steps: the alias item `hash#<kind>#<digest>`
 names the station key, and the station is used only if its current name digest is still that
@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from openloc.locate.model import LocateQuery, MacSignal
-from openloc.store.records import StationRecord
+from openloc.locate.query import LocateQuery, MacSignal
+from openloc.model.keys import alias_key, parse_key
+from openloc.model.records import StationRecord
 
 
 def _stronger(a: MacSignal, b: MacSignal) -> MacSignal:
@@ -42,11 +43,13 @@ def resolve_hashed(
     resolved: dict[str, list[MacSignal]] = {"wifi": [], "blue": []}
     for kind, hashed in (("wifi", query.hashed_wifis), ("blue", query.hashed_blues)):
         for signal in hashed:
-            alias = aliases.get(f"hash#{kind}#{signal.mac}")
+            alias = aliases.get(alias_key(kind, signal.mac))
             target = stations.get(alias.alias_of) if alias is not None and alias.alias_of else None
-            if target is None or target.name_hash != signal.mac or not target.key.startswith(f"{kind}#"):
+            parsed = parse_key(target.key) if target is not None else None
+            if target is None or parsed is None or parsed.kind != kind or target.name_hash != signal.mac:
                 continue
-            resolved[kind].append(replace(signal, mac=target.key.split("#", 1)[1]))
+            assert parsed.mac is not None
+            resolved[kind].append(replace(signal, mac=parsed.mac))
     return replace(
         query,
         wifis=_merge(query.wifis, resolved["wifi"]),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from openloc.geo.distance import haversine_m
 from openloc.locate.clustering import complete_linkage
-from openloc.locate.model import Estimate, KnownStation, MacSignal, Source
+from openloc.locate.query import Estimate, KnownStation, MacSignal, Source
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
 from openloc.locate.mac_source import BLUE, WIFI, locate_macs
-from openloc.locate.model import Estimate, KnownStation, LocateQuery
+from openloc.locate.query import Estimate, KnownStation, LocateQuery
 
 
 def search(

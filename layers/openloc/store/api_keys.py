@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from openloc.model.records import ApiKeyRecord
 from openloc.store.binding import BoundModels
-from openloc.store.records import ApiKeyRecord
 
 
 class ApiKeyStore(Protocol):
@@ -21,6 +21,10 @@ class DynamoApiKeyStore(BoundModels):
 
     def warm(self) -> None:
         self.models.ApiKeyModel._get_connection().connection.client  # noqa: B018
+
+    def ping(self) -> None:
+        """Raise unless the table answers (the heartbeat's database check: DescribeTable)."""
+        self.models.ApiKeyModel.describe_table()
 
     def get(self, key: str) -> ApiKeyRecord | None:
         from pynamodb.exceptions import DoesNotExist

@@ -11,13 +11,19 @@ import gzip
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from openloc.settings import Settings
+
+
+ARCHIVE_SUFFIX = ".jsonl.gz"
 
 
 def archive_key(now: datetime, name: str | None = None) -> str:
-    return f"observations/{now:%Y/%m/%d/%H}/{name or uuid.uuid4().hex}.jsonl.gz"
+    return f"observations/{now:%Y/%m/%d/%H}/{name or uuid.uuid4().hex}{ARCHIVE_SUFFIX}"
 
 
 _KEY_TIME = re.compile(r"(?:^|/)observations/(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
@@ -53,14 +59,43 @@ def decode_jsonl_gz(data: bytes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in gzip.decompress(data).decode().splitlines() if line]
 
 
+def message_id_of(key: str) -> str:
+    """The SQS message id an archive object is named after (its file name without suffix)."""
+    return key.rsplit("/", 1)[-1].removesuffix(ARCHIVE_SUFFIX)
+
+
 class Archive(Protocol):
     def put(self, reports: Sequence[dict[str, Any]], now: datetime, name: str | None = None) -> str: ...
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Archive objects (`….jsonl.gz`) whose key starts with `prefix`."""
+        ...
+
+    def read(self, key: str) -> list[dict[str, Any]]:
+        """The archived reports of one object."""
+        ...
+
 
 class S3Archive:
-    def __init__(self, bucket: str, s3: Any) -> None:
-        self.bucket = bucket
+    def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
+        self.bucket = bucket
+
+    @classmethod
+    def from_settings(cls, settings: Settings, bucket: str | None = None) -> S3Archive:
+        """The deployment's archive bucket (or another bucket holding an archive, for replay)."""
+        from openloc.store.aws import client
+
+        return cls(client("s3"), bucket or settings.archive_bucket)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith(ARCHIVE_SUFFIX):
+                    yield str(obj["Key"])
+
+    def read(self, key: str) -> list[dict[str, Any]]:
+        return decode_jsonl_gz(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def put(self, reports: Sequence[dict[str, Any]], now: datetime, name: str | None = None) -> str:
         key = archive_key(now, name)
@@ -77,6 +112,12 @@ class S3Archive:
 class MemoryArchive:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        yield from sorted(k for k in self.objects if k.startswith(prefix) and k.endswith(ARCHIVE_SUFFIX))
+
+    def read(self, key: str) -> list[dict[str, Any]]:
+        return decode_jsonl_gz(self.objects[key])
 
     def put(self, reports: Sequence[dict[str, Any]], now: datetime, name: str | None = None) -> str:
         key = archive_key(now, name)

@@ -7,7 +7,7 @@ with SnapStart, in the before-snapshot hook (`warm`), never at plain import.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from openloc.settings import Settings
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def bound_models(settings: Settings | None) -> ModuleType:
     """The pynamodb models module, imported and bound to the configured tables."""
     from openloc.settings import get_settings
-    from openloc.store import models
+    from openloc.store import pynamodb_tables as models
 
     models.bind_models(settings or get_settings())
     return models
@@ -28,6 +28,11 @@ class BoundModels:
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings
         self._models: ModuleType | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The store on the tables `settings` names (models bound on first use)."""
+        return cls(settings)
 
     @property
     def models(self) -> ModuleType:

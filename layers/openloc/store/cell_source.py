@@ -11,14 +11,17 @@ which is what bounds a full export) and never scans the whole stations table:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from openloc.store.change_feed import CHANGE_ATTRIBUTE, CHANGE_INDEX, changed_hour
-from openloc.store.records import StationRecord
-from openloc.store.stations import area_of
+from openloc.model.keys import area_of
+from openloc.model.records import StationRecord
+from openloc.store.change_feed import CHANGE_ATTRIBUTE, CHANGE_INDEX, changed_hour, hour_partitions
+from openloc.store.parallel import flatten, merged_batches
 
 if TYPE_CHECKING:
+    from openloc.settings import Settings
     from openloc.store.stations import MemoryStationStore
 
 CELLS_INDEX = "by_area"
@@ -78,6 +81,12 @@ class DynamoCellSource:
         self.table = table
         self.page_size = page_size
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DynamoCellSource:
+        from openloc.store.aws import client
+
+        return cls(client("dynamodb"), settings.stations_table)
+
     def _pages(self, operation: str, **params: Any) -> Iterator[StationRecord]:
         params = {
             "TableName": self.table,
@@ -126,3 +135,29 @@ class MemoryCellSource:
 
     def cells_changed(self, partition: str) -> Iterator[StationRecord]:
         return iter([r for r in self._cells() if changed_hour(r.key, r.modified) == partition])
+
+
+DEFAULT_SEGMENTS = 4
+
+
+def all_cells(source: CellSource, segments: int = DEFAULT_SEGMENTS) -> Iterator[StationRecord]:
+    """Every cell, read by `segments` parallel Scan segments (threads, bounded memory)."""
+    producers = [partial(source.scan_cells, s, segments) for s in range(segments)]
+    return flatten(merged_batches(producers))
+
+
+def changed_cells(source: CellSource, hour_start: datetime, threads: int = 4) -> Iterator[StationRecord]:
+    """Cells whose last change falls in the hour starting at `hour_start` (the hour's index
+    partitions, queried in `threads` threads)."""
+    partitions = hour_partitions(hour_start)
+    end = hour_start + timedelta(hours=1)
+    groups = [partitions[i::threads] for i in range(threads)]
+
+    def produce(group: list[str]) -> Iterator[StationRecord]:
+        for partition in group:
+            for record in source.cells_changed(partition):
+                # The index is eventually consistent: a row written since may already be newer.
+                if record.modified is not None and hour_start <= record.modified < end:
+                    yield record
+
+    return flatten(merged_batches([partial(produce, g) for g in groups if g]))

@@ -30,7 +30,7 @@ class CoverageReader(Protocol):
         ...
 
 
-SHARDS = ("ne", "nw", "se", "sw")  # openloc.data.datamap.grid_cell
+SHARDS = ("ne", "nw", "se", "sw")  # openloc.geo.datamap.grid_cell
 
 
 class DynamoCoverageStore(BoundModels):

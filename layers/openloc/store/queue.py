@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.observability import logger
+
+if TYPE_CHECKING:
+    from openloc.settings import Settings
 
 MAX_MESSAGE_BYTES = 240 * 1024
 MAX_BATCH_ENTRIES = 10
@@ -47,6 +50,13 @@ class SqsObservationQueue:
         """`sqs` is a client, or a factory called on first send (keeps it off the cold start)."""
         self.queue_url = queue_url
         self._sqs = sqs
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqsObservationQueue:
+        """The deployment's queue; the client is created on the first send."""
+        from openloc.store.aws import client
+
+        return cls(settings.observations_queue_url, lambda: client("sqs"))
 
     @property
     def sqs(self) -> Any:

@@ -6,22 +6,26 @@ writer that lost a race gets `False` back and re-reads, so concurrent aggregator
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from openloc.model.keys import area_of
+from openloc.model.kinds import StationKind
+from openloc.model.records import StationRecord
 from openloc.store.binding import BoundModels
 from openloc.store.change_feed import changed_hour
-from openloc.store.records import StationRecord
 
 if TYPE_CHECKING:
     from openloc.settings import Settings
-    from openloc.store.models import StationModel
+    from openloc.store.pynamodb_tables import StationModel
 
 _STATION_FIELDS = [
     f.name for f in fields(StationRecord) if f.name not in {"key", "num_cells", "avg_cell_radius"}
 ]
 _AREA_FIELDS = ["lat", "lon", "radius", "avg_cell_radius", "num_cells", "region", "modified"]
+# Station rows, not the `hash#…` alias items that share the table.
+STATION_PREFIXES = tuple(f"{kind}#" for kind in StationKind)
 _INT_FIELDS = {"samples", "block_count", "version", "num_cells", "psc", "name_votes"}
 
 
@@ -46,13 +50,14 @@ class StationStore(Protocol):
 
     def delete_areas(self, keys: Iterable[str]) -> None: ...
 
+    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+        """Every station whose key starts with one of `prefixes` (publishing jobs only: a full
+        read of the table, never on a request path)."""
+        ...
 
-def area_of(key: str) -> str | None:
-    """The cell-area key of a cell key (`cell#r#mcc#mnc#lac#cid` → `area#r#mcc#mnc#lac`)."""
-    parts = key.split("#")
-    if len(parts) != 6 or parts[0] != "cell":
-        return None
-    return "#".join(["area", *parts[1:5]])
+    def scan_areas(self) -> Iterator[StationRecord]:
+        """Every cell area (publishing jobs only)."""
+        ...
 
 
 def _from_item(key: str, item: Any, names: Iterable[str]) -> StationRecord:
@@ -87,6 +92,14 @@ class DynamoStationStore(BoundModels):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__(settings)
         self.write_requests = 0  # for the write-cost benchmark (each item < 1 KB = 1 WCU)
+
+    def bulk_load_mode(self) -> None:
+        """For bulk loads (`openloc import`): a throttled BatchWriteItem retries unprocessed items
+        with backoff (8 attempts, 30 s reads) where the API functions retry once and answer 503."""
+        for model in (self.models.StationModel, self.models.CellAreaModel):
+            model.Meta.max_retry_attempts = 8
+            model.Meta.read_timeout_seconds = 30
+            model._connection = None
 
     def warm(self) -> None:
         """Import, bind and connect ahead of the first request (SnapStart before-snapshot hook)."""
@@ -154,6 +167,20 @@ class DynamoStationStore(BoundModels):
                 self.write_requests += 1
                 batch.delete(self.models.CellAreaModel(key))
 
+    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+        """A paginated Scan; the key filter runs server-side but every item read is billed."""
+        model = self.models.StationModel
+        condition = None
+        for prefix in prefixes:
+            clause = model.pk.startswith(prefix)
+            condition = clause if condition is None else condition | clause
+        for item in model.scan(condition):
+            yield station_from_item(item)
+
+    def scan_areas(self) -> Iterator[StationRecord]:
+        for item in self.models.CellAreaModel.scan():
+            yield _from_item(item.pk, item, _AREA_FIELDS)
+
 
 class MemoryStationStore:
     """In-memory twin for unit tests and benchmarks (same conditional-write semantics)."""
@@ -210,3 +237,12 @@ class MemoryStationStore:
         for key in keys:
             self.write_requests += 1
             self.areas.pop(key, None)
+
+    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+        for key in sorted(self.stations):
+            if key.startswith(prefixes):
+                yield replace(self.stations[key])
+
+    def scan_areas(self) -> Iterator[StationRecord]:
+        for key in sorted(self.areas):
+            yield replace(self.areas[key])

@@ -1,0 +1,100 @@
+"""Replay archived observations (`observations/…/*.jsonl.gz` in S3) through the aggregation
+pipeline. Archive objects are not rewritten.
+
+Two uses:
+- rebuild (default): every report is aggregated again, e.g. into fresh tables after an algorithm
+  change (replaying into the live tables would count the observations twice);
+- `as_messages`: each object is treated as the SQS message it archived (its name is the message
+  id): messages already aggregated are skipped and a partially applied one (a dead-lettered
+  message) only adds what its stations have not merged yet, so the live tables stay exact.
+
+Retention: objects older than `retention_days` (ARCHIVE_RETENTION_DAYS, default one year; 0 =
+the archive is kept forever and nothing is skipped) and
+reports whose own timestamp is older are skipped and counted, even if the S3 lifecycle rule has
+not removed them yet (it runs about once a day), so expired data never comes back into the tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from pydantic import TypeAdapter, ValidationError
+
+from openloc.ingest.pipeline import PipelineStores, process_reports
+from openloc.model.report import Report
+from openloc.store.archive import Archive, expired, message_id_of
+
+_REPORT = TypeAdapter(Report)
+
+
+def parse_location(location: str, default_bucket: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` or a bare prefix of the archive bucket → (bucket, prefix)."""
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        return bucket, prefix
+    return default_bucket, location
+
+
+@dataclass
+class ReplayResult:
+    objects: int = 0
+    reports: int = 0
+    invalid: int = 0
+    stations_written: int = 0
+    skipped: int = 0  # objects whose message was already aggregated (`as_messages` only)
+    expired_objects: int = 0
+    expired_reports: int = 0
+
+
+def _progress(out: TextIO, done: int, total: int, result: ReplayResult) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    out.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects, "
+        f"{result.reports} reports, {result.stations_written} station writes"
+    )
+    out.flush()
+
+
+def replay(
+    source: Archive,
+    prefix: str,
+    stores: PipelineStores,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    out: TextIO = sys.stderr,
+    as_messages: bool = False,
+    retention_days: int = 365,
+) -> ReplayResult:
+    start = now()
+    forever = retention_days <= 0  # the archive keeps everything: nothing expires
+    oldest_ms = 0.0 if forever else (start - timedelta(days=retention_days)).timestamp() * 1000
+    all_keys = sorted(source.keys(prefix))
+    keys = [key for key in all_keys if forever or not expired(key, start, retention_days)]
+    result = ReplayResult(expired_objects=len(all_keys) - len(keys))
+    _progress(out, 0, len(keys), result)
+    for index, key in enumerate(keys, start=1):
+        reports = []
+        for raw in source.read(key):
+            try:
+                report = _REPORT.validate_python(raw)
+            except ValidationError:
+                result.invalid += 1
+                continue
+            if report.timestamp < oldest_ms:
+                result.expired_reports += 1
+                continue
+            reports.append(report)
+        if reports:
+            message_id = message_id_of(key) if as_messages else None
+            batch = process_reports(reports, stores, now(), message_id=message_id, archive=False)
+            result.skipped += batch.duplicate
+            result.reports += 0 if batch.duplicate else batch.reports
+            result.stations_written += batch.stations_written
+        result.objects += 1
+        _progress(out, index, len(keys), result)
+    out.write("\n")
+    return result

@@ -1,0 +1,88 @@
+"""Value objects shared by the locate sources: what the client saw, what the database knows, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from openloc.model.keys import CellId
+
+
+@dataclass(frozen=True, slots=True)
+class MacSignal:
+    """A Wi-Fi access point or Bluetooth beacon in a query."""
+
+    mac: str
+    signal: int | None = None
+    age_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CellSignal:
+    """A cell in a query with its candidate table identities (one per MNC spelling)."""
+
+    ids: tuple[CellId, ...]
+    signal: int | None = None
+    age_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocateQuery:
+    wifis: tuple[MacSignal, ...] = ()
+    blues: tuple[MacSignal, ...] = ()
+    cells: tuple[CellSignal, ...] = ()
+    lacf: bool = True
+    ipf: bool = True
+    client_ip: str | None = None
+    # Networks named by their published identifier (`model.identifiers`): `mac` holds the v1 digest.
+    hashed_wifis: tuple[MacSignal, ...] = ()
+    hashed_blues: tuple[MacSignal, ...] = ()
+
+    @property
+    def alias_keys(self) -> list[str]:
+        keys = [f"hash#wifi#{w.mac}" for w in self.hashed_wifis]
+        keys += [f"hash#blue#{b.mac}" for b in self.hashed_blues]
+        return list(dict.fromkeys(keys))
+
+    @property
+    def station_keys(self) -> list[str]:
+        keys = [f"wifi#{w.mac}" for w in self.wifis] + [f"blue#{b.mac}" for b in self.blues]
+        keys += [cell.key for c in self.cells for cell in c.ids]
+        return list(dict.fromkeys(keys))
+
+    @property
+    def area_keys(self) -> list[str]:
+        return list(dict.fromkeys(cell.area_key for c in self.cells for cell in c.ids))
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStation:
+    """A positioned, usable station (or cell area) from the database."""
+
+    key: str
+    lat: float
+    lon: float
+    radius: float
+    samples: int = 1
+
+
+class Source(StrEnum):
+    WIFI = "wifi"
+    BLUE = "blue"
+    CELL = "cell"
+    CELL_AREA = "cell_area"
+    GEOIP = "geoip"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    lat: float
+    lon: float
+    accuracy: float
+    source: Source
+    score: float = 1.0
+    used: tuple[str, ...] = field(default=())
+
+    @property
+    def fallback(self) -> str | None:
+        return {Source.CELL_AREA: "lacf", Source.GEOIP: "ipf"}.get(self.source)

@@ -1,0 +1,215 @@
+"""The OpenLoc pack: one SQLite file of published stations, cells and cell areas.
+
+Used for the offline packs (per country, per MCC) and as the columnar companion of the public
+Wi-Fi/Bluetooth dumps (a dump file holds only its `wifi` or `blue` table). Why SQLite and not
+Parquet: the same file is the on-device database an offline backend queries by key (indexed
+point lookups, no decoding of whole column chunks), every platform ships SQLite (Android,
+iOS, browsers via sql.js, Python's standard library), and it adds no dependency to the service.
+
+Schema (format_version 1; coordinates are integers in units of 10^-decimals degrees, the
+decimals are in `meta`):
+
+    meta(key TEXT PRIMARY KEY, value TEXT)
+        format='openloc-pack', format_version='1', hash_scheme='v1', region, kind,
+        created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
+        rows_wifi, rows_blue, rows_cell, rows_cell_area
+    wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER) WITHOUT ROWID
+    blue(... same as wifi ...)
+        id = the 16 bytes of the station's v1 digest (`v1:` + hex(id) is its public identifier)
+    cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER,
+         lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
+         PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID
+    cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER,
+              lat INTEGER, lon INTEGER, radius INTEGER, num_cells INTEGER,
+              PRIMARY KEY (radio, mcc, mnc, lac)) WITHOUT ROWID
+
+`radio` is gsm/wcdma/lte/nr; `mnc` keeps its leading zeros as a string ("01" ≠ "001").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from openloc.locate.query import KnownStation, LocateQuery
+from openloc.model.keys import mac_key
+from openloc.model.kinds import MAC_KINDS, StationKind
+from openloc.publish.policy import (
+    CELL_DECIMALS,
+    POSITION_DECIMALS,
+    RADIUS_STEP_M,
+    PublishedArea,
+    PublishedCell,
+    PublishedStation,
+)
+
+FORMAT = "openloc-pack"
+FORMAT_VERSION = "1"
+_BATCH = 5_000
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER)
+    WITHOUT ROWID;
+CREATE TABLE blue(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER)
+    WITHOUT ROWID;
+CREATE TABLE cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER, lat INTEGER,
+    lon INTEGER, radius INTEGER, samples INTEGER, PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID;
+CREATE TABLE cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, lat INTEGER, lon INTEGER,
+    radius INTEGER, num_cells INTEGER, PRIMARY KEY (radio, mcc, mnc, lac)) WITHOUT ROWID;
+"""
+
+
+class PackError(ValueError):
+    """A file that is not an OpenLoc pack of a supported format version."""
+
+
+def _fixed(value: float, decimals: int) -> int:
+    return round(value * 10.0**decimals)
+
+
+class PackWriter:
+    """Writes one pack file; rows are buffered and inserted in batches (last write wins per key)."""
+
+    def __init__(self, path: Path, region: str, kind: str, created: datetime) -> None:
+        self.path = path
+        path.unlink(missing_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        self.meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "hash_scheme": "v1",
+            "region": region,
+            "kind": kind,
+            "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "wifi_decimals": str(POSITION_DECIMALS["wifi"]),
+            "blue_decimals": str(POSITION_DECIMALS["blue"]),
+            "cell_decimals": str(CELL_DECIMALS),
+            "radius_step_m": str(RADIUS_STEP_M),
+        }
+        self.rows = {"wifi": 0, "blue": 0, "cell": 0, "cell_area": 0}
+        self._pending: dict[str, list[tuple[object, ...]]] = {name: [] for name in self.rows}
+
+    def _add(self, table: str, row: tuple[object, ...]) -> None:
+        pending = self._pending[table]
+        pending.append(row)
+        self.rows[table] += 1
+        if len(pending) >= _BATCH:
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        rows = self._pending[table]
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
+            rows.clear()
+
+    def add_station(self, station: PublishedStation) -> None:
+        self._add(
+            station.kind,
+            (
+                bytes.fromhex(station.digest),
+                _fixed(station.lat, POSITION_DECIMALS[station.kind]),
+                _fixed(station.lon, POSITION_DECIMALS[station.kind]),
+                station.radius,
+                station.samples,
+            ),
+        )
+
+    def add_cell(self, cell: PublishedCell) -> None:
+        self._add(
+            "cell",
+            (
+                cell.radio, cell.mcc, cell.mnc, cell.lac, cell.cid, _fixed(cell.lat, CELL_DECIMALS),
+                _fixed(cell.lon, CELL_DECIMALS), cell.radius, cell.samples,
+            ),
+        )  # fmt: skip
+
+    def add_area(self, area: PublishedArea) -> None:
+        self._add(
+            "cell_area",
+            (
+                area.radio, area.mcc, area.mnc, area.lac, _fixed(area.lat, CELL_DECIMALS),
+                _fixed(area.lon, CELL_DECIMALS), area.radius, area.num_cells,
+            ),
+        )  # fmt: skip
+
+    def close(self) -> Path:
+        for table in self._pending:
+            self._flush(table)
+        self.meta |= {f"rows_{table}": str(count) for table, count in self.rows.items()}
+        self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted(self.meta.items()))
+        self.db.commit()
+        self.db.execute("VACUUM")
+        self.db.close()
+        return self.path
+
+
+class PackReader:
+    """A read-only pack file as the locate engine's `StationLookup` (offline answers).
+
+    An offline query names Wi-Fi and Bluetooth networks by their v1 digest (`MacSignal.mac`
+    holds it): the pack is keyed by digest, so it never needs raw MACs."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise PackError(f"no such pack file: {path}")
+        try:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            self.meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as error:
+            raise PackError(f"{path} is not an OpenLoc pack: {error}") from error
+        if self.meta.get("format") != FORMAT or self.meta.get("format_version") != FORMAT_VERSION:
+            raise PackError(f"{path}: unsupported pack format {self.meta.get('format_version')!r}")
+        self.station_scale = {kind: 10.0 ** int(self.meta[f"{kind}_decimals"]) for kind in MAC_KINDS}
+        self.cell_scale = 10.0 ** int(self.meta["cell_decimals"])
+
+    def close(self) -> None:
+        self.db.close()
+
+    def stations(self, query: LocateQuery) -> tuple[LocateQuery, dict[str, KnownStation]]:
+        found = self._macs(StationKind.WIFI, [w.mac for w in query.wifis])
+        found |= self._macs(StationKind.BLUE, [b.mac for b in query.blues])
+        for cell in {cell for signal in query.cells for cell in signal.ids}:
+            row = self.db.execute(
+                "SELECT lat, lon, radius, samples FROM cell "
+                "WHERE radio=? AND mcc=? AND mnc=? AND lac=? AND cid=?",
+                (str(cell.radio), cell.mcc, cell.mnc, cell.lac, cell.cid),
+            ).fetchone()
+            if row is not None:
+                found[cell.key] = self._known(cell.key, row, max(int(row[3]), 1))
+        return query, found
+
+    def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
+        found: dict[str, KnownStation] = {}
+        for area in {cell.area for signal in query.cells for cell in signal.ids}:
+            row = self.db.execute(
+                "SELECT lat, lon, radius FROM cell_area WHERE radio=? AND mcc=? AND mnc=? AND lac=?",
+                (str(area.radio), area.mcc, area.mnc, area.lac),
+            ).fetchone()
+            if row is not None:
+                found[area.key] = self._known(area.key, row, 1)
+        return found
+
+    def _known(self, key: str, row: tuple[int, ...], samples: int) -> KnownStation:
+        scale = self.cell_scale
+        return KnownStation(key, row[0] / scale, row[1] / scale, float(row[2]), samples)
+
+    def _macs(self, kind: StationKind, digests: Sequence[str]) -> dict[str, KnownStation]:
+        """Known stations by v1 digest, keyed `<kind>#<digest>` as the engine expects."""
+        if not digests:
+            return {}
+        marks = ",".join("?" * len(digests))
+        rows = self.db.execute(
+            f"SELECT id, lat, lon, radius, samples FROM {kind} WHERE id IN ({marks})",
+            [bytes.fromhex(d) for d in digests],
+        ).fetchall()
+        scale = self.station_scale[kind]
+        found = {}
+        for digest, lat, lon, radius, samples in rows:
+            key = mac_key(kind, digest.hex())
+            found[key] = KnownStation(key, lat / scale, lon / scale, float(radius), max(int(samples), 1))
+        return found
