@@ -1,1 +1,1 @@
-"""OpenLoc's AWS CDK app: one construct per concern (see DESIGN.md §2)."""
+"""OpenLoc's AWS CDK app: one construct per concern (see docs/design.md §1)."""

@@ -1,4 +1,4 @@
-"""API: an API Gateway HTTP API in front of the locate and submit functions (DESIGN.md §1, §4).
+"""API: an API Gateway HTTP API in front of the locate and submit functions (docs/design.md §1, §5).
 
 Routes follow `openloc.api.routing`: every submission path (POST) goes to submit, everything else
 (`$default`, including unknown paths that answer 404) to locate. Both integrations invoke the

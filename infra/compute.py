@@ -1,4 +1,4 @@
-"""Compute: the openloc Lambda layer and the four functions (DESIGN.md §1–§2).
+"""Compute: the openloc Lambda layer and the four functions (docs/design.md §1–§2).
 
 Every function runs Python 3.12 on arm64 with the layer built by `make package` (infra/packaging.py),
 X-Ray tracing on and its own log group (one month). Each has its own role holding only what its
@@ -251,7 +251,7 @@ class Compute(Construct):
         )
 
     def _grant_locate(self, function: lambda_.Function) -> None:
-        # Point reads only (one BatchGetItem round per request, DESIGN.md §3); DescribeTable on
+        # Point reads only (one BatchGetItem round per request, docs/design.md §3); DescribeTable on
         # api_keys is the DynamoDB probe of /__heartbeat__.
         self._allow_tables(function, DYNAMODB_READ, "stations_table", "cell_areas_table", "api_keys_table")
         self._allow_tables(function, ("dynamodb:DescribeTable",), "api_keys_table")

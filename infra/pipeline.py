@@ -1,4 +1,4 @@
-"""Pipeline: the observations queue drives the aggregate function (DESIGN.md §1).
+"""Pipeline: the observations queue drives the aggregate function (docs/design.md §1).
 
 Batches of `openloc:aggregate_batch_size` messages (default 10), gathered for up to
 `openloc:aggregate_batching_window_seconds` (default 5 s); a failed record is reported on its own

@@ -1,4 +1,4 @@
-"""Storage: the DynamoDB tables, the S3 buckets and the observations queue (DESIGN.md §1, §3).
+"""Storage: the DynamoDB tables, the S3 buckets and the observations queue (docs/design.md §1, §4).
 
 Tables and queues come from the definitions in `openloc.store.tables`, which the embedded local
 stack uses too, so the code sees the same resources in both places. Table and queue names are

@@ -200,6 +200,6 @@ def test_demo_stations_deterministic() -> None:
 def test_seed_demo_fills_stores() -> None:
     stations, keys = MemoryStationStore(), MemoryApiKeyStore()
     count = seed_demo(stations, keys, NOW)
-    assert count == len(stations.stations) == WIFI_COUNT + 6 + len(DEMO_CELLS)
+    assert count == len(list(stations.scan_stations())) == WIFI_COUNT + 6 + len(DEMO_CELLS)
     assert keys.get("test") is not None
     assert list(stations.areas) == [DEMO_CELLS[0].area_key]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from openloc.local.stack import LocalStack
+from openloc.model.kinds import FileKind
 from openloc.publish.manifest import read_manifest
 from openloc.store.aws import client
 from openloc.store.objects import S3ObjectStore
@@ -82,7 +83,8 @@ def test_downloads_lists_latest_export(
 ) -> None:
     manifest, _ = read_manifest(S3ObjectStore(client("s3"), site_stack.settings.assets_bucket))
     assert manifest is not None
-    newest_first = [f.path for f in sorted(manifest.files, key=lambda f: f.created, reverse=True)]
+    ordered = sorted(manifest.files, key=lambda f: f.created, reverse=True)
+    newest_first = [f.path for f in ordered if f.kind == FileKind.CELL_FULL]
     # The stack's own full export (run at start) is newer than the two listed by the fixture.
     assert newest_first[0].startswith("exports/cells/full/") and newest_first[1:] == [
         EXPORT_KEY,
@@ -92,10 +94,16 @@ def test_downloads_lists_latest_export(
     tab.goto("/downloads.html")
     tab.wait_for_selector("body[data-ready='1']")
     rows = tab.eval_on_selector_all(
-        "#downloads tbody tr", "rows => rows.map(r => [r.dataset.path, r.className])"
+        "#downloads tbody tr", "rows => rows.map(r => [r.dataset.kind, r.dataset.path, r.className])"
     )
-    assert rows == [[newest_first[0], "latest"], [EXPORT_KEY, ""], [OLDER_EXPORT_KEY, ""]]
-    link = tab.get_attribute("#downloads tbody tr.latest a", "href")
+    cells = [[path, kind] for kind_name, path, kind in rows if kind_name == FileKind.CELL_FULL]
+    assert cells == [[newest_first[0], "latest"], [EXPORT_KEY, ""], [OLDER_EXPORT_KEY, ""]]
+    # The offline packs the stack published at start are listed too (the first one as "latest").
+    packs = {f.path for f in ordered if f.kind == FileKind.OFFLINE_PACK}
+    pack_rows = [(path, kind) for kind_name, path, kind in rows if kind_name == FileKind.OFFLINE_PACK]
+    assert packs and {path for path, _ in pack_rows} == packs
+    assert [kind for _, kind in pack_rows] == ["latest"] + [""] * (len(packs) - 1)
+    link = tab.get_attribute("#downloads tbody tr.latest[data-kind='cell-full'] a", "href")
     assert link == "/" + newest_first[0]
     download = tab.request.get(link)
     assert download.status == 200 and gzip.decompress(download.body()).startswith(b"radio,mcc,net,area,cell")

@@ -1,6 +1,6 @@
 """The contract's JSON error envelope and the errors the API raises.
 
-Every error answer has one shape (DESIGN.md §4):
+Every error answer has one shape (docs/design.md §5, docs/api.md):
 `{"error": {"errors": [{"domain", "reason", "message"}], "code": <status>, "message": <message>}}`.
 """
 

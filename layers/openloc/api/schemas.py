@@ -1,4 +1,4 @@
-"""Wire schemas of the HTTP contract (DESIGN.md §4, Ichnaea / Google Geolocation API).
+"""Wire schemas of the HTTP contract (docs/api.md; Ichnaea / Google Geolocation API).
 
 Field names are the wire names (camelCase where the contract says so). Every request field is
 optional and tolerant: a wrong type drops that field or entry, never the request. Range checks

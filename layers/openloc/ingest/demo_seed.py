@@ -2,7 +2,10 @@
 
 The neighbourhood is around Berlin Alexanderplatz: 40 Wi-Fi access points on a jittered grid,
 6 Bluetooth beacons, 4 LTE cells of one tracking area, and that area. Positions are generated
-from a fixed seed, so the README's example requests always answer the same way.
+from a fixed seed, so the README's example requests always answer the same way. Each Wi-Fi access
+point broadcasts the SSID `openloc-demo-<i>` and each beacon the name `openloc-beacon-<i>`: the
+stations carry those names' digests and their alias items, so a demo network can also be located
+by its published identifier (`hashedId`, docs/api.md).
 
 With a coverage store, the seed also draws demo coverage (the coverage-map grid cells of a few
 seeded "walks" through the neighbourhood) and two weeks of daily counters for the stats page.
@@ -15,8 +18,10 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from openloc.geo.datamap import grid_cell
-from openloc.model.keys import CellId, area_key
-from openloc.model.kinds import Radio
+from openloc.ingest.station_writes import Aliases
+from openloc.model.identifiers import station_digest
+from openloc.model.keys import CellId, area_key, blue_key, wifi_key
+from openloc.model.kinds import Radio, StationKind
 from openloc.model.records import ApiKeyRecord, StationRecord
 from openloc.store.api_keys import ApiKeyStore
 from openloc.store.coverage import CoverageStore
@@ -42,38 +47,54 @@ def demo_mac(prefix: str, index: int) -> str:
     return f"{prefix}{index:04x}"
 
 
+def demo_name(kind: StationKind, index: int) -> str:
+    """The SSID (Wi-Fi) or advertised name (Bluetooth) demo station `index` broadcasts."""
+    return f"openloc-demo-{index}" if kind is StationKind.WIFI else f"openloc-beacon-{index}"
+
+
 def demo_stations(now: datetime) -> list[StationRecord]:
     rng = random.Random(20261123)
     records: list[StationRecord] = []
 
     def station(
-        key: str, north: float, east: float, radius: float, samples: int, psc: int | None = None
+        key: str,
+        north: float,
+        east: float,
+        radius: float,
+        samples: int,
+        psc: int | None = None,
+        name_hash: str | None = None,
     ) -> None:
         lat, lon = _offset(*CENTER, north, east)
         records.append(
             StationRecord(
                 key=key, lat=lat, lon=lon, min_lat=lat, max_lat=lat, min_lon=lon, max_lon=lon, radius=radius,
                 region="DE", samples=samples, weight=float(samples), psc=psc, created=now, modified=now,
-                last_seen=now.date().isoformat(), version=1,
+                last_seen=now.date().isoformat(), version=1, name_hash=name_hash,
+                name_votes=samples if name_hash else 0,
             )
         )  # fmt: skip
 
     for i in range(WIFI_COUNT):
         row, col = divmod(i, 8)
+        mac = demo_mac(WIFI_PREFIX, i)
         station(
-            f"wifi#{demo_mac(WIFI_PREFIX, i)}",
+            wifi_key(mac),
             (row - 2) * 60 + rng.uniform(-15, 15),
             (col - 3.5) * 60 + rng.uniform(-15, 15),
             rng.uniform(30, 80),
             rng.randint(5, 200),
+            name_hash=station_digest(StationKind.WIFI, mac, demo_name(StationKind.WIFI, i)),
         )
     for i in range(6):
+        mac = demo_mac(BLUE_PREFIX, i)
         station(
-            f"blue#{demo_mac(BLUE_PREFIX, i)}",
+            blue_key(mac),
             rng.uniform(-40, 40),
             rng.uniform(-40, 40),
             15,
             rng.randint(3, 50),
+            name_hash=station_digest(StationKind.BLUE, mac, demo_name(StationKind.BLUE, i)),
         )
     for i, cell in enumerate(DEMO_CELLS):
         angle = i * math.pi / 2
@@ -130,6 +151,10 @@ def seed_demo(
     api_keys.put(ApiKeyRecord(key=DEMO_KEY, shortname="demo", maxreq=0, allow_fallback=False))
     records = demo_stations(now)
     stations.put_stations(records)
+    aliases = Aliases()
+    for record in records:
+        aliases.follow(None, record)
+    aliases.write(stations)
     stations.put_areas([demo_area(now)])
     if coverage is not None:
         coverage.touch_grids(demo_coverage(), now.date().isoformat())

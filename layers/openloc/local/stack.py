@@ -39,9 +39,10 @@ from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT, bucket_names, table
 
 REGION = "us-east-1"
 SNAPSHOT_SECONDS = 30.0
-# Scheduled jobs run once when a stack with the website starts, so the pages have data at once
-# (the full cell export lists today's file in downloads.json; a restart the same day rewrites it).
-STARTUP_TASKS = ("cell_export_full", "tiles", "stats")
+# Scheduled jobs run once when a stack with the website starts, so the pages and
+# `GET /v1/offline/{region}` have data at once (the full cell export and the station publication
+# list today's files in downloads.json; a restart the same day rewrites them).
+STARTUP_TASKS = ("cell_export_full", "station_publish", "tiles", "stats")
 
 
 def default_geoip_path() -> str:
@@ -220,7 +221,7 @@ class LocalStack:
             self.seeded = True
 
     def _publish(self) -> None:
-        """Upload the website and run the STARTUP_TASKS jobs (full cell export, tiles, stats) once."""
+        """Upload the website and run the STARTUP_TASKS jobs once."""
         from openloc.store.objects import S3ObjectStore
         from openloc.website import SiteBuildError, publish_site
 

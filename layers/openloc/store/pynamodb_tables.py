@@ -1,4 +1,4 @@
-"""PynamoDB models of the DynamoDB tables (DESIGN.md §3).
+"""PynamoDB models of the DynamoDB tables (docs/design.md §4).
 
 Table names and the endpoint come from settings at bind time (`bind_models`), so the same
 classes serve the Lambda functions, the local moto server and tests with their own tables.
@@ -182,6 +182,6 @@ def bind_models(settings: Settings) -> None:
         meta.region = settings.aws_region
         meta.connect_timeout_seconds = 2
         meta.read_timeout_seconds = 5
-        meta.max_retry_attempts = 1  # one retry, then the API answers 503 (DESIGN §4)
+        meta.max_retry_attempts = 1  # one retry, then the API answers 503 (docs/api.md)
         if changed:
             model._connection = None
