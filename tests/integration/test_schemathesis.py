@@ -51,7 +51,7 @@ MIN_CASES = 2_000
 FUZZ_EXAMPLES = 20
 
 # The deployed default (the Ichnaea contract: locate needs a key); the keyless policy's own
-# paths are covered by tests/unit/test_access_limits.py and tests/integration/test_access.py.
+# paths are covered by tests/unit/api/test_access.py and tests/integration/test_access.py.
 KEY_POLICY = "required"
 # The same document the stack serves (asserted below); loaded at import so pytest can
 # parametrize over its operations (schemathesis' lazy fixture loader fails on pytest 9).
