@@ -8,7 +8,7 @@ Content-Type and the body match the documented schema (so every error is the env
 envelope's own invariants. In total well over 2 000 requests.
 
 Not checked, on purpose: schemathesis' `negative_data_rejection`. The contract requires lenience
-(DESIGN.md §4): a field of the wrong type is dropped, never a 4xx, so schema-violating bodies
+(docs/api.md): a field of the wrong type is dropped, never a 4xx, so schema-violating bodies
 are answered like valid ones. Positive cases carry the demo key, so bodies reach the real locate
 path rather than stopping at the key check; negative cases keep their generated (invalid) keys.
 """
@@ -51,7 +51,7 @@ MIN_CASES = 2_000
 FUZZ_EXAMPLES = 20
 
 # The deployed default (the Ichnaea contract: locate needs a key); the keyless policy's own
-# paths are covered by tests/unit/test_access_limits.py and tests/integration/test_access.py.
+# paths are covered by tests/unit/api/test_access.py and tests/integration/test_access.py.
 KEY_POLICY = "required"
 # The same document the stack serves (asserted below); loaded at import so pytest can
 # parametrize over its operations (schemathesis' lazy fixture loader fails on pytest 9).

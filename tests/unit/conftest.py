@@ -1,9 +1,14 @@
-"""Shared fixtures for the unit suite: in-memory services, the demo seed and an in-process client."""
+"""Shared fixtures for the unit suite: in-memory services, the demo seed, an in-process client and
+an in-process S3 (moto) with the assets bucket.
+
+Plain helpers live next to the tests that share them: tests/unit/support.py (several packages),
+tests/unit/<package>/support.py (one package) and tests/unit/small_world.py (a small simulated
+world); the `log_lines` fixture is in tests/conftest.py."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +22,8 @@ from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
 from openloc.store.stations import MemoryStationStore
+
+from tests.unit.support import BUCKET
 
 with warnings.catch_warnings():
     # starlette.testclient warns that plain httpx is deprecated; irrelevant to what is tested here.
@@ -104,3 +111,15 @@ def make_client() -> Callable[[Services], TestClient]:
 @pytest.fixture
 def client(services: Services, make_client: Callable[[Services], TestClient]) -> TestClient:
     return make_client(services)
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    """An in-process S3 client (moto) with the empty assets bucket `BUCKET`."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client

@@ -1,0 +1,265 @@
+"""`/v2/geosubmit`, `/v1/geosubmit` and `/v1/submit` in-process: what reaches the queue, and the
+exact bodies real stumblers send."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from openloc.api.keys import key_digest
+from openloc.api.services import Services
+from openloc.settings import Settings
+from openloc.store.queue import MemoryObservationQueue, QueueUnavailable
+from starlette.testclient import TestClient
+
+from tests.unit.api.support import Client, assert_envelope, lte_tower, reports_in, v2_item
+from tests.unit.api.support import reports_in as _reports
+
+
+def test_geosubmit_v2_keeps_good_reports_only(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    body = {
+        "items": [
+            v2_item(now_ms, connection={"ip": "203.0.113.9"}),
+            v2_item(now_ms, position=None),  # no position
+            v2_item(now_ms, wifiAccessPoints=[{"macAddress": "00:1a:2b:aa:00:01"}]),  # one wifi
+            "not an item",
+            v2_item(now_ms, timestamp=1),  # far past
+            v2_item(now_ms, cellTowers=[lte_tower(5)], wifiAccessPoints=[]),
+        ]
+    }
+    response = client.post("/v2/geosubmit", json=body)
+    assert response.status_code == 200 and response.json() == {}
+    reports = reports_in(queue)
+    assert len(reports) == 2
+    assert "203.0.113.9" not in json.dumps(reports)
+    assert "testclient" not in json.dumps(reports)
+
+
+def test_geosubmit_with_known_key_attributes_reports(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    assert client.post("/v2/geosubmit?key=test", json={"items": [v2_item(now_ms)]}).status_code == 200
+    assert client.post("/v2/geosubmit?key=unknown", json={"items": [v2_item(now_ms)]}).status_code == 200
+    digest = key_digest("test", Settings().ip_hash_key)
+    assert [r.get("api_key") for r in reports_in(queue)] == [digest, None]
+    assert digest != "test" and "test" not in json.dumps(reports_in(queue))
+
+
+def test_geosubmit_object_without_items_is_accepted(
+    client: TestClient, queue: MemoryObservationQueue
+) -> None:
+    for body in ({}, {"items": "nope"}, {"items": [1, 2, 3]}):
+        response = client.post("/v2/geosubmit", json=body)
+        assert response.status_code == 200 and response.json() == {}
+    assert queue.messages == []
+
+
+def test_geosubmit_v1_flat_items(client: TestClient, queue: MemoryObservationQueue, now_ms: int) -> None:
+    item = {
+        "latitude": 52.52,
+        "longitude": 13.41,
+        "timestamp": now_ms,
+        "radioType": "gsm",
+        "cellTowers": [
+            {"mobileCountryCode": 262, "mobileNetworkCode": 1, "locationAreaCode": 2, "cellId": 3}
+        ],
+    }
+    bad = {"latitude": 52.52, "longitude": 13.41, "cellTowers": [{"cellId": -1, "radioType": "cdma"}]}
+    response = client.post("/v1/geosubmit", json={"items": [item, bad]})
+    assert response.status_code == 200 and response.json() == {}
+    (report,) = reports_in(queue)
+    assert report["cells"][0]["radio"] == "gsm"
+
+
+def test_legacy_submit_is_204_empty(client: TestClient, queue: MemoryObservationQueue) -> None:
+    body = {
+        "items": [
+            {
+                "lat": 52.52,
+                "lon": 13.41,
+                "wifi": [{"key": "00:1a:2b:aa:00:01", "signal": -60}, {"key": "001a2baa0002"}],
+                "cell": [{"radio": "gsm", "mcc": 262, "mnc": 1, "lac": 2, "cid": 3}],
+            }
+        ]
+    }
+    response = client.post("/v1/submit", json=body, headers={"X-Nickname": "someone"})
+    assert response.status_code == 204
+    assert response.content == b""
+    (report,) = reports_in(queue)
+    assert len(report["wifi"]) == 2 and "someone" not in json.dumps(report)
+
+
+def test_submit_requires_key_when_configured(
+    make_services: Callable[..., Services], make_client: Client, now_ms: int
+) -> None:
+    services = make_services()
+    services.settings.submit_requires_key = True
+    client = make_client(services)
+    assert_envelope(
+        client.post("/v2/geosubmit", json={"items": [v2_item(now_ms)]}), 400, "usageLimits", "keyInvalid"
+    )
+    assert_envelope(
+        client.post("/v2/geosubmit?key=unknown", json={"items": []}), 400, "usageLimits", "keyInvalid"
+    )
+    assert client.post("/v2/geosubmit?key=test", json={"items": [v2_item(now_ms)]}).status_code == 200
+
+
+def test_queue_unavailable_is_503(
+    make_services: Callable[..., Services], make_client: Client, now_ms: int
+) -> None:
+    class Down:
+        def send(self, reports: Sequence[dict[str, Any]]) -> int:
+            raise QueueUnavailable("sqs down")
+
+    client = make_client(make_services(queue=Down()))
+    response = client.post("/v2/geosubmit", json={"items": [v2_item(now_ms)]})
+    assert_envelope(response, 503, "global", "serviceUnavailable")
+    # Nothing to enqueue: no queue call, success.
+    assert client.post("/v2/geosubmit", json={"items": []}).status_code == 200
+
+
+def test_geosubmit_unicode_digit_mnc_is_dropped_not_500(client: TestClient, now_ms: int) -> None:
+    tower = {**lte_tower(5), "mobileNetworkCodeStr": "²"}
+    response = client.post("/v2/geosubmit", json={"items": [v2_item(now_ms, cellTowers=[tower])]})
+    assert response.status_code == 200 and response.json() == {}
+
+
+def test_string_numbers_in_submissions(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    item = {
+        "timestamp": str(now_ms),
+        "position": {"latitude": "52.52", "longitude": "13.41", "accuracy": "10.5"},
+        "cellTowers": [
+            {
+                "radioType": "lte",
+                "mobileCountryCode": "262",
+                "mobileNetworkCode": "01",
+                "locationAreaCode": "4711",
+                "cellId": "26866999",
+            }
+        ],
+    }
+    assert client.post("/v2/geosubmit", json={"items": [item]}).status_code == 200
+    (report,) = reports_in(queue)
+    assert (report["latitude"], report["longitude"], report["accuracy"]) == (52.52, 13.41, 10.5)
+    assert report["timestamp"] == now_ms
+    (cell,) = report["cells"]
+    assert cell == {"radio": "lte", "mcc": 262, "mnc": "01", "lac": 4711, "cid": 26866999}
+
+
+@pytest.mark.parametrize("kind", ["wifi", "cell"])
+def test_wifi_only_and_cell_only_submissions_are_accepted(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int, kind: str
+) -> None:
+    item: dict[str, Any] = {"timestamp": now_ms, "position": {"latitude": 52.52, "longitude": 13.41}}
+    if kind == "wifi":
+        item["wifiAccessPoints"] = [{"macAddress": "00:1a:2b:aa:00:01"}, {"macAddress": "00:1a:2b:aa:00:02"}]
+    else:
+        item["cellTowers"] = [lte_tower(26866999)]
+    assert client.post("/v2/geosubmit", json={"items": [item]}).status_code == 200
+    legacy = {
+        "items": [
+            {
+                "lat": 52.52,
+                "lon": 13.41,
+                **(
+                    {"wifi": [{"key": "001a2baa0001"}, {"key": "001a2baa0002"}]}
+                    if kind == "wifi"
+                    else {"cell": [{"radio": "lte", "mcc": 262, "mnc": 1, "lac": 4711, "cid": 7}]}
+                ),
+            }
+        ]
+    }
+    assert client.post("/v1/submit", json=legacy).status_code == 204
+    reports = reports_in(queue)
+    assert len(reports) == 2
+
+
+# --- real clients' requests -----------------------------------------------------------------------
+
+
+def test_neostumbler_gzip_geosubmit(client: TestClient, queue: MemoryObservationQueue, now_ms: int) -> None:
+    item = {
+        "timestamp": now_ms,
+        "position": {"latitude": 60.1699, "longitude": 24.9384, "accuracy": 8.0, "age": -1200, "altitude": 21.5,
+                     "heading": 90.0, "speed": 1.4, "pressure": 1012.3, "source": "gps"},
+        "wifiAccessPoints": [{"macAddress": "aa:bb:cc:dd:ee:01", "radioType": "802.11ac", "channel": 36,
+                              "frequency": 5180, "signalStrength": -61, "ssid": "home", "age": 350}],
+        "cellTowers": [
+            {"radioType": "lte", "mobileCountryCode": 244, "mobileCountryCodeStr": "244", "mobileNetworkCode": 5,
+             "mobileNetworkCodeStr": "05", "locationAreaCode": 4100, "cellId": 12345678, "primaryScramblingCode": 301,
+             "asu": 40, "serving": 1, "signalStrength": -75, "timingAdvance": 3, "arfcn": 6300, "age": 900},
+            {"radioType": "nr", "mobileCountryCode": 244, "mobileNetworkCodeStr": "05", "locationAreaCode": 70000,
+             "cellId": 68_000_000_000, "primaryScramblingCode": 500, "signalStrength": -90},
+        ],
+        "bluetoothBeacons": [{"macAddress": "11:22:33:44:55:66", "beaconType": 533, "id1": "f7826da6", "id2": "1",
+                              "id3": "2", "signalStrength": -80, "age": 100}],
+    }  # fmt: skip
+    response = client.post(
+        "/v2/geosubmit",
+        content=gzip.compress(json.dumps({"items": [item]}).encode()),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {}
+    [report] = _reports(queue)
+    assert {(c["radio"], c["mnc"], c["cid"]) for c in report["cells"]} == {
+        ("lte", "05", 12345678),
+        ("nr", "05", 68_000_000_000),
+    }
+    assert report["bluetooth"][0]["mac"] == "112233445566"
+    # the aa:bb:… Wi-Fi MAC is locally administered (randomised): never collected
+    assert report.get("wifi", []) == []
+
+
+def test_mozstumbler_flat_v1_geosubmit_with_minus_one_values(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    items = [
+        {"latitude": 51.507351, "longitude": -0.127758, "timestamp": now_ms, "accuracy": 10.0, "altitude": 42.0,
+         "cellTowers": [{"radioType": "wcdma", "cellId": -1, "locationAreaCode": -1, "mobileCountryCode": 234,
+                         "mobileNetworkCode": 10, "psc": 215, "asu": 14}],
+         "wifiAccessPoints": [{"macAddress": "01:23:45:67:89:ab", "frequency": 2437, "signalStrength": -51}]},
+        {"latitude": 51.5074, "longitude": -0.1278, "timestamp": now_ms,
+         "cellTowers": [{"radioType": "", "cellId": 5, "locationAreaCode": 7, "mobileCountryCode": 234, "mobileNetworkCode": 10}],
+         "wifiAccessPoints": [{"macAddress": "00:23:45:67:89:ab"}, {"macAddress": "00:23:45:67:89:ac"}]},
+    ]  # fmt: skip
+    response = client.post(
+        "/v1/geosubmit?key=test",
+        content=gzip.compress(json.dumps({"items": items}).encode()),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {}
+    reports = _reports(queue)
+    # item 1 has only a neighbour cell (-1) and one Wi-Fi: unusable, dropped; item 2 is kept
+    assert len(reports) == 1
+    assert [w["mac"] for w in reports[0]["wifi"]] == ["0023456789ab", "0023456789ac"]
+    assert reports[0]["api_key"] == key_digest(
+        "test", Settings().ip_hash_key
+    )  # attributed, never stored in full
+
+
+def test_geoclue_legacy_submit(client: TestClient, queue: MemoryObservationQueue) -> None:
+    body = {
+        "items": [
+            {
+                "lat": 48.2082,
+                "lon": 16.3738,
+                "accuracy": 15,
+                "time": "2026-11-23T11:58:00Z",
+                "wifi": [{"key": "00:1b:2c:3d:4e:5f", "signal": -60, "frequency": 2412},
+                         {"key": "00:1b:2c:3d:4e:60", "signal": -70}],
+                "cell": [{"radio": "umts", "cid": 123456, "mcc": 232, "mnc": 1, "lac": 1000}],
+            }
+        ]
+    }  # fmt: skip
+    response = client.post("/v1/submit", json=body, headers={"X-Nickname": "someone"})
+    assert response.status_code == 204
+    assert response.content == b""
