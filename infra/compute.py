@@ -301,7 +301,15 @@ class Compute(Construct):
 
     def _grant_aggregate(self, function: lambda_.Function) -> None:
         # The SQS event source mapping adds receive/delete on the queue (infra/pipeline.py).
-        tables = ("stations_table", "cell_areas_table", "datamap_table", "stats_table", "processed_table")
+        # sources_table: the daily new-station budgets per submitter source (docs/abuse.md).
+        tables = (
+            "stations_table",
+            "cell_areas_table",
+            "datamap_table",
+            "stats_table",
+            "processed_table",
+            "sources_table",
+        )
         self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
         # Cells by area: an area is recomputed from all its cells.
         self._allow_indexes(function, ("dynamodb:Query",), *tables)

@@ -3,7 +3,8 @@
 Each upload goes the deployed path minus the network: `GeosubmitRequest` validation and
 `from_geosubmit_v2` (as POST /v2/geosubmit), JSON message packing (`MemoryObservationQueue`, the
 same `pack_messages` the SQS queue uses), then `parse_message` + `process_reports` (as the
-aggregate Lambda) on in-memory stores, with `now` = the upload's receive time.
+aggregate Lambda) on in-memory stores, with `now` = the upload's receive time. Each upload
+carries its session's source tag (`openloc.api.sources`), as the submit API would attach it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from openloc.aggregate.station_update import UpdatePolicy
 from openloc.api.schemas import GeosubmitRequest
+from openloc.api.sources import submitter_tag
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
 from openloc.ingest.pipeline import PipelineStores, parse_message, process_reports
 from openloc.store.archive import MemoryArchive
@@ -22,6 +25,8 @@ from openloc.store.queue import MemoryObservationQueue
 from openloc.store.stations import MemoryStationStore
 
 from bench.world import Upload
+
+BENCH_HASH_KEY = "bench"
 
 
 @dataclass
@@ -34,14 +39,17 @@ class FeedResult:
     changes: dict[str, int]
 
 
-def feed(uploads: list[Upload]) -> FeedResult:
+def feed(uploads: list[Upload], policy: UpdatePolicy | None = None) -> FeedResult:
+    """Aggregate the uploads; `policy` (default: the service's) decides the station updates, e.g.
+    `UpdatePolicy(corroborate=False)` for Ichnaea's behaviour without corroboration."""
     stations = MemoryStationStore()
     stores = PipelineStores(stations, MemoryArchive(), MemoryProcessedMessages(), MemoryCoverageStore())
     reports = observations = messages = 0
     changes: dict[str, int] = {}
     start = time.perf_counter()
     for upload in uploads:
-        builder = ReportBuilder(SubmitLimits(now=upload.received + timedelta(seconds=5)), api_key=None)
+        submitter = submitter_tag(upload.client_ip, None, BENCH_HASH_KEY)
+        builder = ReportBuilder(SubmitLimits(now=upload.received + timedelta(seconds=5)), None, submitter)
         outcome = from_geosubmit_v2(GeosubmitRequest.model_validate(upload.body).items, builder)
         queue = MemoryObservationQueue()
         queue.send([r.model_dump(mode="json", exclude_none=True) for r in outcome.reports])
@@ -49,7 +57,7 @@ def feed(uploads: list[Upload]) -> FeedResult:
             messages += 1
             result = process_reports(
                 parse_message(body), stores, upload.received + timedelta(seconds=30), message_id=f"m{messages}",
-                archive=False,
+                archive=False, policy=policy,
             )  # fmt: skip
             reports += result.reports
             observations += result.observations

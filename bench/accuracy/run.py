@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from openloc.aggregate.station_update import UpdatePolicy
 from openloc.api.services import country_radius_m
 from openloc.locate.geoip import GeoIpDatabase
 
@@ -33,15 +34,16 @@ SIZES = {"tiny": TINY, "default": WorldConfig(), "large": LARGE}
 ENGINES = ("openloc", "ichnaea", "centroid")
 
 
-def run(config: WorldConfig) -> dict[str, Any]:
-    """Generate the world, aggregate its survey, ask its queries to the three locators."""
+def run(config: WorldConfig, policy: UpdatePolicy | None = None) -> dict[str, Any]:
+    """Generate the world, aggregate its survey (with `policy`, default the service's), ask its
+    queries to the three locators."""
     started = time.perf_counter()
     world = generate_world(config)
     radios = Radios(world)
     uploads = survey_uploads(world, radios)
     queries = make_queries(world, radios=radios)
     generated = time.perf_counter() - started
-    fed = feed(uploads)
+    fed = feed(uploads, policy)
     with tempfile.TemporaryDirectory() as tmp:
         mmdb = write_geoip_mmdb(world, Path(tmp) / "world.mmdb")
         openloc = OpenLocHttp(fed.stations, mmdb)

@@ -29,10 +29,12 @@ ITEMS_PER_UPLOAD = 100
 
 @dataclass(frozen=True)
 class Upload:
-    """One POST /v2/geosubmit of a session: when it was received and its JSON body."""
+    """One POST /v2/geosubmit of a session: when it was received, its JSON body, and the address
+    it came from (each session is one contributor; every 200th session shares a /24)."""
 
     received: datetime
     body: dict[str, Any]
+    client_ip: str = "192.0.2.1"
 
     @property
     def items(self) -> list[dict[str, Any]]:
@@ -106,6 +108,11 @@ def _session(world: World, radios: Radios, index: int) -> Iterator[tuple[float, 
         }  # fmt: skip
 
 
+def session_address(index: int) -> str:
+    """A contributor's address (documentation range 203.0.113.0/24 grown to a /16 of /24s)."""
+    return f"203.{index // 200 % 250}.{index % 200}.{7 + index % 11}"
+
+
 def survey_uploads(world: World, radios: Radios | None = None) -> list[Upload]:
     """Every session's uploads, in the order they were received."""
     radios = radios or Radios(world)
@@ -117,6 +124,7 @@ def survey_uploads(world: World, radios: Radios | None = None) -> list[Upload]:
         end = world.config.survey_start + timedelta(seconds=scans[-1][0] + 60)
         items = [item for _, item in scans]
         for start in range(0, len(items), ITEMS_PER_UPLOAD):
-            uploads.append(Upload(end, {"items": items[start : start + ITEMS_PER_UPLOAD]}))
+            body = {"items": items[start : start + ITEMS_PER_UPLOAD]}
+            uploads.append(Upload(end, body, session_address(index)))
     uploads.sort(key=lambda u: u.received)
     return uploads

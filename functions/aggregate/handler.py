@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from openloc.aggregate.station_update import UpdatePolicy
-from openloc.ingest.pipeline import PipelineStores, parse_message, process_reports
+from openloc.ingest.pipeline import PipelineStores, content_id, parse_message, process_reports
 from openloc.observability import logger, metrics, tracer
 from openloc.settings import get_settings
 
@@ -43,6 +43,7 @@ def record_handler(record: SQSRecord) -> None:
         message_id=record.message_id,
         received=_first_received(record),
         policy=POLICY,
+        content_id=content_id(record.body),
     )
     if result.duplicate:
         metrics.add_metric(name="DuplicateMessages", unit=MetricUnit.Count, value=1)

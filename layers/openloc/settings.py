@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     datamap_table: str = "openloc-datamap"
     stats_table: str = "openloc-stats"
     processed_table: str = "openloc-processed"
+    sources_table: str = "openloc-sources"
     observations_queue_url: str = ""
     archive_bucket: str = "openloc-archive"
     assets_bucket: str = "openloc-assets"

@@ -30,8 +30,8 @@ class _Box:
 
 def _corners(cell: StationRecord) -> _Box | None:
     """A positioned cell's centre and bbox, missing corners falling back to (and always
-    including) the centre; None for a cell without position."""
-    if cell.lat is None or cell.lon is None:
+    including) the centre; None for a cell without position or held back (not yet corroborated)."""
+    if cell.lat is None or cell.lon is None or cell.held:
         return None
     lat, lon = cell.lat, cell.lon
     return _Box(

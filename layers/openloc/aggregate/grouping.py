@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from openloc.aggregate.station_update import StationObservation
+from openloc.aggregate.station_update import OptOutSighting, StationObservation
 from openloc.aggregate.weights import (
     accuracy_weight,
     age_weight,
@@ -24,39 +24,46 @@ def _digest(kind: StationKind, mac: str, name: str | None) -> str | None:
     return station_digest(kind, mac, cleaned) if cleaned is not None else None
 
 
-def group_by_station(reports: Iterable[Report]) -> dict[str, list[StationObservation]]:
-    """Weighted observations per station key; zero weights are dropped."""
+def group_by_station(
+    reports: Iterable[Report], default_source: str | None = None
+) -> dict[str, list[StationObservation]]:
+    """Weighted observations per station key; zero weights are dropped. Each observation carries
+    its report's submitter (`default_source` for reports without one) and the report's index."""
     grouped: dict[str, list[StationObservation]] = defaultdict(list)
-
-    def add(key: str, weight: float, psc: int | None = None, name_hash: str | None = None) -> None:
-        if weight > 0:
-            grouped[key].append(StationObservation(report.latitude, report.longitude, weight, psc, name_hash))
-
-    for report in reports:
+    for index, report in enumerate(reports):
+        source = report.submitter or default_source
         moving = speed_weight(report.speed)
+        weighted: list[tuple[str, float, int | None, str | None]] = []
         for wifi in report.wifi:
-            add(
-                wifi_key(wifi.mac),
-                accuracy_weight(report.accuracy, "wifi")
-                * age_weight(wifi.age)
-                * moving
-                * wifi_signal_weight(wifi.signal),
-                name_hash=_digest(StationKind.WIFI, wifi.mac, wifi.ssid),
-            )
+            weight = accuracy_weight(report.accuracy, "wifi") * age_weight(wifi.age) * moving
+            name = _digest(StationKind.WIFI, wifi.mac, wifi.ssid)
+            weighted.append((wifi_key(wifi.mac), weight * wifi_signal_weight(wifi.signal), None, name))
         for blue in report.bluetooth:
-            add(
-                blue_key(blue.mac),
-                accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving,
-                name_hash=_digest(StationKind.BLUE, blue.mac, blue.name),
+            weight = accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving
+            weighted.append(
+                (blue_key(blue.mac), weight, None, _digest(StationKind.BLUE, blue.mac, blue.name))
             )
         for cell in report.cells:
             key = CellId(cell.radio, cell.mcc, cell.mnc, cell.lac, cell.cid).key
-            add(
-                key,
-                accuracy_weight(report.accuracy, "cell")
-                * age_weight(cell.age)
-                * moving
-                * cell_signal_weight(cell.radio, cell.signal),
-                cell.psc,
-            )
+            weight = accuracy_weight(report.accuracy, "cell") * age_weight(cell.age) * moving
+            weighted.append((key, weight * cell_signal_weight(cell.radio, cell.signal), cell.psc, None))
+        for key, weight, psc, name_hash in weighted:
+            if weight > 0:
+                grouped[key].append(
+                    StationObservation(
+                        report.latitude, report.longitude, weight, psc, name_hash, source, index
+                    )
+                )
+    return dict(grouped)
+
+
+def group_opt_outs(
+    reports: Iterable[Report], default_source: str | None = None
+) -> dict[str, list[OptOutSighting]]:
+    """Where and by whom each station was seen with an opt-out name."""
+    grouped: dict[str, list[OptOutSighting]] = defaultdict(list)
+    for report in reports:
+        source = report.submitter or default_source
+        for key in report.opted_out:
+            grouped[key].append(OptOutSighting(report.latitude, report.longitude, source))
     return dict(grouped)

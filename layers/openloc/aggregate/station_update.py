@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
+from openloc.aggregate.corroboration import Quorum, challenged, current, met, quorum, supported
 from openloc.geo.distance import bbox_radius_m, haversine_m
 from openloc.model.keys import key_kind
 from openloc.model.kinds import StationKind
@@ -52,6 +53,8 @@ class StationObservation:
     weight: float
     psc: int | None = None
     name_hash: str | None = None  # Wi-Fi/Bluetooth: v1 digest of the SSID/beacon name seen with it
+    source: str | None = None  # who reported it (`api.sources`; None: unknown)
+    report: int = 0  # which report of its message it came from (new-station corroboration)
 
 
 class Change(StrEnum):
@@ -68,6 +71,8 @@ class Change(StrEnum):
     IGNORED = "ignored"  # nothing usable (no positive weight, or inconsistent on an unpositioned row)
     OPT_OUT = "opt_out"  # seen with an opt-out name: position and name digest withdrawn
     OPTED_OUT = "opted_out"  # withdrawn by its owner: observations ignored
+    CHALLENGE = "challenge"  # disagreeing observations kept as evidence until a quorum backs them
+    OPT_OUT_EVIDENCE = "opt_out_evidence"  # an opt-out sighting from afar, kept until corroborated
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,21 @@ class UpdatePolicy:
     """Rate control: a station with at least `settle_samples` samples, modified less than
     `settle_seconds` ago, is well established and agreeing observations are not merged into it
     (`settle_seconds=0` disables this). A station not modified for `old_days` may be replaced by
-    consistent observations that disagree with it."""
+    consistent observations that disagree with it.
+
+    Corroboration (`aggregate.corroboration`, docs/abuse.md): from `established_samples` samples
+    on, disagreeing observations and opt-outs from afar change a station only once independent
+    sources back them (more from `trusted_samples` on), within `window_days`. `corroborate=False`
+    is Ichnaea's behaviour, where every batch acts on its own."""
 
     settle_samples: int = 100
     settle_seconds: int = 86_400
     old_days: int = 365
     optout_hold_days: int = 365
+    corroborate: bool = True
+    established_samples: int = 20
+    trusted_samples: int = 50
+    window_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -299,9 +313,62 @@ def opt_out_station(station: StationRecord, now: datetime) -> StationRecord:
         station,
         name_hash=None,
         name_votes=0,
+        challenge=None,
+        optout_evidence=None,
         optout_last=now.date().isoformat(),
         modified=now,
         version=station.version + 1,
+    )
+
+
+# How far from a station an opt-out sighting may be to act on its own: the station's own radius,
+# or the kind's typical reach when that is larger (docs/abuse.md). Farther sightings need a quorum.
+OPTOUT_REACH_M = {StationKind.WIFI: 500.0, StationKind.BLUE: 100.0, StationKind.CELL: 0.0}
+# An opt-out from afar needs at least this much support, however young the station.
+FAR_OPTOUT_QUORUM = Quorum(sources=2, days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutSighting:
+    """A report that saw the station with an opt-out name: where, and from which source."""
+
+    lat: float
+    lon: float
+    source: str | None = None
+
+
+def opt_out(
+    key: str,
+    station: StationRecord | None,
+    sightings: Sequence[OptOutSighting],
+    now: datetime,
+    policy: UpdatePolicy = UpdatePolicy(),
+) -> StationUpdate:
+    """What opt-out sightings do to a station: withdraw it (OPT_OUT) when one of them is within the
+    station's reach (where its owner can be), or when enough independent sources report it;
+    otherwise they are kept as evidence (OPT_OUT_EVIDENCE) and the station stays. An unknown or
+    already withdrawn station stays as it is: an opt-out creates nothing."""
+    today = now.date()
+    if station is None or (station.optout_last == today.isoformat() and not station.positioned):
+        return StationUpdate(Change.OPTED_OUT, None, 0)
+    if not policy.corroborate:
+        return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+    if station.lat is not None and station.lon is not None:
+        kind = key_kind(key)
+        reach = max(station.radius, OPTOUT_REACH_M[kind] if kind is not None else 0.0)
+        if any(haversine_m(station.lat, station.lon, s.lat, s.lon) <= reach for s in sightings):
+            return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+    needed = quorum(station.samples, policy) or FAR_OPTOUT_QUORUM
+    needed = Quorum(max(needed.sources, FAR_OPTOUT_QUORUM.sources), needed.days)
+    previous = current(station.optout_evidence, today, policy.window_days)
+    sources = [s.source for s in sightings if s.source is not None]
+    evidence = supported(previous, sources, today.isoformat())
+    if met(evidence, needed):
+        return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+    if evidence == station.optout_evidence:
+        return StationUpdate(Change.OPT_OUT_EVIDENCE, None, 0)
+    return StationUpdate(
+        Change.OPT_OUT_EVIDENCE, replace(station, optout_evidence=evidence, version=station.version + 1), 0
     )
 
 
@@ -317,9 +384,28 @@ def update_station(
 ) -> StationUpdate:
     """What the batch `observations` does to `station` (None: no row yet) at `now`."""
     update = _update_position(key, station, observations, now, policy)
-    if update.record is None or update.change in _NO_VOTE or all(o.name_hash is None for o in observations):
+    if update.record is None:
         return update
+    if station is not None and station.held:
+        others = {o.source for o in observations if o.source is not None} - {station.first_source}
+        if others:  # another source saw it too: corroborated, no longer held back
+            update = replace(update, record=replace(update.record, held=False, first_source=None))
+    if update.change in _NO_VOTE or all(o.name_hash is None for o in observations):
+        return update
+    assert update.record is not None
     return replace(update, record=with_name_vote(update.record, [o for o in observations if _usable(o)]))
+
+
+def _owner_hold(
+    station: StationRecord | None, now: datetime, policy: UpdatePolicy
+) -> tuple[StationUpdate | None, StationRecord | None]:
+    """OPTED_OUT while the owner's opt-out holds; after the hold the station is learnt afresh.
+    The one rule every writer applies (aggregator and instance sync alike)."""
+    if station is None or station.optout_last is None:
+        return None, station
+    if opted_out(station, now.date(), policy):
+        return StationUpdate(Change.OPTED_OUT, None, 0), station
+    return None, replace(station, optout_last=None)
 
 
 def _update_position(
@@ -329,13 +415,32 @@ def _update_position(
     now: datetime,
     policy: UpdatePolicy,
 ) -> StationUpdate:
-    if station is not None and station.optout_last is not None:
-        if opted_out(station, now.date(), policy):
-            return StationUpdate(Change.OPTED_OUT, None, 0)
-        station = replace(station, optout_last=None)  # the hold is over: learnt afresh
+    withdrawn, station = _owner_hold(station, now, policy)
+    if withdrawn is not None:
+        return withdrawn
     usable = [o for o in observations if _usable(o)]
     if not usable:
         return StationUpdate(Change.IGNORED, None, 0)
+    max_distance = max_distance_m(key)
+    if station is not None and station.lat is not None and station.lon is not None:
+        needed = quorum(station.samples, policy)
+        lat, lon = station.lat, station.lon
+        far = [o for o in usable if haversine_m(lat, lon, o.lat, o.lon) > max_distance]
+        blocked = station_blocked(station, now.date())
+        if needed is not None and far and not blocked and not _old(station, now, policy):
+            near = [o for o in usable if haversine_m(lat, lon, o.lat, o.lon) <= max_distance]
+            return _challenge(key, station, near, far, needed, now, policy)
+    return _observed(key, station, usable, now, policy)
+
+
+def _observed(
+    key: str,
+    station: StationRecord | None,
+    usable: Sequence[StationObservation],
+    now: datetime,
+    policy: UpdatePolicy,
+) -> StationUpdate:
+    """Ichnaea's transition table for one batch of usable observations."""
     max_distance = max_distance_m(key)
     new = _aggregate(usable, max_distance)
 
@@ -343,6 +448,59 @@ def _update_position(
         return all(haversine_m(lat, lon, o.lat, o.lon) <= max_distance for o in usable)
 
     return _transition(key, station, new, _dominant_psc(usable), agrees, len(usable), now, policy)
+
+
+def _sources(observations: Sequence[StationObservation]) -> list[str]:
+    return [o.source for o in observations if o.source is not None]
+
+
+def _challenge(
+    key: str,
+    station: StationRecord,
+    near: Sequence[StationObservation],
+    far: Sequence[StationObservation],
+    needed: Quorum,
+    now: datetime,
+    policy: UpdatePolicy,
+) -> StationUpdate:
+    """An established station meets observations far from it: the near ones update it as usual,
+    the far ones join its challenge; once independent sources back the challenge it wins — the
+    station moves there (REPLACE) when the challenge is consistent, keeping its sample count (so
+    moving it back needs a quorum as well), or is blocked when it is not (a mobile station)."""
+    today = now.date()
+    base = station
+    count = len(near) + len(far)
+    if near:
+        merged = _observed(key, station, near, now, policy)
+        if merged.record is not None and merged.record.positioned:
+            base = merged.record
+    previous = current(
+        base.challenge.evidence if base.challenge is not None else None, today, policy.window_days
+    )
+    challenge = challenged(
+        base.challenge if previous is not None else None, far, _sources(far), today.isoformat()
+    )
+    if not met(challenge.evidence, needed):
+        version = base.version + (0 if base is not station else 1)
+        return StationUpdate(Change.CHALLENGE, replace(base, challenge=challenge, version=version), count)
+    box = (challenge.min_lat, challenge.min_lon, challenge.max_lat, challenge.max_lon)
+    if haversine_m(*box) > max_distance_m(key):
+        return StationUpdate(Change.BLOCK, _block(replace(station, challenge=None), now), count)
+    winner = _Aggregate(
+        lat=challenge.lat,
+        lon=challenge.lon,
+        min_lat=challenge.min_lat,
+        max_lat=challenge.max_lat,
+        min_lon=challenge.min_lon,
+        max_lon=challenge.max_lon,
+        weight=min(challenge.weight, WEIGHT_CAP),
+        samples=min(challenge.samples, SAMPLES_CAP),
+        consistent=True,
+    )
+    reset = replace(station, samples=0, weight=0.0, challenge=None)
+    moved = _position_from(reset, winner, _dominant_psc(far), now)
+    # The station keeps its standing: taking it back needs a quorum too (docs/abuse.md).
+    return StationUpdate(Change.REPLACE, replace(moved, samples=max(station.samples, moved.samples)), count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +538,9 @@ def merge_aggregated(
         and incoming.samples > 0
     ):
         return StationUpdate(Change.IGNORED, None, 0)
+    withdrawn, station = _owner_hold(station, now, policy)
+    if withdrawn is not None:
+        return withdrawn
     max_distance = max_distance_m(key)
     min_lat = min(incoming.lat, incoming.min_lat if incoming.min_lat is not None else incoming.lat)
     max_lat = max(incoming.lat, incoming.max_lat if incoming.max_lat is not None else incoming.lat)

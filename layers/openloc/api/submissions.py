@@ -26,12 +26,12 @@ from openloc.model.keys import (
     blue_key,
     cell_ids,
     is_nomap_ssid,
-    is_private_mac,
     normalize_mac,
     parse_radio,
+    storable_mac,
     wifi_key,
 )
-from openloc.model.kinds import Radio
+from openloc.model.kinds import Radio, StationKind
 from openloc.model.report import BlueObservation, CellObservation, Report, WifiObservation
 
 MAX_ABS_AGE_MS = 3_600_000
@@ -151,7 +151,7 @@ def wifi_observation(
     mac_address: str | None, signal: int | None, age: int | None, channel: int | None, ssid: str | None
 ) -> WifiObservation | None:
     mac = normalize_mac(mac_address)
-    if mac is None or is_private_mac(mac) or is_nomap_ssid(ssid):
+    if mac is None or not storable_mac(StationKind.WIFI, mac) or is_nomap_ssid(ssid):
         return None
     return WifiObservation(
         mac=mac,
@@ -174,7 +174,7 @@ def blue_observation(
     mac_address: str | None, signal: int | None, age: int | None, name: str | None
 ) -> BlueObservation | None:
     mac = normalize_mac(mac_address)
-    if mac is None or is_nomap_ssid(name):
+    if mac is None or not storable_mac(StationKind.BLUE, mac) or is_nomap_ssid(name):
         return None
     return BlueObservation(mac=mac, signal=_int_in(signal, -127, 0), age=_age(age), name=name or None)
 
@@ -188,7 +188,7 @@ def opted_out_keys(
     keys = [
         wifi_key(mac)
         for mac, ssid in ((normalize_mac(m), s) for m, s in wifis)
-        if mac is not None and not is_private_mac(mac) and is_nomap_ssid(ssid)
+        if mac is not None and storable_mac(StationKind.WIFI, mac) and is_nomap_ssid(ssid)
     ]
     keys += [
         blue_key(mac)
@@ -205,9 +205,10 @@ def _from_blue(entry: BluetoothBeacon) -> BlueObservation | None:
 class ReportBuilder:
     """Collects validated reports and counts every dropped report and entry by reason."""
 
-    def __init__(self, limits: SubmitLimits, api_key: str | None) -> None:
+    def __init__(self, limits: SubmitLimits, api_key: str | None, submitter: str | None = None) -> None:
         self.limits = limits
         self.api_key = api_key
+        self.submitter = submitter
         self.outcome = Outcome()
 
     def _timestamp(self, value: int | None) -> int | None:
@@ -266,6 +267,7 @@ class ReportBuilder:
             cells=self._keep(cells, "cell"),
             opted_out=tuple((opted_out or [])[: MAX_ENTRIES["wifi"]]),
             api_key=self.api_key,
+            submitter=self.submitter,
         )
         if not report.usable:
             self.outcome.dropped["report_networks"] += 1

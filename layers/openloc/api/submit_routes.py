@@ -25,6 +25,7 @@ from openloc.api.keys import key_digest, query_key, redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
 from openloc.api.services import Services
+from openloc.api.sources import submitter_tag
 from openloc.api.submissions import (
     Outcome,
     ReportBuilder,
@@ -65,11 +66,12 @@ class SubmitEndpoints:
     ) -> None:
         settings = self.services.settings
         api_key = await run_in_threadpool(self._api_key, request)
+        ip = client_ip(request, settings.trusted_proxy_hops)
         if api_key is None:
             await run_in_threadpool(
                 check_ip_limit,
                 self.services.redis(),
-                client_ip(request, settings.trusted_proxy_hops),
+                ip,
                 request.url.path,
                 settings.submit_ip_limit_per_minute,
                 settings.ip_hash_key,
@@ -83,7 +85,8 @@ class SubmitEndpoints:
         items = wire.model_validate(payload).items
         # Reports carry a keyed digest of the submitter's key (attribution), never the key itself.
         attribution = key_digest(api_key, settings.ip_hash_key) if api_key is not None else None
-        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution))
+        submitter = submitter_tag(ip, attribution, settings.ip_hash_key)
+        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution, submitter))
         for reason, count in outcome.dropped.items():
             metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
         if outcome.reports:

@@ -1,6 +1,9 @@
 """The aggregation pipeline: one SQS message of reports → archive → stations → areas, map, stats.
 
-1. A message already fully aggregated (idempotency marker) is skipped.
+1. A message already fully aggregated (idempotency marker: its SQS message id, and the digest of
+   its body, `content_id`) is skipped. The body digest catches a submission that a client sent
+   again after a 503 that came after part of it had been enqueued: the same reports make the same
+   message bodies, so the parts that got in the first time are not aggregated twice.
 2. The raw reports are archived first, so every accepted report is replayable even if a later
    step fails. The object is named after the message id and its first receive time, so a
    redelivery overwrites the same object instead of adding a copy.
@@ -17,6 +20,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,14 +29,22 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from openloc.aggregate.grouping import group_by_station
+from openloc.aggregate.grouping import group_by_station, group_opt_outs
 from openloc.aggregate.station_update import Change, UpdatePolicy
 from openloc.geo.datamap import grid_cells
-from openloc.ingest.station_writes import Aliases, apply_station_updates, update_areas, update_or_opt_out
+from openloc.ingest.admission import AdmissionPolicy, NewStations
+from openloc.ingest.station_writes import (
+    Aliases,
+    OptOuts,
+    apply_station_updates,
+    update_areas,
+    update_or_opt_out,
+)
 from openloc.model.report import Report, archive_record
 from openloc.store.archive import Archive
 from openloc.store.coverage import CoverageStore
 from openloc.store.processed import ProcessedMessages
+from openloc.store.source_budgets import MemorySourceBudgets, SourceBudgets
 from openloc.store.stations import StationStore
 
 if TYPE_CHECKING:
@@ -59,6 +71,7 @@ class PipelineStores:
     archive: Archive
     processed: ProcessedMessages
     coverage: CoverageStore
+    budgets: SourceBudgets = field(default_factory=MemorySourceBudgets)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineStores:
@@ -66,6 +79,7 @@ class PipelineStores:
         from openloc.store.archive import S3Archive
         from openloc.store.coverage import DynamoCoverageStore
         from openloc.store.processed import DynamoProcessedMessages
+        from openloc.store.source_budgets import DynamoSourceBudgets
         from openloc.store.stations import DynamoStationStore
 
         return cls(
@@ -73,6 +87,7 @@ class PipelineStores:
             archive=S3Archive.from_settings(settings),
             processed=DynamoProcessedMessages.from_settings(settings),
             coverage=DynamoCoverageStore.from_settings(settings),
+            budgets=DynamoSourceBudgets.from_settings(settings),
         )
 
     @classmethod
@@ -106,34 +121,43 @@ def process_reports(
     received: datetime | None = None,
     policy: UpdatePolicy | None = None,
     archive: bool = True,
+    admission_policy: AdmissionPolicy | None = None,
+    content_id: str | None = None,
 ) -> BatchResult:
-    """Aggregate one message's reports (see the module docstring for the steps)."""
-    if message_id is not None and stores.processed.seen(message_id):
+    """Aggregate one message's reports (see the module docstring for the steps). `content_id`
+    names the message's content: a message whose content was aggregated before under another id
+    (a submission re-sent after a 503 that had enqueued part of it) is skipped as well."""
+    markers = [m for m in (message_id, content_id) if m is not None]
+    if any(stores.processed.seen(marker) for marker in markers):
         return BatchResult(len(reports), 0, 0, None, duplicate=True)
     key = (
         stores.archive.put([archive_record(r) for r in reports], received or now, message_id)
         if archive
         else None
     )
-    opted_out = frozenset(k for r in reports for k in r.opted_out)
-    grouped = {k: v for k, v in group_by_station(reports).items() if k not in opted_out}
+    # Reports without a source (older archives, other tools) count as one source per message.
+    fallback = f"message:{message_id}" if message_id is not None else None
+    opt_outs = {k: OptOuts(tuple(v)) for k, v in group_opt_outs(reports, fallback).items()}
+    grouped = {k: v for k, v in group_by_station(reports, fallback).items() if k not in opt_outs}
     aliases = Aliases()
+    admission = NewStations(stores.budgets, now.date().isoformat(), admission_policy or AdmissionPolicy())
     written, changes, areas = apply_station_updates(
-        {**grouped, **dict.fromkeys(opted_out)},
+        {**grouped, **opt_outs},
         stores.stations,
         now,
         message_id,
         policy or UpdatePolicy(),
         update=update_or_opt_out,
         on_written=aliases.follow,
+        admit=admission.admit,
     )
     aliases.write(stores.stations)
     areas_written = update_areas(stores.stations, areas, now)
     grids_written = stores.coverage.touch_grids(
         grid_cells((r.latitude, r.longitude) for r in reports), now.date().isoformat()
     )
-    if message_id is not None:
-        stores.processed.mark(message_id)
+    for marker in markers:
+        stores.processed.mark(marker)
     observations = sum(len(o) for o in grouped.values())
     counters = {"reports": len(reports), "observations": observations}
     for change_key, count in changes.items():
@@ -148,3 +172,8 @@ def process_reports(
         areas_written=areas_written,
         grids_written=grids_written,
     )
+
+
+def content_id(body: str) -> str:
+    """The idempotency marker of a message's content (`process_reports`)."""
+    return "body:" + hashlib.sha256(body.encode()).hexdigest()[:32]

@@ -12,7 +12,7 @@ recomputed from all of their cells (`update_areas`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,11 +21,14 @@ from typing import Any
 from openloc.aggregate.cell_area import area_from_cells
 from openloc.aggregate.station_update import (
     Change,
+    OptOutSighting,
+    StationObservation,
     StationUpdate,
     UpdatePolicy,
-    opt_out_station,
+    opt_out,
     update_station,
 )
+from openloc.ingest.admission import Admission
 from openloc.model.keys import alias_key, area_of, key_kind
 from openloc.model.kinds import MAC_KINDS
 from openloc.model.records import StationRecord
@@ -54,6 +57,13 @@ def _with_region(record: StationRecord, change: Change) -> StationRecord:
 
 
 StationUpdater = Callable[[str, StationRecord | None, Any, datetime, UpdatePolicy], StationUpdate]
+Admit = Callable[[dict[str, Any]], dict[str, Admission]]
+
+
+def _first_source(observations: Sequence[StationObservation]) -> str | None:
+    return next((o.source for o in observations if o.source is not None), None)
+
+
 WriteListener = Callable[[StationRecord | None, StationRecord], None]
 
 
@@ -84,16 +94,20 @@ class Aliases:
             stations.delete_stations(sorted(deletes))
 
 
+@dataclass(frozen=True)
+class OptOuts:
+    """The opt-out sightings of one station in a message (instead of observations)."""
+
+    sightings: tuple[OptOutSighting, ...]
+
+
 def update_or_opt_out(
     key: str, station: StationRecord | None, observations: Any, now: datetime, policy: UpdatePolicy
 ) -> StationUpdate:
-    """`update_station`, or — for `observations` None, an opt-out — the station withdrawn (an
-    unknown or already withdrawn station stays as it is: an opt-out creates nothing)."""
-    if observations is not None:
-        return update_station(key, station, observations, now, policy)
-    if station is None or (station.optout_last == now.date().isoformat() and not station.positioned):
-        return StationUpdate(Change.OPTED_OUT, None, 0)
-    return StationUpdate(Change.OPT_OUT, opt_out_station(station, now), 0)
+    """`update_station` for observations, `opt_out` for an `OptOuts`."""
+    if isinstance(observations, OptOuts):
+        return opt_out(key, station, observations.sightings, now, policy)
+    return update_station(key, station, observations, now, policy)
 
 
 def apply_station_updates(
@@ -104,21 +118,33 @@ def apply_station_updates(
     policy: UpdatePolicy,
     update: StationUpdater = update_station,
     on_written: WriteListener | None = None,
+    admit: Admit | None = None,
 ) -> tuple[int, Counter[str], set[str]]:
     """Apply `update(key, stored, grouped[key], now, policy)` to every station: one read round,
     one conditional write per changed station, lost races re-read and re-applied (bounded).
-    Returns (stations written, changes by kind, cell areas to recompute)."""
+    `admit` decides, after the first read, which stations without a row may be created, and
+    which of those only as held (`ingest.admission`). Returns (stations written, changes by
+    kind, cell areas to recompute)."""
     pending = grouped
     written = 0
     changes: Counter[str] = Counter()
     areas: set[str] = set()
-    for _round in range(MAX_CONFLICT_ROUNDS):
+    admitted: dict[str, Admission] = {}
+    for round_number in range(MAX_CONFLICT_ROUNDS):
         if not pending:
             break
         existing = stations.get_stations(sorted(pending))
+        if admit is not None and round_number == 0:
+            admitted = admit(
+                {k: v for k, v in pending.items() if k not in existing and not isinstance(v, OptOuts)}
+            )
         conflicts = {}
         for key, observations in pending.items():
             station = existing.get(key)
+            admission = admitted.get(key) if station is None else None
+            if admission is Admission.DROPPED:
+                changes["new_dropped"] += 1
+                continue
             if message_id is not None and station is not None and message_id in station.recent_messages:
                 changes["already_applied"] += 1
                 continue
@@ -127,6 +153,9 @@ def apply_station_updates(
                 changes[result.change] += 1
                 continue
             record = _with_region(result.record, result.change)
+            if admission is Admission.HELD and result.change is Change.NEW:
+                record = replace(record, held=True, first_source=_first_source(observations))
+                changes["new_held"] += 1
             if message_id is not None:
                 record = replace(
                     record, recent_messages=(*record.recent_messages, message_id)[-RECENT_MESSAGES:]

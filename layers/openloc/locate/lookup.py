@@ -38,11 +38,11 @@ class RecordSource(Protocol):
 
 
 def known(records: Mapping[str, StationRecord]) -> dict[str, KnownStation]:
-    """The positioned records as the engine's stations."""
+    """The positioned records as the engine's stations (held-back new stations never answer)."""
     return {
         key: KnownStation(key, r.lat, r.lon, float(r.radius or 0), max(r.samples, 1))
         for key, r in records.items()
-        if r.lat is not None and r.lon is not None
+        if r.lat is not None and r.lon is not None and not r.held
     }
 
 

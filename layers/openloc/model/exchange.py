@@ -14,7 +14,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from openloc.model.keys import MAX_CID, CellId, blue_key, cell_ids, normalize_mac, parse_radio, wifi_key
+from openloc.model.keys import (
+    MAX_CID,
+    CellId,
+    blue_key,
+    cell_ids,
+    normalize_mac,
+    parse_radio,
+    storable_mac,
+    wifi_key,
+)
 from openloc.model.kinds import Radio
 from openloc.model.records import StationRecord
 
@@ -150,10 +159,11 @@ class CellItem(_Positioned, _NetworkCode):
 
 
 class StationItem(_Positioned):
-    """One Wi-Fi access point or Bluetooth beacon (transfer only: never published)."""
+    """One Wi-Fi access point or Bluetooth beacon (transfer only: never published). The MAC must
+    be one a station may have (`model.keys.storable_mac`: the aggregator's rule)."""
 
     kind: Literal["wifi", "blue"]
-    mac: str = Field(description="MAC address, any case and separators")
+    mac: str = Field(description="MAC address, any case and separators; Wi-Fi: universal unicast")
 
     @field_validator("mac")
     @classmethod
@@ -162,6 +172,12 @@ class StationItem(_Positioned):
         if mac is None:
             raise ValueError("not a usable MAC address")
         return mac
+
+    @model_validator(mode="after")
+    def _storable(self) -> StationItem:
+        if not storable_mac(self.kind, self.mac):
+            raise ValueError("a Wi-Fi station needs a universally administered unicast MAC")
+        return self
 
     @property
     def key(self) -> str:

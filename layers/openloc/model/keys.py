@@ -72,6 +72,14 @@ def is_private_mac(mac: str) -> bool:
     return bool(first_octet & 0x01) or bool(first_octet & 0x02)
 
 
+def storable_mac(kind: StationKind | str, mac: str) -> bool:
+    """The one rule on which MACs may become stations, for every writer (submissions, instance
+    sync): a Wi-Fi access point needs a universally administered unicast MAC (a randomised or
+    multicast one identifies a phone or a group, not a place); Bluetooth beacons rotate their
+    addresses by design, so any usable MAC is kept (docs/privacy.md)."""
+    return kind != StationKind.WIFI or not is_private_mac(mac)
+
+
 OPT_OUT_MARKERS = ("_nomap", "_optout")
 
 

@@ -2,8 +2,62 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Who supports a claim about a station, and when: the distinct sources (keyed hashes of the
+    submitter's address group and key, `api.sources`) and the distinct UTC days (ISO) of the
+    sightings. Both are capped (`aggregate.corroboration.MAX_SOURCES`/`MAX_DAYS`): a quorum
+    needs only a few of each."""
+
+    sources: tuple[str, ...] = ()
+    days: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """Observations that disagree with an established station's position, kept until enough
+    independent sources agree on them (`aggregate.corroboration`): their weighted centre, bounding
+    box, weight, sample count and support."""
+
+    lat: float
+    lon: float
+    min_lat: float
+    max_lat: float
+    min_lon: float
+    max_lon: float
+    weight: float
+    samples: int
+    evidence: Evidence = field(default_factory=Evidence)
+
+    def to_json(self) -> str:
+        values: dict[str, Any] = {name: getattr(self, name) for name in _CHALLENGE_NUMBERS}
+        return json.dumps(
+            {**values, "sources": self.evidence.sources, "days": self.evidence.days}, separators=(",", ":")
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Challenge:
+        data = json.loads(text)
+        evidence = Evidence(tuple(data.get("sources", ())), tuple(data.get("days", ())))
+        return cls(**{name: data[name] for name in _CHALLENGE_NUMBERS}, evidence=evidence)
+
+
+_CHALLENGE_NUMBERS = ("lat", "lon", "min_lat", "max_lat", "min_lon", "max_lon", "weight", "samples")
+
+
+def evidence_to_json(evidence: Evidence) -> str:
+    return json.dumps({"sources": evidence.sources, "days": evidence.days}, separators=(",", ":"))
+
+
+def evidence_from_json(text: str) -> Evidence:
+    data = json.loads(text)
+    return Evidence(tuple(data.get("sources", ())), tuple(data.get("days", ())))
 
 
 @dataclass(slots=True)
@@ -42,6 +96,15 @@ class StationRecord:
     optout_last: str | None = None
     # Alias items only (`hash#wifi#<digest>`): the station key the published identifier stands for.
     alias_of: str | None = None
+    # Poisoning resistance (docs/abuse.md). A new station created beyond its source's daily budget
+    # is `held`: stored, but neither located nor published until another source confirms it;
+    # `first_source` is the source that created it. `challenge` holds observations that disagree
+    # with an established station until enough independent sources back them; `optout_evidence`
+    # the sources of opt-out sightings too far from the station to act on their own.
+    held: bool = False
+    first_source: str | None = None
+    challenge: Challenge | None = None
+    optout_evidence: Evidence | None = None
 
     @property
     def positioned(self) -> bool:

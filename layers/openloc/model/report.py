@@ -65,6 +65,10 @@ class Report(_Frozen):
     # Which key accepted the report (for attribution by the submit API), as a keyed digest
     # (`openloc.api.keys.key_digest`), never the key itself. Never archived.
     api_key: str | None = None
+    # Who submitted it, as far as independent evidence goes (`openloc.api.sources`): a keyed,
+    # truncated hash of the submitter's address group (IPv4 /24, IPv6 /48) and key digest. It
+    # cannot be turned back into an address; archived, so a replay weighs evidence the same way.
+    submitter: str | None = None
 
     @property
     def usable(self) -> bool:

@@ -5,7 +5,8 @@ Columns: radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,u
 `unit` = PSC/PCI; `changeable` always 1 (positions are computed); `averageSignal` empty, since
 OpenLoc does not keep it; CRLF line ends).
 
-Published cells: positioned, not currently blocked (`station_blocked`) and with at least
+Published cells: positioned, not held back as uncorroborated (docs/abuse.md), not currently
+blocked (`station_blocked`) and with at least
 `min_samples` samples (setting `CELL_EXPORT_MIN_SAMPLES`, default 3) — a cell seen only once or
 twice may be a single contributor's track and is often wrong.
 
@@ -63,9 +64,10 @@ def export_row(record: StationRecord) -> list[str] | None:
 
 
 def exportable(record: StationRecord, today: date, min_samples: int) -> bool:
-    """Whether a cell is published: positioned, not blocked on `today`, enough samples."""
+    """Whether a cell is published: positioned, not held back or blocked on `today`, enough samples."""
     return (
-        record.lat is not None
+        not record.held
+        and record.lat is not None
         and record.lon is not None
         and record.samples >= min_samples
         and not station_blocked(record, today)

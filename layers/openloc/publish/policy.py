@@ -2,7 +2,8 @@
 
 A Wi-Fi or Bluetooth station is published only when all of these hold (docs/privacy.md):
 
-- it has a position and is not blocked (moving or contradictory stations never are);
+- it has a position and is not blocked (moving or contradictory stations never are), nor held
+  back as a new station no second source has confirmed yet (docs/abuse.md);
 - it was never withdrawn by an opt-out name (`optout_last` is unset);
 - it has a name digest (`name_hash`): hidden/empty SSIDs and nameless beacons have none, and
   opt-out names never reach it;
@@ -14,7 +15,7 @@ It is published as its `v1` identifier (never the MAC), its position rounded to
 Bluetooth ≈ 10 m), so the published position says little more than seeing the network does —
 its radius rounded up to `RADIUS_STEP_M` and its samples capped.
 Cells (already public in the MLS-format cell export) are published at `CELL_DECIMALS`, with the
-cell export's minimum sample count.
+cell export's minimum sample count (and, like there, never while held back).
 
 Pure: no I/O.
 """
@@ -103,6 +104,7 @@ def publishable(record: StationRecord, today: date, policy: PublishPolicy) -> bo
     mac = parsed.mac if parsed is not None else None
     return (
         mac is not None
+        and not record.held
         and record.lat is not None
         and record.lon is not None
         and record.optout_last is None
@@ -138,6 +140,8 @@ def published_cell(record: StationRecord, min_samples: int = 1) -> PublishedCell
     parsed = parse_key(record.key)
     cell = parsed.cell if parsed is not None else None
     if cell is None or record.lat is None or record.lon is None or record.samples < min_samples:
+        return None
+    if record.held:
         return None
     return PublishedCell(
         cell.radio,

@@ -29,7 +29,7 @@ CELLS_INDEX = "by_area"
 # no attribute can collide with a DynamoDB reserved word.
 _ATTRIBUTES = (
     "pk", "lat", "lon", "radius", "samples", "psc", "created", "modified", "block_count", "block_last",
-    "region",
+    "region", "held",
 )  # fmt: skip
 _NAMES = {f"#a{i}": name for i, name in enumerate(dict.fromkeys(_ATTRIBUTES))}
 _PROJECTION = ", ".join(_NAMES)
@@ -59,7 +59,7 @@ def record_from_raw(item: dict[str, Any]) -> StationRecord:
     """A StationRecord from a low-level DynamoDB item (only the exported attributes)."""
     lat, lon = _number(item, "lat"), _number(item, "lon")
     psc, block_count = _number(item, "psc"), _number(item, "block_count")
-    block_last, region = item.get("block_last"), item.get("region")
+    block_last, region, held = item.get("block_last"), item.get("region"), item.get("held")
     return StationRecord(
         key=item["pk"]["S"],
         lat=float(lat) if lat is not None else None,
@@ -72,6 +72,7 @@ def record_from_raw(item: dict[str, Any]) -> StationRecord:
         block_count=int(block_count) if block_count is not None else 0,
         block_last=block_last.get("S") if block_last else None,
         region=region.get("S") if region else None,
+        held=bool(held.get("BOOL")) if held else False,
     )
 
 

@@ -77,6 +77,12 @@ class StationModel(Model):
     name_votes = NumberAttribute(default=0)
     optout_last = UnicodeAttribute(null=True)  # ISO date of the last opt-out sighting
     alias_of = UnicodeAttribute(null=True)  # `hash#…` alias items: the station they stand for
+    # Poisoning resistance (docs/abuse.md): not yet corroborated new station, its creator, and
+    # the pending evidence (compact JSON, see openloc.model.records).
+    held = BooleanAttribute(null=True)
+    first_source = UnicodeAttribute(null=True)
+    challenge = UnicodeAttribute(null=True)
+    optout_evidence = UnicodeAttribute(null=True)
     by_area = CellsByAreaIndex()
     by_changed_hour = CellsByChangedHourIndex()
 
@@ -150,6 +156,21 @@ class ProcessedModel(Model):
     expires = TTLAttribute(null=True)
 
 
+class SourceBudgetModel(Model):
+    """New stations one submitter source asked for on one UTC day (`pk` = "<source>#<day>"),
+    spent by the aggregator's admission of new stations; expires a few days later."""
+
+    class Meta:
+        table_name = "openloc-sources"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    single = NumberAttribute(default=0)  # new stations named by a single report
+    fresh = NumberAttribute(default=0)  # new stations in all
+    held = NumberAttribute(default=0)  # new stations held back (stored, not locatable)
+    expires = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     StationModel,
     CellAreaModel,
@@ -157,6 +178,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DatamapModel,
     StatModel,
     ProcessedModel,
+    SourceBudgetModel,
 )
 
 
@@ -169,6 +191,7 @@ def bind_models(settings: Settings) -> None:
         DatamapModel: settings.datamap_table,
         StatModel: settings.stats_table,
         ProcessedModel: settings.processed_table,
+        SourceBudgetModel: settings.sources_table,
     }
     for model, name in names.items():
         meta: Any = model.Meta

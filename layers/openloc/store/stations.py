@@ -6,13 +6,13 @@ writer that lost a race gets `False` back and re-reads, so concurrent aggregator
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.model.keys import area_of
 from openloc.model.kinds import StationKind
-from openloc.model.records import StationRecord
+from openloc.model.records import Challenge, StationRecord, evidence_from_json, evidence_to_json
 from openloc.store.binding import BoundModels
 from openloc.store.change_feed import changed_hour
 
@@ -27,6 +27,11 @@ _AREA_FIELDS = ["lat", "lon", "radius", "avg_cell_radius", "num_cells", "region"
 # Station rows, not the `hash#…` alias items that share the table.
 STATION_PREFIXES = tuple(f"{kind}#" for kind in StationKind)
 _INT_FIELDS = {"samples", "block_count", "version", "num_cells", "psc", "name_votes"}
+# Stored as compact JSON strings (small, fixed-size state; see model.records).
+_JSON_FIELDS: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
+    "challenge": (Challenge.to_json, Challenge.from_json),
+    "optout_evidence": (evidence_to_json, evidence_from_json),
+}
 
 
 class StationStore(Protocol):
@@ -70,6 +75,8 @@ def _from_item(key: str, item: Any, names: Iterable[str]) -> StationRecord:
             value = int(value)
         elif name == "recent_messages":
             value = tuple(value)
+        elif name in _JSON_FIELDS:
+            value = _JSON_FIELDS[name][1](value)
         values[name] = value
     return StationRecord(key=key, **values)
 
@@ -77,6 +84,10 @@ def _from_item(key: str, item: Any, names: Iterable[str]) -> StationRecord:
 def _station_attributes(record: StationRecord) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _STATION_FIELDS}
     values["recent_messages"] = list(record.recent_messages) or None
+    values["held"] = record.held or None  # absent unless held: no attribute on ordinary rows
+    for name, (encode, _decode) in _JSON_FIELDS.items():
+        value = getattr(record, name)
+        values[name] = encode(value) if value is not None else None
     values["area"] = area_of(record.key)
     values["changed_hour"] = changed_hour(record.key, record.modified)
     return values

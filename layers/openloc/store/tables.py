@@ -42,6 +42,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("stats_table", "metric", "day"),
     # SQS messages already aggregated (idempotency), expiring after a week.
     TableSpec("processed_table", "pk", ttl_attribute="expires"),
+    # New stations each submitter source asked for per day (poisoning resistance), expiring.
+    TableSpec("sources_table", "pk", ttl_attribute="expires"),
 )
 
 OBSERVATIONS_QUEUE = "openloc-observations"

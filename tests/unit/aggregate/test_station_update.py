@@ -267,10 +267,13 @@ def test_settle_policy_disabled() -> None:
     assert update.change is Change.CHANGE and written(update).samples == 101
 
 
-def test_well_established_station_still_blocks() -> None:
+def test_well_established_station_still_blocks_without_corroboration() -> None:
+    ichnaea = UpdatePolicy(corroborate=False)
     station = established()
-    assert update_station(WIFI, station, [north(6_000)], NOW).change is Change.BLOCK
-    assert update_station(WIFI, station, [north(0), north(6_000)], NOW).change is Change.BLOCK
+    assert update_station(WIFI, station, [north(6_000)], NOW, ichnaea).change is Change.BLOCK
+    assert update_station(WIFI, station, [north(0), north(6_000)], NOW, ichnaea).change is Change.BLOCK
+    # With corroboration (the default) one batch from afar only challenges it (test_corroboration.py).
+    assert update_station(WIFI, station, [north(6_000)], NOW).change is Change.CHALLENGE
 
 
 # --- invariants -----------------------------------------------------------------------------------
@@ -313,6 +316,8 @@ def test_written_records_are_versioned(
     assert record.version == (station.version if station else 0) + 1
     if update.change is Change.CONFIRM:
         assert station is not None and record.modified == station.modified
+    elif update.change is Change.CHALLENGE:  # moved only by the observations near it, if any
+        assert station is not None and record.modified in (station.modified, NOW)
     else:
         assert record.modified == NOW
     if station is not None:

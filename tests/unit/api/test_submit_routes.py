@@ -263,3 +263,22 @@ def test_geoclue_legacy_submit(client: TestClient, queue: MemoryObservationQueue
     response = client.post("/v1/submit", json=body, headers={"X-Nickname": "someone"})
     assert response.status_code == 204
     assert response.content == b""
+
+
+def test_reports_carry_their_source_tag_never_the_address(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient], now_ms: int
+) -> None:
+    """The aggregator weighs evidence by source (docs/abuse.md): the tag of the submitter's /24
+    (and key), never its address."""
+    services = make_services(settings=Settings(trusted_proxy_hops=1, ip_hash_key="k"))
+    client = make_client(services)
+    for address in ("198.51.100.7", "198.51.100.99", "203.0.113.5"):
+        response = client.post(
+            "/v2/geosubmit", json={"items": [v2_item(now_ms)]}, headers={"X-Forwarded-For": address}
+        )
+        assert response.status_code == 200
+    queue = services.queue
+    assert isinstance(queue, MemoryObservationQueue)
+    tags = [r["submitter"] for r in _reports(queue)]
+    assert tags[0] == tags[1] != tags[2]
+    assert not any("198.51" in body or "203.0" in body for body in queue.messages)

@@ -129,3 +129,31 @@ def test_merge_new_then_weighted_and_idempotent(transfer_client: Any) -> None:
     assert client.post("/v1/transfer?key=peer", json=second).status_code == 200
     merged = stations.stations[CELL_KEY]
     assert merged.samples == 80 and merged.lat == pytest.approx(52.505)
+
+
+@pytest.mark.parametrize("mac", ["02:00:00:00:00:02", "01:00:5e:00:00:03"])
+def test_transfer_refuses_wifi_macs_no_station_may_have(transfer_client: Any, mac: str) -> None:
+    """The aggregator's rule (`model.keys.storable_mac`): a locally administered or multicast MAC
+    identifies a phone or a group, not a place."""
+    client, stations, _ = transfer_client
+    item = {"kind": "wifi", "mac": mac, "lat": 52.5, "lon": 13.4, "range": 50, "samples": 5}
+    response = client.post("/v1/transfer?key=peer", json={"batch": "priv", "stations": [item]})
+    assert (
+        error_reason(response) == (400, "invalidItems")
+        and "stations.0" in response.json()["error"]["message"]
+    )
+    assert stations.stations == {}
+
+
+def test_transfer_does_not_restore_a_station_its_owner_withdrew(transfer_client: Any) -> None:
+    from datetime import UTC, datetime
+
+    from openloc.model.records import StationRecord
+
+    client, stations, _ = transfer_client
+    today = datetime.now(UTC).date().isoformat()
+    stations.put_stations([StationRecord(key="wifi#001a2b000009", optout_last=today, version=3)])
+    item = {"kind": "wifi", "mac": "00:1a:2b:00:00:09", "lat": 52.5, "lon": 13.4, "range": 50, "samples": 5}
+    assert client.post("/v1/transfer?key=peer", json={"batch": "back", "stations": [item]}).status_code == 200
+    stored = stations.stations["wifi#001a2b000009"]
+    assert not stored.positioned and stored.optout_last == today and stored.version == 3

@@ -146,3 +146,19 @@ def decode_raw(data: bytes) -> bytes:
     import gzip
 
     return gzip.decompress(data)
+
+
+def test_a_message_body_sent_again_is_not_aggregated_twice() -> None:
+    """A submission re-sent after a 503 that came after part of it was enqueued: the same reports
+    make the same message body, which arrives again under a new SQS message id."""
+    from openloc.ingest.pipeline import content_id, parse_message
+    from openloc.store.queue import pack_messages
+
+    stores = _stores()
+    reports = [_report(wifi=WIFIS, submitter="s")]
+    [body] = pack_messages([r.model_dump(mode="json", exclude_none=True) for r in reports])
+    first = process_reports(parse_message(body), stores, NOW, message_id="m1", content_id=content_id(body))
+    again = process_reports(parse_message(body), stores, NOW, message_id="m2", content_id=content_id(body))
+    assert first.stations_written == 2 and again.duplicate and again.stations_written == 0
+    assert stores.stations.stations["wifi#001a2b000001"].samples == 1
+    assert len(stores.archive.objects) == 1
