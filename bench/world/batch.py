@@ -49,20 +49,26 @@ def _cell(rng: random.Random) -> dict[str, Any]:
             "serving": 1}  # fmt: skip
 
 
-def stumbler_batch(timestamp_ms: int, reports: int = FULL_BATCH_REPORTS, seed: int = 0) -> dict[str, Any]:
+def stumbler_batch(
+    timestamp_ms: int, reports: int = FULL_BATCH_REPORTS, seed: int = 0, networks: int | None = None
+) -> dict[str, Any]:
     """The `/v2/geosubmit` body of one upload: `reports` scans 3 s apart along a walk near Berlin,
     newest first. Consecutive scans hear mostly the same networks (a few change each time) and the
-    same serving LTE cell for a while, as a real walk does."""
+    same serving LTE cell for a while, as a real walk does. With `networks`, the walk goes round the
+    same blocks: every network heard is one of that many (fewer stations to aggregate)."""
     rng = random.Random(seed)
     lat, lon = 52.45 + rng.random() * 0.1, 13.30 + rng.random() * 0.1
-    heard = [_wifi(rng) for _ in range(WIFI_PER_REPORT)]
+    pool = [_wifi(rng) for _ in range(networks)] if networks else []
+    heard = rng.sample(pool, WIFI_PER_REPORT) if pool else [_wifi(rng) for _ in range(WIFI_PER_REPORT)]
     cells = [_cell(rng) for _ in range(CELLS_PER_REPORT)]
     items = []
     for index in range(reports):
         lat += rng.uniform(-1, 1) * 2e-4
         lon += rng.uniform(-1, 1) * 3e-4
         for _ in range(rng.randrange(3, 7)):  # some networks fade, new ones appear
-            heard[rng.randrange(WIFI_PER_REPORT)] = _wifi(rng)
+            new = _wifi(rng) if not pool else dict(rng.choice(pool))
+            if all(w["macAddress"] != new["macAddress"] for w in heard):
+                heard[rng.randrange(WIFI_PER_REPORT)] = new
         for wifi in heard:
             wifi["signalStrength"] = max(-100, min(-30, wifi["signalStrength"] + rng.randrange(-4, 5)))
         if rng.random() < 0.05:
