@@ -122,6 +122,12 @@ def full_upload() -> tuple[bytes, dict[str, str]]:
     return _gz(_json(_batch(2_000)))
 
 
+def verbose_upload() -> tuple[bytes, dict[str, str]]:
+    from bench.world.batch import verbose_batch
+
+    return _gz(_json(verbose_batch(_now_ms())))
+
+
 def max_items(form: str = "v2") -> Callable[[], tuple[bytes, dict[str, str]]]:
     def build() -> tuple[bytes, dict[str, str]]:
         items = _batch(_settings().submit_max_items)["items"]
@@ -185,12 +191,15 @@ def many_wifi_in_one_report() -> tuple[bytes, dict[str, str]]:
 
 
 def wrong_types_everywhere() -> tuple[bytes, dict[str, str]]:
-    """Every field of every entry of the wrong type, as many as the value cap admits: the most
-    validation errors a body can cause."""
+    """Every field of every entry of the wrong type, as many as the value and entry caps admit: the
+    most validation errors a body can cause."""
     settings = _settings()
     wifi = {"macAddress": 1, "age": "x", "channel": "x", "frequency": "x", "signalStrength": "x",
             "signalToNoiseRatio": "x", "ssid": 1, "radioType": 1}  # fmt: skip
-    per_item = 1 + (settings.submit_max_json_values // len(wifi)) // settings.submit_max_items
+    per_item = min(
+        1 + (settings.submit_max_json_values // len(wifi)) // settings.submit_max_items,
+        settings.submit_max_entries // settings.submit_max_items,
+    )
     item = _json({"position": {"latitude": "x", "longitude": "x"}, "wifiAccessPoints": [wifi] * per_item})
     values = item.count(b"{") + item.count(b"[") + item.count(b",") + 1
     count = min(settings.submit_max_items, (settings.submit_max_json_values - 10) // values)
@@ -293,6 +302,7 @@ TRANSFER = "/v1/transfer?key=bench"
 # fmt: off
 CASES = [
     Case("full upload: 2 000 reports (15 Wi-Fi + 1 LTE each), gzip", "submit", SUBMIT, "largest", full_upload, 200),
+    Case("full upload, most verbose form: 2 000 reports (20 Wi-Fi with SSIDs + 3 cells, every field)", "submit", SUBMIT, "largest", verbose_upload, 200),
     Case("SUBMIT_MAX_ITEMS reports of the same shape, gzip", "submit", SUBMIT, "largest", max_items(), 200),
     Case("SUBMIT_MAX_ITEMS reports, /v1/geosubmit form", "submit", "/v1/geosubmit", "largest", max_items("v1"), 200),
     Case("SUBMIT_MAX_ITEMS reports, /v1/submit form", "submit", "/v1/submit", "largest", max_items("legacy"), 204),
@@ -300,7 +310,7 @@ CASES = [
     Case("SUBMIT_MAX_ENTRIES bare Wi-Fi entries, 500 per report", "submit", SUBMIT, "pathological", bare_wifi(), 200),
     Case("SUBMIT_MAX_ITEMS empty items", "submit", SUBMIT, "pathological", empty_items, 200),
     Case("one report with 100 000 Wi-Fi networks", "submit", SUBMIT, "pathological", many_wifi_in_one_report, 200),
-    Case("every entry field of the wrong type, up to the value cap", "submit", SUBMIT, "pathological", wrong_types_everywhere, 200),
+    Case("every entry field of the wrong type, up to the caps", "submit", SUBMIT, "pathological", wrong_types_everywhere, 200),
     Case("one report with ~500 000 distinct unknown fields", "submit", SUBMIT, "pathological", distinct_keys, 200),
     Case("two SSIDs filling SUBMIT_DECOMPRESSED_LIMIT (report > a queue message)", "submit", SUBMIT, "pathological", huge_ssids, 200),
     Case("200 000 nested arrays", "submit", SUBMIT, "pathological", deep_nesting, 400),
@@ -327,7 +337,7 @@ CASES = [
     Case("`{}` × 10⁶ (gzip)", "submit", TRANSFER, "bomb", tiny_bomb(b"{}", key=b"cells"), 413),
 ]
 # fmt: on
-TINY_CASES = (0, 12, 22)  # `--profile tiny` of the runner: one of each kind
+TINY_CASES = (0, 13, 23)  # `--profile tiny` of the runner: one of each kind
 
 
 # --- the measured child ---------------------------------------------------------------------------

@@ -89,3 +89,27 @@ def stumbler_batch(
 def encode(body: dict[str, Any]) -> bytes:
     """The body as the app sends it: compact JSON, gzip-compressed."""
     return gzip.compress(json.dumps(body, separators=(",", ":")).encode(), compresslevel=6)
+
+
+def verbose_batch(timestamp_ms: int, reports: int = FULL_BATCH_REPORTS, seed: int = 0) -> dict[str, Any]:
+    """A busier upload in the app's most verbose form: 20 Wi-Fi networks with every field and an
+    SSID, 3 cells with every field, every position field (docs/pipeline.md's synthetic batch:
+    ~8 MiB of JSON for 2 000 reports, 46 000 entries, ~470 000 JSON values)."""
+    rng = random.Random(seed)
+    items = stumbler_batch(timestamp_ms, reports, seed)["items"]
+    for item in items:
+        item["position"].update(age=rng.randrange(0, 2000), altitudeAccuracy=round(rng.uniform(2, 9), 1),
+                                heading=round(rng.uniform(0, 360), 1), pressure=round(rng.uniform(990, 1030), 2))  # fmt: skip
+        item["wifiAccessPoints"] = [
+            {**_wifi(rng), "radioType": rng.choice(("802.11n", "802.11ac", "802.11ax")), "age": rng.randrange(0, 5000),
+             "channel": rng.choice((1, 6, 11, 36, 100)), "signalToNoiseRatio": rng.randrange(5, 40),
+             "ssid": f"{rng.choice(('FRITZ!Box', 'Vodafone', 'o2-WLAN', 'TP-Link', 'eduroam'))}-{rng.randrange(10**6):06d}"}
+            for _ in range(20)
+        ]  # fmt: skip
+        item["cellTowers"] = [
+            {**_cell(rng), "mobileCountryCodeStr": "262", "mobileNetworkCodeStr": "01", "age": rng.randrange(0, 5000),
+             "asu": rng.randrange(0, 97), "timingAdvance": rng.randrange(0, 63), "arfcn": rng.randrange(0, 65535),
+             "serving": 1 if index == 0 else 0}
+            for index in range(3)
+        ]  # fmt: skip
+    return {"items": items}

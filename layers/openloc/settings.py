@@ -46,11 +46,12 @@ class Settings(BaseSettings):
     # travels base64-encoded (4/3 larger) inside Lambda's 6 MiB invocation payload, next to ~1 KiB
     # of request context and headers: 4.5 MiB − 1 KiB.
     submit_body_limit: int = Field(default=4_717_568, ge=1024)
-    # After decompression: a full 2 000-report upload is ~2.5 MiB of JSON; twice that and more fits.
-    submit_decompressed_limit: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # After decompression: a full 2 000-report upload is ~2.5 MiB of JSON (4× fits), the app's
+    # most verbose form of it (20 Wi-Fi with SSIDs + 3 cells, every field) ~8.5 MiB.
+    submit_decompressed_limit: int = Field(default=12 * 1024 * 1024, ge=1024)
     # JSON values a submission may hold, counted before parsing (`{`, `[` and `,`): bounds what
-    # `json.loads` builds. A full 2 000-report upload of 15 Wi-Fi + 1 cell has ~200 000.
-    submit_max_json_values: int = Field(default=500_000, ge=1000)
+    # `json.loads` builds. A full 2 000-report upload has ~160 000 (its verbose form ~480 000).
+    submit_max_json_values: int = Field(default=600_000, ge=1000)
     # Reports (items) and Wi-Fi + Bluetooth + cell entries one submission may carry; more is a 413
     # before any of them is validated. Twice a full upload of 2 000 reports of 15 Wi-Fi + 1 cell.
     # A kept entry costs ~1 KB of memory until it is queued: the entry cap bounds a request's memory.

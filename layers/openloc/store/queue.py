@@ -27,7 +27,7 @@ enqueued `QueueUnavailable` is raised so the API answers 503 instead of claiming
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.observability import logger
@@ -64,7 +64,10 @@ class ReportTooLarge(ValueError):
 
 
 class ObservationQueue(Protocol):
-    def send(self, reports: Sequence[dict[str, Any]]) -> int: ...
+    def send(self, reports: Iterable[dict[str, Any]]) -> int:
+        """Enqueue the reports (consumed once, in order: a generator keeps one report's dict
+        alive at a time); returns the number of messages."""
+        ...
 
 
 def encode_report(report: dict[str, Any]) -> str:
@@ -72,7 +75,7 @@ def encode_report(report: dict[str, Any]) -> str:
     return json.dumps(report, separators=(",", ":"))
 
 
-def pack_messages(reports: Sequence[dict[str, Any]], limit: int = MAX_MESSAGE_BYTES) -> Iterator[str]:
+def pack_messages(reports: Iterable[dict[str, Any]], limit: int = MAX_MESSAGE_BYTES) -> Iterator[str]:
     """Group reports, in order, into message bodies of at most `limit` bytes.
 
     Raises `ReportTooLarge` (before yielding anything) if a report cannot fit a message alone."""
@@ -138,7 +141,7 @@ class SqsObservationQueue:
             self._sqs = self._sqs()
         return self._sqs
 
-    def send(self, reports: Sequence[dict[str, Any]]) -> int:
+    def send(self, reports: Iterable[dict[str, Any]]) -> int:
         """Enqueue all reports; returns the number of SQS messages sent."""
         bodies = list(pack_messages(reports))
         for batch in batch_messages(bodies):
@@ -172,7 +175,7 @@ class MemoryObservationQueue:
     def __init__(self) -> None:
         self.messages: list[str] = []
 
-    def send(self, reports: Sequence[dict[str, Any]]) -> int:
+    def send(self, reports: Iterable[dict[str, Any]]) -> int:
         bodies = list(pack_messages(reports))
         self.messages.extend(bodies)
         return len(bodies)

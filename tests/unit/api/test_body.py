@@ -26,7 +26,7 @@ from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
-from bench.world.batch import stumbler_batch
+from bench.world.batch import stumbler_batch, verbose_batch
 from tests.unit.api.support import Client, assert_envelope, reports_in, v2_item, wifi_body
 
 MIB = 1024 * 1024
@@ -511,3 +511,14 @@ def test_a_full_stumbler_upload_fits_the_limits_twice() -> None:
     assert 2 * values <= settings.submit_max_json_values
     assert 2 * len(body["items"]) <= settings.submit_max_items
     assert 2 * entries <= settings.submit_max_entries
+
+
+def test_the_most_verbose_full_upload_fits_the_limits() -> None:
+    settings = Settings()
+    body = verbose_batch(0)
+    text = json.dumps(body, separators=(",", ":")).encode()
+    entries = sum(len(i["wifiAccessPoints"]) + len(i["cellTowers"]) for i in body["items"])
+    assert len(gzip.compress(text)) <= settings.submit_body_limit
+    assert len(text) <= settings.submit_decompressed_limit
+    assert text.count(b"{") + text.count(b"[") + text.count(b",") <= settings.submit_max_json_values
+    assert entries <= settings.submit_max_entries
