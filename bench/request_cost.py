@@ -311,7 +311,7 @@ CASES = [
     Case("SUBMIT_MAX_ITEMS empty items", "submit", SUBMIT, "pathological", empty_items, 200),
     Case("one report with 100 000 Wi-Fi networks", "submit", SUBMIT, "pathological", many_wifi_in_one_report, 200),
     Case("every entry field of the wrong type, up to the caps", "submit", SUBMIT, "pathological", wrong_types_everywhere, 200),
-    Case("one report with ~500 000 distinct unknown fields", "submit", SUBMIT, "pathological", distinct_keys, 200),
+    Case("one report with as many distinct unknown fields as SUBMIT_MAX_JSON_VALUES admits", "submit", SUBMIT, "pathological", distinct_keys, 200),
     Case("two SSIDs filling SUBMIT_DECOMPRESSED_LIMIT (report > a queue message)", "submit", SUBMIT, "pathological", huge_ssids, 200),
     Case("200 000 nested arrays", "submit", SUBMIT, "pathological", deep_nesting, 400),
     Case("`{}` × 10⁶ (the reported 3 KB body)", "submit", SUBMIT, "bomb", tiny_bomb(b"{}"), 413),
