@@ -266,7 +266,7 @@ def _bomb(services: Services, client: TestClient, payload: bytes) -> Any:
 def test_gzip_bomb_with_the_default_limits_is_413_in_bounded_memory(
     services: Services, client: TestClient
 ) -> None:
-    """128 MiB of zeros is ~130 KB compressed; inflation stops past the 32 MiB limit."""
+    """128 MiB of zeros is ~130 KB compressed; inflation stops past SUBMIT_DECOMPRESSED_LIMIT."""
     payload = gzip.compress(b"\0" * (128 * MIB), compresslevel=9)
     assert len(payload) < services.settings.submit_body_limit
     assert_envelope(_bomb(services, client, payload), 413, "global", "payloadTooLarge")
