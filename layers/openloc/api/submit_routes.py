@@ -1,7 +1,7 @@
 """Submission endpoints: /v2/geosubmit, /v1/geosubmit and legacy /v1/submit.
 
 A body that is not JSON (or not an object) is a 400 parseError and an oversized one a 413 (over a
-size limit, more JSON values or more reports than the caps: `openloc.api.body`, `read_items`);
+size limit, more JSON values, reports or entries than the caps: `openloc.api.body`, `read_items`);
 everything else answers success once the valid reports are durably in the queue — bad reports
 and entries are dropped and counted, never answered with a 4xx. Queue failure → 503.
 """
