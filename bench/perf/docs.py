@@ -129,6 +129,24 @@ def _tiles_lines(results: dict[str, Any]) -> list[str]:
     return [intro, "", *table(tiles["runs"]), ""]
 
 
+def _request_cost_lines(results: dict[str, Any]) -> list[str]:
+    cost = results.get("request_cost")
+    if not cost:
+        return []
+    from bench.request_cost import TARGET_CPU_MS, TARGET_MB, table
+
+    limits = ", ".join(f"`{k}` {v:,}" for k, v in cost["limits"].items())
+    return [
+        "Cost of one request (`bench/request_cost.py`: each body in a fresh interpreter that imports the "
+        f"Lambda handler; RSS after import and warm-up, peak RSS during the request; target for accepted "
+        f"bodies ≤ {TARGET_MB} MB over the baseline and ≤ {TARGET_CPU_MS} ms of CPU, ⚠ marks a miss). "
+        f"Limits: {limits}.",
+        "",
+        *table(cost["rows"]),
+        "",
+    ]
+
+
 def _performance_section(results: dict[str, Any]) -> list[str]:
     lines = ["### Performance", ""]
     locate = results.get("locate")
@@ -180,6 +198,7 @@ def _performance_section(results: dict[str, Any]) -> list[str]:
                   "| handler | median ms | max ms |", "|---|---|---|"]  # fmt: skip
         lines += [f"| {n} | {r['median_ms']:.0f} | {r['max_ms']:.0f} |" for n, r in imports.items()]
         lines.append("")
+    lines += _request_cost_lines(results)
     packages = results.get("packages")
     if packages is not None:
         if not packages.get("built"):

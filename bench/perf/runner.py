@@ -17,7 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("locate", "http", "aggregation", "export", "tiles", "imports", "packages", "accuracy")
+SECTIONS = (
+    "locate", "http", "aggregation", "export", "tiles", "imports", "request_cost", "packages", "accuracy"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,12 @@ def imports_section(profile: Profile) -> dict[str, Any]:
     return out
 
 
+def request_cost_section(profile: Profile) -> dict[str, Any]:
+    from bench.request_cost import TINY_CASES, limits, measure
+
+    return {"limits": limits(), "rows": measure(list(TINY_CASES) if profile.world == "tiny" else None)}
+
+
 def packages_section(profile: Profile) -> dict[str, Any]:
     from bench.perf.packages import package_sizes
 
@@ -139,6 +147,7 @@ RUNNERS = {
     "export": export_section,
     "tiles": tiles_section,
     "imports": imports_section,
+    "request_cost": request_cost_section,
     "packages": packages_section,
     "accuracy": accuracy_section,
 }
@@ -164,6 +173,15 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
             out[f"tiles {row['run']} s ({row['city_km']:g} km city)"] = (row["seconds"], False)
     for name, row in (results.get("imports") or {}).items():
         out[f"cold import ms ({name})"] = (row["median_ms"], False)
+    accepted = [
+        r for r in (results.get("request_cost") or {}).get("rows", []) if r["status"] and r["status"] < 400
+    ]
+    if accepted:
+        out["request cost: most memory of an accepted body, MB"] = (
+            max(r["delta_mb"] for r in accepted),
+            False,
+        )
+        out["request cost: most CPU of an accepted body, ms"] = (max(r["cpu_ms"] for r in accepted), False)
     packages = results.get("packages") or {}
     if packages.get("built"):
         if "layer" in packages:

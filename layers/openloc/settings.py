@@ -41,9 +41,23 @@ class Settings(BaseSettings):
     geoip_path: str = ""
 
     # HTTP behaviour.
+    # Request bodies (docs/api.md, "Request bodies"): every request's cost is bounded by these.
     locate_body_limit: int = Field(default=64 * 1024, ge=1024)
-    submit_body_limit: int = Field(default=6 * 1024 * 1024, ge=1024)  # compressed, as received
-    submit_decompressed_limit: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Submissions as received (compressed): what can reach the function. A binary (gzip) body
+    # travels base64-encoded (4/3 larger) inside Lambda's 6 MiB invocation payload, next to ~1 KiB
+    # of request context and headers: 4.5 MiB − 1 KiB.
+    submit_body_limit: int = Field(default=4_717_568, ge=1024)
+    # After decompression: a full 2 000-report upload is ~2.5 MiB of JSON (4× fits), the app's
+    # most verbose form of it (20 Wi-Fi with SSIDs + 3 cells, every field) ~8.5 MiB.
+    submit_decompressed_limit: int = Field(default=12 * 1024 * 1024, ge=1024)
+    # JSON values a submission may hold, counted before parsing (`{`, `[` and `,`): bounds what
+    # `json.loads` builds. A full 2 000-report upload has ~160 000 (its verbose form ~480 000).
+    submit_max_json_values: int = Field(default=600_000, ge=1000)
+    # Reports (items) and Wi-Fi + Bluetooth + cell entries one submission may carry; more is a 413
+    # before any of them is validated. Twice a full upload of 2 000 reports of 15 Wi-Fi + 1 cell.
+    # A kept entry costs ~1 KB of memory until it is queued: the entry cap bounds a request's memory.
+    submit_max_items: int = Field(default=4000, ge=1)
+    submit_max_entries: int = Field(default=64_000, ge=1)
     api_key_cache_seconds: int = Field(default=300, ge=0)
     submit_requires_key: bool = False
     # Locate/region access: "required" = every request needs a known key (the contract);

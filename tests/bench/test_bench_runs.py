@@ -39,10 +39,15 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
     (docs / "benchmarks.md").write_text("# Benchmarks\n\nIntro.\n\n## Hand-written section\n\nKept.\n")
     common = ["--profile", "tiny", "--results-dir", str(tmp_path / "r"), "--docs-dir", str(docs)]
     main([*common, "--skip", "http,imports,aggregation,packages"])
-    main([*common, "--skip", "locate,http,imports,aggregation,packages,accuracy"])  # only export again
+    main(
+        [*common, "--skip", "locate,http,imports,aggregation,packages,accuracy,request_cost"]
+    )  # export again
     first, second = (json.loads(p.read_text()) for p in sorted((tmp_path / "r").glob("tiny-*.json")))
     assert first["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
     assert first["cost"]["locate"]["total"] > 0
+    costs = first["request_cost"]["rows"]  # one body of each kind, each answered as expected
+    assert {r["kind"] for r in costs} == {"largest", "pathological", "bomb"}
+    assert all(r["status"] == r["expected"] for r in costs)
     compared = {row["metric"]: row for row in second["comparison"]}
     assert second["previous"] is not None and compared["export rows/s"]["previous"] is not None
     text = (docs / "benchmarks.md").read_text()

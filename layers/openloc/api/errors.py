@@ -65,8 +65,10 @@ def unknown_path() -> ApiError:
     return ApiError(404, "global", "notFound", "Not found")
 
 
-def payload_too_large() -> ApiError:
-    return ApiError(413, "global", "payloadTooLarge", "Payload Too Large")
+def payload_too_large(detail: str | None = None) -> ApiError:
+    """413; `detail` names the limit that was exceeded (`Payload Too Large: <detail>`)."""
+    message = f"Payload Too Large: {detail}" if detail else "Payload Too Large"
+    return ApiError(413, "global", "payloadTooLarge", message)
 
 
 def service_unavailable() -> ApiError:

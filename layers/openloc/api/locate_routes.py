@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openloc.api.access import identify
-from openloc.api.body import read_json_object
+from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import not_found, service_unavailable
 from openloc.api.keys import query_key
@@ -63,7 +63,7 @@ class LocateEndpoints:
         )
         ip = client_ip(request, settings.trusted_proxy_hops)
         await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
-        payload = await read_json_object(request, limit=settings.locate_body_limit, empty_is_object=True)
+        payload = await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
         wire = (
             from_search(SearchRequest.model_validate(payload))
             if legacy

@@ -2,24 +2,39 @@
 
 Bad entries are dropped one by one and bad reports one by one; the batch is never rejected for
 its content (one stumbler app deletes a batch for good on any 4xx). What was dropped is counted.
+
+The cost of a batch is bounded before its items are validated (`read_items`): more than
+`SUBMIT_MAX_ITEMS` reports or `SUBMIT_MAX_ENTRIES` entries is a 413, entries of one report past
+twice what a report keeps are dropped unread, and items are validated one at a time as the
+converter consumes them, each parsed item released once validated, so a batch never exists twice
+in memory (parsed JSON and models). A kept observation costs ~1 KB of memory until it is queued:
+the entry cap is what bounds a request's memory.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from openloc.api.errors import payload_too_large
 from openloc.api.schemas import (
     BluetoothBeacon,
     CellTower,
     GeosubmitItem,
+    GeosubmitRequest,
     GeosubmitV1Item,
+    GeosubmitV1Request,
     LegacyCell,
     LegacySubmitItem,
+    LegacySubmitRequest,
     LegacyWifi,
     WifiAccessPoint,
+    WireModel,
 )
 from openloc.model.keys import (
     MAX_PSC,
@@ -38,7 +53,19 @@ MAX_ABS_AGE_MS = 3_600_000
 # Entries kept per report (the rest are dropped and counted): generous for real scans (MozStumbler
 # caps at 200 Wi-Fi and 50 cells) while bounding one report's size well under an SQS message.
 MAX_ENTRIES = {"wifi": 500, "bluetooth": 200, "cell": 100}
+# Entries of one report that are read at all: twice what is kept, so that invalid entries among the
+# first ones still leave room. Entries past these are dropped unread (and counted like the others):
+# they bound the validation work of one report.
+MAX_ENTRIES_READ = {kind: 2 * kept for kind, kept in MAX_ENTRIES.items()}
 _E = TypeVar("_E", WifiObservation, BlueObservation, CellObservation)
+_I = TypeVar("_I", bound=WireModel)
+# Each request model's item model and the wire names of its entry lists (→ the kinds above).
+_V2_LISTS = {"wifiAccessPoints": "wifi", "bluetoothBeacons": "bluetooth", "cellTowers": "cell"}
+WIRE_ITEMS: dict[type[WireModel], tuple[type[WireModel], dict[str, str]]] = {
+    GeosubmitRequest: (GeosubmitItem, _V2_LISTS),
+    GeosubmitV1Request: (GeosubmitV1Item, _V2_LISTS),
+    LegacySubmitRequest: (LegacySubmitItem, {"wifi": "wifi", "blue": "bluetooth", "cell": "cell"}),
+}
 # Per-radio valid signal (dBm) and ASU ranges, and the ASU → dBm offset (Ichnaea's constants).
 CELL_SIGNAL_DBM = {
     Radio.GSM: (-113, -51),
@@ -187,14 +214,10 @@ def opted_out_keys(
     Only the key travels on: the aggregator withdraws such a station (docs/privacy.md)."""
     keys = [
         wifi_key(mac)
-        for mac, ssid in ((normalize_mac(m), s) for m, s in wifis)
-        if mac is not None and storable_mac(StationKind.WIFI, mac) and is_nomap_ssid(ssid)
+        for mac in (normalize_mac(m) for m, ssid in wifis if is_nomap_ssid(ssid))
+        if mac is not None and storable_mac(StationKind.WIFI, mac)
     ]
-    keys += [
-        blue_key(mac)
-        for mac, name in ((normalize_mac(m), n) for m, n in blues)
-        if mac and is_nomap_ssid(name)
-    ]
+    keys += [blue_key(mac) for mac in (normalize_mac(m) for m, name in blues if is_nomap_ssid(name)) if mac]
     return list(dict.fromkeys(keys))
 
 
@@ -287,7 +310,56 @@ def _iso_time_ms(value: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def from_geosubmit_v2(items: list[GeosubmitItem], builder: ReportBuilder) -> Outcome:
+def read_items(
+    payload: dict[str, Any],
+    wire: type[WireModel],
+    dropped: Counter[str],
+    *,
+    max_items: int,
+    max_entries: int,
+) -> Iterator[Any]:
+    """The items of a submission body, validated one at a time as they are consumed.
+
+    The same items as `wire.model_validate(payload).items` (an item that does not validate is
+    left out), with the cost bounded before any item is validated: more than `max_items` items,
+    or more than `max_entries` Wi-Fi, Bluetooth and cell entries in all (counting at most
+    `MAX_ENTRIES_READ` of each kind per item: those past it are dropped unread, counted in
+    `dropped`) is a 413. Each item's parsed JSON is released from `payload` once validated."""
+    raw = payload.get("items")
+    if not isinstance(raw, list):
+        return iter(())
+    if len(raw) > max_items:
+        raise payload_too_large(f"more than {max_items} reports in one submission")
+    item, lists = WIRE_ITEMS[wire]
+    entries = 0
+    for value in raw:
+        if isinstance(value, dict):
+            for name, kind in lists.items():
+                if isinstance(found := value.get(name), list):
+                    entries += min(len(found), MAX_ENTRIES_READ[kind])
+    if entries > max_entries:
+        raise payload_too_large(
+            f"more than {max_entries} Wi-Fi, Bluetooth and cell entries in one submission"
+        )
+    return _validated(raw, item, lists, dropped)
+
+
+def _validated(raw: list[Any], item: type[_I], lists: dict[str, str], dropped: Counter[str]) -> Iterator[_I]:
+    for index, value in enumerate(raw):
+        raw[index] = None
+        if isinstance(value, dict):
+            for name, kind in lists.items():
+                entries = value.get(name)
+                if isinstance(entries, list) and len(entries) > MAX_ENTRIES_READ[kind]:
+                    dropped[f"{kind}_entry"] += len(entries) - MAX_ENTRIES_READ[kind]
+                    value[name] = entries[: MAX_ENTRIES_READ[kind]]
+        try:
+            yield item.model_validate(value)
+        except ValidationError:
+            continue
+
+
+def from_geosubmit_v2(items: Iterable[GeosubmitItem], builder: ReportBuilder) -> Outcome:
     for item in items:
         position = item.position
         builder.add(
@@ -310,7 +382,7 @@ def from_geosubmit_v2(items: list[GeosubmitItem], builder: ReportBuilder) -> Out
     return builder.outcome
 
 
-def from_geosubmit_v1(items: list[GeosubmitV1Item], builder: ReportBuilder) -> Outcome:
+def from_geosubmit_v1(items: Iterable[GeosubmitV1Item], builder: ReportBuilder) -> Outcome:
     for item in items:
         builder.add(
             timestamp=item.timestamp,
@@ -332,7 +404,7 @@ def from_geosubmit_v1(items: list[GeosubmitV1Item], builder: ReportBuilder) -> O
     return builder.outcome
 
 
-def from_legacy_submit(items: list[LegacySubmitItem], builder: ReportBuilder) -> Outcome:
+def from_legacy_submit(items: Iterable[LegacySubmitItem], builder: ReportBuilder) -> Outcome:
     for item in items:
         builder.add(
             timestamp=_iso_time_ms(item.time),

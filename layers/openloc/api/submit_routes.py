@@ -1,6 +1,7 @@
 """Submission endpoints: /v2/geosubmit, /v1/geosubmit and legacy /v1/submit.
 
-A body that is not JSON (or not an object) is a 400 parseError and an oversized one a 413;
+A body that is not JSON (or not an object) is a 400 parseError and an oversized one a 413 (over a
+size limit, more JSON values, reports or entries than the caps: `openloc.api.body`, `read_items`);
 everything else answers success once the valid reports are durably in the queue — bad reports
 and entries are dropped and counted, never answered with a 4xx. Queue failure → 503.
 """
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openloc.api.body import read_json_object
+from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.client_ip import client_ip
 from openloc.api.errors import key_invalid, service_unavailable
 from openloc.api.ip_limit import check_ip_limit
@@ -33,9 +34,10 @@ from openloc.api.submissions import (
     from_geosubmit_v1,
     from_geosubmit_v2,
     from_legacy_submit,
+    read_items,
 )
 from openloc.observability import logger, metrics
-from openloc.store.queue import QueueUnavailable
+from openloc.store.queue import QueueUnavailable, ReportTooLarge
 
 
 class SubmitEndpoints:
@@ -76,35 +78,50 @@ class SubmitEndpoints:
                 settings.submit_ip_limit_per_minute,
                 settings.ip_hash_key,
             )
-        payload = await read_json_object(
-            request,
-            limit=settings.submit_body_limit,
-            decompressed_limit=settings.submit_decompressed_limit,
-            empty_is_object=False,
-        )
-        items = wire.model_validate(payload).items
+        payload = await read_json_object(request, BodyLimits.submit(settings), empty_is_object=False)
         # Reports carry a keyed digest of the submitter's key (attribution), never the key itself.
         attribution = key_digest(api_key, settings.ip_hash_key) if api_key is not None else None
         submitter = submitter_tag(ip, attribution, settings.ip_hash_key)
-        outcome = convert(items, ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution, submitter))
-        for reason, count in outcome.dropped.items():
-            metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
+        builder = ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution, submitter)
+        # Items are validated one at a time as `convert` consumes them (413 over the caps).
+        items = read_items(
+            payload,
+            wire,
+            builder.outcome.dropped,
+            max_items=settings.submit_max_items,
+            max_entries=settings.submit_max_entries,
+        )
+        outcome = convert(items, builder)
         if outcome.reports:
             try:
-                await run_in_threadpool(
-                    self.services.queue.send,
-                    [r.model_dump(mode="json", exclude_none=True) for r in outcome.reports],
-                )
+                await run_in_threadpool(self._enqueue, outcome)
             except QueueUnavailable as error:
                 logger.error(
                     "observation queue unavailable", extra={"error": str(error), "key": redact(api_key)}
                 )
                 raise service_unavailable() from error
+        for reason, count in outcome.dropped.items():
+            metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
         metrics.add_metric(name="SubmitReportsAccepted", unit=MetricUnit.Count, value=len(outcome.reports))
         logger.info(
             "submission accepted",
             extra={"reports": len(outcome.reports), "dropped": dict(outcome.dropped), "key": redact(api_key)},
         )
+
+    def _enqueue(self, outcome: Outcome) -> None:
+        """Queue the accepted reports. A report larger than a queue message on its own could never
+        be sent: it is dropped and counted (`report_size`), the others are queued."""
+        try:
+            # One report's dict at a time: each is encoded for the queue as soon as it is made.
+            self.services.queue.send(r.model_dump(mode="json", exclude_none=True) for r in outcome.reports)
+        except ReportTooLarge as error:
+            too_large = set(error.indexes)
+            outcome.dropped["report_size"] += len(too_large)
+            outcome.reports = [r for i, r in enumerate(outcome.reports) if i not in too_large]
+            if outcome.reports:
+                self.services.queue.send(
+                    r.model_dump(mode="json", exclude_none=True) for r in outcome.reports
+                )
 
     async def geosubmit_v2(self, request: Request) -> Response:
         await self._accept(request, GeosubmitRequest, from_geosubmit_v2)

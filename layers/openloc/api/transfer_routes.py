@@ -12,13 +12,14 @@ under the same batch id.
 | key without the transfer permission | 403 | usageLimits / transferNotAllowed |
 | body not a JSON object | 400 | global / parseError |
 | invalid item, unknown field, missing `batch` | 400 | global / invalidItems |
-| more than `TRANSFER_MAX_ITEMS` items | 413 | global / payloadTooLarge |
+| over `TRANSFER_MAX_ITEMS` items (counted unvalidated) or a body limit | 413 | global / payloadTooLarge |
 | stations kept changing, store down | 503 | global / serviceUnavailable (retry with the same batch id) |
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from openloc.api.body import read_json_object
+from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.errors import (
     ApiError,
     invalid_items,
@@ -49,6 +50,11 @@ def _describe(error: ValidationError) -> str:
     return f"Invalid transfer batch: {where}: {first['msg']}{more}"
 
 
+def _item_count(payload: dict[str, Any]) -> int:
+    """Items of the batch's lists as sent (a list field that is not a list fails validation)."""
+    return sum(len(v) for k in ("cells", "stations", "areas") if isinstance(v := payload.get(k), list))
+
+
 class TransferEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -67,20 +73,16 @@ class TransferEndpoint:
     async def transfer(self, request: Request) -> Response:
         settings = self.services.settings
         key = await run_in_threadpool(self._check_key, query_key(request))
-        payload = await read_json_object(
-            request,
-            limit=settings.submit_body_limit,
-            decompressed_limit=settings.submit_decompressed_limit,
-            empty_is_object=False,
-        )
+        payload = await read_json_object(request, BodyLimits.submit(settings), empty_is_object=False)
+        # The item count is checked on the parsed lists, before any item is validated.
+        if _item_count(payload) > settings.transfer_max_items:
+            raise payload_too_large(f"more than {settings.transfer_max_items} items")
         from openloc.model.exchange import TransferRequest  # deferred: not on the locate import path
 
         try:
             batch = TransferRequest.model_validate(payload)
         except ValidationError as error:
             raise invalid_items(_describe(error)) from error
-        if batch.size > settings.transfer_max_items:
-            raise payload_too_large()
         processed = self.services.processed
         if processed is None:
             raise service_unavailable()

@@ -3,11 +3,21 @@ event for the locate or submit handler, and the handler's answer becomes the HTT
 So the local API runs exactly the code path of the deployed one (Mangum, Powertools, app).
 
 Like CloudFront in front of both, paths that are not API paths (`openloc.api.routing.is_api_path`)
-are answered from the assets bucket when a `StaticSite` is given (the website, tiles, downloads)."""
+are answered from the assets bucket when a `StaticSite` is given (the website, tiles, downloads).
+
+It refuses what AWS refuses before the function runs (docs/api.md, "Request bodies"):
+
+- a body over API Gateway's 10 MiB request limit: 413 `{"message":"Request Entity Too Large"}`;
+- an event over Lambda's 6 MiB synchronous invocation payload: 413 `{"message":"Request Too
+  Long"}`. The event carries the body as text when its Content-Type is textual and it has no
+  Content-Encoding (JSON-escaped inside the event), otherwise base64-encoded (4/3 larger): a gzip
+  body of more than ~4.5 MiB never reaches the function."""
 
 from __future__ import annotations
 
 import base64
+import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -25,13 +35,31 @@ from openloc.local.static_site import StaticSite
 from openloc.observability import logger
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API request limit
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload (the event)
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
+_TEXT_TYPE = re.compile(r"\s*(text/|application/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript)\b)", re.I)
+
+
+def _as_text(headers: dict[str, str], body: bytes) -> str | None:
+    """The body as API Gateway passes a text payload, or None when it base64-encodes it."""
+    if headers.get("content-encoding") or not _TEXT_TYPE.match(headers.get("content-type", "")):
+        return None
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def event_bytes(event: dict[str, Any]) -> int:
+    """The size of the event as Lambda receives it (JSON, UTF-8)."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def api_gateway_event(
     method: str, path: str, query: str, headers: dict[str, str], body: bytes, source_ip: str
 ) -> dict[str, Any]:
     now = time.time()
+    text = _as_text(headers, body) if body else None
     params: dict[str, str] = {}
     for part in query.split("&") if query else []:
         name, _, value = part.partition("=")
@@ -62,9 +90,13 @@ def api_gateway_event(
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "body": base64.b64encode(body).decode() if body else None,
-        "isBase64Encoded": bool(body),
+        "body": text if text is not None else base64.b64encode(body).decode() if body else None,
+        "isBase64Encoded": bool(body) and text is None,
     }
+
+
+def _too_large(message: str) -> Response:
+    return Response(json.dumps({"message": message}).encode(), 413, media_type="application/json")
 
 
 class LambdaProxy:
@@ -79,11 +111,13 @@ class LambdaProxy:
         if self.site is not None and not is_api_path(request.url.path):
             await (await self.site.serve(request))(scope, receive, send)
             return
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
+            await _too_large("Request Entity Too Large")(scope, receive, send)
+            return
         body = await request.body()
         if len(body) > MAX_PAYLOAD_BYTES:
-            await Response(b'{"message":"Request Entity Too Large"}', 413, media_type="application/json")(
-                scope, receive, send
-            )
+            await _too_large("Request Entity Too Large")(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in request.headers.items()}
         name = function_for_path(request.url.path)
@@ -101,6 +135,9 @@ class LambdaProxy:
             body,
             peer,
         )
+        if event_bytes(event) > MAX_INVOKE_PAYLOAD_BYTES:  # Lambda refuses the invocation
+            await _too_large("Request Too Long")(scope, receive, send)
+            return
         try:
             result = await run_in_threadpool(invoke, self.handlers(name), name, event)
         except Exception:  # what API Gateway answers when the function itself fails

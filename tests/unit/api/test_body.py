@@ -16,12 +16,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from openloc.api.body import gunzip_limited
+from openloc.api.body import MAX_GZIP_MEMBERS, gunzip_limited
 from openloc.api.errors import ApiError
 from openloc.api.services import Services
+from openloc.model.records import ApiKeyRecord
+from openloc.settings import Settings
+from openloc.store.api_keys import MemoryApiKeyStore
+from openloc.store.processed import MemoryProcessedMessages
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
+from bench.world.batch import stumbler_batch, verbose_batch
 from tests.unit.api.support import Client, assert_envelope, reports_in, v2_item, wifi_body
 
 MIB = 1024 * 1024
@@ -261,7 +266,7 @@ def _bomb(services: Services, client: TestClient, payload: bytes) -> Any:
 def test_gzip_bomb_with_the_default_limits_is_413_in_bounded_memory(
     services: Services, client: TestClient
 ) -> None:
-    """128 MiB of zeros is ~130 KB compressed; inflation stops past the 32 MiB limit."""
+    """128 MiB of zeros is ~130 KB compressed; inflation stops past SUBMIT_DECOMPRESSED_LIMIT."""
     payload = gzip.compress(b"\0" * (128 * MIB), compresslevel=9)
     assert len(payload) < services.settings.submit_body_limit
     assert_envelope(_bomb(services, client, payload), 413, "global", "payloadTooLarge")
@@ -326,3 +331,194 @@ def test_form_encoded_body_is_a_parse_error(client: TestClient) -> None:
     for path in ("/v2/geosubmit", "/v1/geolocate?key=test"):
         response = client.post(path, content=b"items=1&key=test", headers=headers)
         assert_envelope(response, 400, "global", "parseError")
+
+
+# --- bounded cost: gzip members -------------------------------------------------------------------
+
+
+@pytest.fixture
+def body_client(make_services: Callable[..., Services], make_client: Client) -> TestClient:
+    """The app with key `test` also allowed to transfer, so every endpoint reaches its body."""
+    keys = MemoryApiKeyStore(ApiKeyRecord(key="test", allow_transfer=True))
+    return make_client(make_services(api_keys=keys, processed=MemoryProcessedMessages()))
+
+
+def test_gzip_members_up_to_the_cap_are_concatenated() -> None:
+    text = json.dumps({"items": [{"n": i} for i in range(MAX_GZIP_MEMBERS * 3)]}).encode()
+    step = -(-len(text) // MAX_GZIP_MEMBERS)
+    members = b"".join(gzip.compress(text[i : i + step]) for i in range(0, len(text), step))
+    assert gunzip_limited(members, len(text)) == text
+
+
+class _CountingDecompressors:
+    """Wraps zlib.decompressobj: counts the decompressors made and the input each is handed."""
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.largest_input = 0
+        self._real = zlib.decompressobj
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.made += 1
+        real = self._real(*args, **kwargs)
+        outer = self
+
+        class Counting:
+            def decompress(self, data: Any, max_length: int = 0) -> bytes:
+                outer.largest_input = max(outer.largest_input, len(data))
+                return real.decompress(data, max_length)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+        return Counting()
+
+
+def test_many_gzip_members_are_413_at_the_cap_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reported 2 MB of empty members: refused after MAX_GZIP_MEMBERS decompressors, and no
+    member is handed the rest of the body (the old walk copied it once per member: quadratic)."""
+    body = gzip.compress(b"", mtime=0) * 100_000
+    counting = _CountingDecompressors()
+    monkeypatch.setattr(zlib, "decompressobj", counting)
+    with pytest.raises(ApiError) as info:
+        gunzip_limited(body, 32 * MIB)
+    assert (info.value.status, info.value.reason) == (413, "payloadTooLarge")
+    assert counting.made == MAX_GZIP_MEMBERS
+    assert counting.largest_input <= 64 * 1024 < len(body)
+    counting.made = 0  # without the cap the walk is still by slices: linear in the body
+    assert gunzip_limited(body, 32 * MIB, max_members=10**6) == b""
+    assert counting.made == 100_000 and counting.largest_input <= 64 * 1024
+
+
+@pytest.mark.parametrize("path", ["/v2/geosubmit", "/v1/geolocate?key=test", "/v1/transfer?key=test"])
+def test_empty_gzip_members_are_413_over_http(body_client: TestClient, path: str) -> None:
+    body = gzip.compress(b"", mtime=0) * 100_000
+    with peak_memory() as peak:
+        response = body_client.post(path, content=body, headers={"content-encoding": "gzip"})
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+    assert peak[0] < 32 * MIB
+
+
+# --- bounded cost: the shape of the JSON ----------------------------------------------------------
+
+
+def _tiny_gzip(element: bytes, count: int = 10**6, key: bytes = b"items") -> bytes:
+    return gzip.compress(b'{"' + key + b'":[' + b",".join([element] * count) + b"]}", 9)
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        b"{}",
+        b"[]",
+        b"1",
+        b'""',
+        b"[[[[[[[[[[]]]]]]]]]]",
+        b'{"a":{"b":{}}}',
+        b'{"macAddress":"00:1a:2b:00:00:01"}',
+    ],
+)
+@pytest.mark.parametrize(("path", "key"), [("/v2/geosubmit", b"items"), ("/v1/geosubmit", b"items"),
+                                           ("/v1/submit", b"items"), ("/v1/geolocate?key=test", b"wifiAccessPoints"),
+                                           ("/v1/transfer?key=test", b"cells")])  # fmt: skip
+def test_a_million_tiny_values_in_a_few_kilobytes_are_413(
+    body_client: TestClient, path: str, key: bytes, element: bytes
+) -> None:
+    """The reported attack: `{"items":[{},{},…]}` × 10⁶ is 2 961 bytes of gzip and used to cost
+    ~1 GB and 15 s. The values are counted before anything is parsed."""
+    body = _tiny_gzip(element, key=key)
+    assert len(body) < 128 * 1024
+    with peak_memory() as peak:
+        response = body_client.post(path, content=body, headers={"content-encoding": "gzip"})
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+    assert peak[0] < 40 * MIB  # the inflated text (≤ SUBMIT_DECOMPRESSED_LIMIT), never a parsed tree
+
+
+def test_the_reported_body_exactly(client: TestClient) -> None:
+    body = gzip.compress(b'{"items":[' + b",".join([b"{}"] * 10**6) + b"]}", 9)
+    assert len(body) < 3_000
+    response = client.post("/v2/geosubmit", content=body, headers={"content-encoding": "gzip"})
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+    assert "JSON values" in response.json()["error"]["message"]
+
+
+def test_values_are_counted_in_plain_bodies_too(services: Services, client: TestClient) -> None:
+    limit = services.settings.submit_max_json_values
+    body = b'{"items":[' + b",".join([b"1"] * (limit + 1)) + b"]}"
+    assert len(body) < services.settings.submit_body_limit
+    assert_envelope(client.post("/v2/geosubmit", content=body), 413, "global", "payloadTooLarge")
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("values at the cap", lambda n: b'{"items":[],"x":[' + b",".join([b"1"] * (n - 3)) + b"]}"),
+        ("empty strings", lambda n: b'{"items":[],"x":[' + b",".join([b'""'] * (n - 3)) + b"]}"),
+        ("distinct keys", lambda n: b'{"items":[{' + b",".join(b'"%x":0' % i for i in range(n - 3)) + b"}]}"),
+        ("nesting", lambda n: b'{"items":[' + b"[" * 500 + b"]" * 500 + b"]}"),
+    ],
+)
+def test_shapes_within_the_caps_are_accepted_in_bounded_memory(
+    services: Services, client: TestClient, queue: MemoryObservationQueue, name: str, build: Any
+) -> None:
+    """At the real default caps: what fits is parsed and answered 200 (nothing usable is queued)."""
+    body = gzip.compress(build(services.settings.submit_max_json_values))
+    with peak_memory() as peak:
+        response = client.post("/v2/geosubmit", content=body, headers={"content-encoding": "gzip"})
+    assert response.status_code == 200, response.text
+    assert queue.messages == []
+    assert peak[0] < 128 * MIB
+
+
+def test_deep_nesting_within_the_value_cap_is_a_parse_error(client: TestClient) -> None:
+    body = gzip.compress(b'{"items":' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+    assert_envelope(
+        client.post("/v2/geosubmit", content=body, headers={"content-encoding": "gzip"}),
+        400,
+        "global",
+        "parseError",
+    )
+
+
+def test_plain_body_over_the_decompressed_limit_is_413(
+    make_services: Callable[..., Services], make_client: Client, now_ms: int
+) -> None:
+    services = make_services()
+    services.settings.submit_decompressed_limit = 2048
+    body = json.dumps({"items": [v2_item(now_ms)] * 30}).encode()
+    assert 2048 < len(body) < services.settings.submit_body_limit
+    response = make_client(services).post("/v2/geosubmit", content=body)
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+
+
+# --- the limits fit what can arrive and what real clients send ------------------------------------
+
+
+def test_the_submit_body_limit_is_what_a_lambda_event_can_carry() -> None:
+    """A gzip body travels base64-encoded in the ≤ 6 MiB invocation payload, with ~1 KiB of context."""
+    limit = Settings().submit_body_limit
+    assert 4 * -(-limit // 3) + 1024 <= 6 * MIB < 4 * -(-(limit + 1024) // 3) + 1024 + 4
+
+
+def test_a_full_stumbler_upload_fits_the_limits_twice() -> None:
+    settings = Settings()
+    body = stumbler_batch(0)
+    text = json.dumps(body, separators=(",", ":")).encode()
+    values = text.count(b"{") + text.count(b"[") + text.count(b",")
+    entries = sum(len(i["wifiAccessPoints"]) + len(i["cellTowers"]) for i in body["items"])
+    assert 2 * len(gzip.compress(text)) <= settings.submit_body_limit
+    assert 2 * len(text) <= settings.submit_decompressed_limit
+    assert 2 * values <= settings.submit_max_json_values
+    assert 2 * len(body["items"]) <= settings.submit_max_items
+    assert 2 * entries <= settings.submit_max_entries
+
+
+def test_the_most_verbose_full_upload_fits_the_limits() -> None:
+    settings = Settings()
+    body = verbose_batch(0)
+    text = json.dumps(body, separators=(",", ":")).encode()
+    entries = sum(len(i["wifiAccessPoints"]) + len(i["cellTowers"]) for i in body["items"])
+    assert len(gzip.compress(text)) <= settings.submit_body_limit
+    assert len(text) <= settings.submit_decompressed_limit
+    assert text.count(b"{") + text.count(b"[") + text.count(b",") <= settings.submit_max_json_values
+    assert entries <= settings.submit_max_entries

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openloc.api.errors import ApiError
 from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
 from openloc.api.submissions import (
+    MAX_ENTRIES,
+    MAX_ENTRIES_READ,
+    WIRE_ITEMS,
     ReportBuilder,
     SubmitLimits,
     cell_observation,
     from_geosubmit_v1,
     from_geosubmit_v2,
     from_legacy_submit,
+    read_items,
 )
 from openloc.model.kinds import Radio
 
@@ -252,3 +261,108 @@ def test_unicode_digit_mcc_string_drops_the_cell() -> None:
     }
     outcome = v2(v2_item(cellTowers=[tower]))
     assert len(outcome.reports) == 1 and outcome.dropped["cell_entry"] == 1
+
+
+# --- read_items: the caps before validation, one item at a time -----------------------------------
+
+ODD_VALUES = [None, 1, "x", [], [1], {"a": 1}, -1, 1e308, True]
+
+
+def _item_fields(item: type[Any]) -> list[str]:
+    return list(item.model_fields)
+
+
+@st.composite
+def raw_items(draw: st.DrawFn, wire: type[Any]) -> list[Any]:
+    """Items as a client might send them: fields of the wire item with odd or good values, entry
+    lists of dicts with the entries' own fields, and items that are not objects at all."""
+    item_model, lists = WIRE_ITEMS[wire]
+    value = st.sampled_from(ODD_VALUES)
+    entry_fields = {
+        name: list(get_args(item_model.model_fields[name].annotation)[0].model_fields) for name in lists
+    }
+    good = st.one_of(
+        st.integers(-200, 10**6),
+        st.floats(-100, 100),
+        st.sampled_from(["lte", "01", "00:1a:2b:00:00:07", "262"]),
+    )
+    entry = st.one_of(
+        value,
+        st.dictionaries(
+            st.sampled_from([f for fields in entry_fields.values() for f in fields]),
+            st.one_of(good, value),
+            max_size=6,
+        ),
+    )
+    field = st.one_of(
+        good,
+        value,
+        st.lists(entry, max_size=4),
+        st.dictionaries(st.sampled_from(["latitude", "longitude", "accuracy"]), good),
+    )
+    item = st.one_of(value, st.dictionaries(st.sampled_from(_item_fields(item_model)), field, max_size=6))
+    return draw(st.lists(item, max_size=6))
+
+
+@pytest.mark.parametrize("wire", [GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest])
+@given(data=st.data())
+def test_read_items_validates_like_the_request_model(wire: type[Any], data: st.DataObject) -> None:
+    """Items validated one at a time are exactly the request model's items (what the unit tests
+    above pin is unchanged by reading items lazily)."""
+    items = data.draw(raw_items(wire))
+    expected = [i.model_dump() for i in wire.model_validate({"items": copy.deepcopy(items)}).items]
+    dropped: Counter[str] = Counter()
+    got = [
+        i.model_dump() for i in read_items({"items": items}, wire, dropped, max_items=100, max_entries=1000)
+    ]
+    assert got == expected and not dropped
+
+
+@pytest.mark.parametrize("payload", [{}, {"items": None}, {"items": "x"}, {"items": {"a": 1}}])
+def test_read_items_of_no_list_is_nothing(payload: dict[str, Any]) -> None:
+    assert list(read_items(payload, GeosubmitRequest, Counter(), max_items=1, max_entries=1)) == []
+
+
+def test_read_items_caps_are_413_before_anything_is_validated() -> None:
+    items: list[Any] = [{"wifiAccessPoints": [{}] * 10}] * 5
+    with pytest.raises(ApiError) as info:
+        read_items({"items": items}, GeosubmitRequest, Counter(), max_items=4, max_entries=1000)
+    assert (info.value.status, info.value.reason) == (413, "payloadTooLarge")
+    assert "more than 4 reports" in info.value.message
+    with pytest.raises(ApiError) as info:
+        read_items({"items": items}, GeosubmitRequest, Counter(), max_items=5, max_entries=49)
+    assert "more than 49 Wi-Fi, Bluetooth and cell entries" in info.value.message
+    assert (
+        len(list(read_items({"items": items}, GeosubmitRequest, Counter(), max_items=5, max_entries=50))) == 5
+    )
+
+
+def test_entries_past_the_read_cap_are_dropped_unread_and_counted() -> None:
+    wifis = [{"macAddress": f"00:1a:2b:01:{i >> 8:02x}:{i & 255:02x}"} for i in range(2_500)]
+    payload = {"items": [v2_item(wifiAccessPoints=wifis)]}
+    b = builder()
+    items = read_items(payload, GeosubmitRequest, b.outcome.dropped, max_items=10, max_entries=10_000)
+    outcome = from_geosubmit_v2(items, b)
+    (report,) = outcome.reports
+    assert len(report.wifi) == MAX_ENTRIES["wifi"] == 500
+    assert MAX_ENTRIES_READ["wifi"] == 1_000
+    assert outcome.dropped["wifi_entry"] == 2_500 - 500  # 1 500 unread + 500 read but over the cap
+    # only what is read counts towards the submission's entry cap
+    assert list(
+        read_items(
+            {"items": [{"wifiAccessPoints": wifis}]},
+            GeosubmitRequest,
+            Counter(),
+            max_items=1,
+            max_entries=1_000,
+        )
+    )
+
+
+def test_read_items_releases_each_parsed_item_once_validated() -> None:
+    raw: list[Any] = [v2_item(), v2_item()]
+    items = read_items({"items": raw}, GeosubmitRequest, Counter(), max_items=10, max_entries=100)
+    next(items)
+    assert raw[0] is None and raw[1] is not None
+    next(items)
+    assert raw == [None, None]

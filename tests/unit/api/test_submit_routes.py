@@ -12,9 +12,17 @@ import pytest
 from openloc.api.keys import key_digest
 from openloc.api.services import Services
 from openloc.settings import Settings
-from openloc.store.queue import MemoryObservationQueue, QueueUnavailable
+from openloc.store.queue import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_ENTRIES,
+    MAX_MESSAGE_BYTES,
+    MemoryObservationQueue,
+    QueueUnavailable,
+    SqsObservationQueue,
+)
 from starlette.testclient import TestClient
 
+from bench.world.batch import encode, stumbler_batch
 from tests.unit.api.support import Client, assert_envelope, lte_tower, reports_in, v2_item
 from tests.unit.api.support import reports_in as _reports
 
@@ -282,3 +290,88 @@ def test_reports_carry_their_source_tag_never_the_address(
     tags = [r["submitter"] for r in _reports(queue)]
     assert tags[0] == tags[1] != tags[2]
     assert not any("198.51" in body or "203.0" in body for body in queue.messages)
+
+
+# --- real-size batches ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqs_queue() -> Any:
+    """An in-process SQS (moto, which enforces SendMessageBatch's limits) and its queue URL."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        yield sqs, sqs.create_queue(QueueName="observations")["QueueUrl"]
+
+
+def _drain(sqs: Any, url: str) -> list[str]:
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [m["Body"] for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    return bodies
+
+
+def test_a_full_stumbler_upload_is_queued_within_the_sqs_limits(
+    make_services: Callable[..., Services], make_client: Client, sqs_queue: Any, now_ms: int
+) -> None:
+    """The reported failure: 2 000 reports of 15 Wi-Fi + 1 LTE, gzip, used to be refused with 503
+    (BatchRequestTooLong: 1 568 134 bytes in one SendMessageBatch) on every retry."""
+    sqs, url = sqs_queue
+    sent: list[list[int]] = []
+    real_send = sqs.send_message_batch
+
+    def recording(**kwargs: Any) -> Any:
+        sent.append([len(e["MessageBody"].encode()) for e in kwargs["Entries"]])
+        return real_send(**kwargs)
+
+    sqs.send_message_batch = recording
+    client = make_client(make_services(queue=SqsObservationQueue(url, sqs)))
+    body = encode(stumbler_batch(now_ms))
+    response = client.post("/v2/geosubmit", content=body, headers={"content-encoding": "gzip"})
+    assert response.status_code == 200, response.text
+    assert len(sent) >= 2  # more than one request: the batch limit applied
+    for sizes in sent:
+        assert len(sizes) <= MAX_BATCH_ENTRIES and sum(sizes) <= MAX_BATCH_BYTES
+        assert max(sizes) <= MAX_MESSAGE_BYTES
+    reports = [r for b in _drain(sqs, url) for r in json.loads(b)["reports"]]
+    assert len(reports) == 2_000
+
+
+def test_a_report_larger_than_a_queue_message_is_dropped_and_counted(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int, log_lines: Any
+) -> None:
+    """It could never be queued: dropping it keeps the rest of the batch (never a 503 loop)."""
+    huge = v2_item(now_ms)
+    huge["wifiAccessPoints"] = [  # 500 networks with long non-ASCII names: ~300 KiB once escaped
+        {"macAddress": f"00:1a:2b:02:{i >> 8:02x}:{i & 255:02x}", "ssid": "\U0001f4e1" * 48}
+        for i in range(500)
+    ]
+    response = client.post("/v2/geosubmit", json={"items": [v2_item(now_ms), huge, v2_item(now_ms)]})
+    assert response.status_code == 200
+    assert len(reports_in(queue)) == 2
+    logged = [json.loads(line) for line in log_lines.getvalue().splitlines() if "submission accepted" in line]
+    assert logged[-1]["dropped"] == {"report_size": 1} and logged[-1]["reports"] == 2
+
+
+@pytest.mark.parametrize("path", ["/v2/geosubmit", "/v1/geosubmit", "/v1/submit"])
+def test_over_the_item_or_entry_caps_is_413(
+    client: TestClient, queue: MemoryObservationQueue, path: str
+) -> None:
+    settings = Settings()
+    too_many: dict[str, Any] = {"items": [{}] * (settings.submit_max_items + 1)}
+    response = client.post(path, content=gzip.compress(json.dumps(too_many).encode()))
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+    lists = "wifi" if path == "/v1/submit" else "wifiAccessPoints"
+    per_item = 1_000
+    items: list[Any] = [{lists: [{}] * per_item}] * (settings.submit_max_entries // per_item + 1)
+    response = client.post(path, content=gzip.compress(json.dumps({"items": items}).encode()))
+    assert_envelope(response, 413, "global", "payloadTooLarge")
+    assert queue.messages == []
+    ok: dict[str, Any] = {"items": [{lists: [{}] * per_item}] * (settings.submit_max_entries // per_item)}
+    assert client.post(path, content=gzip.compress(json.dumps(ok).encode())).status_code in {200, 204}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,19 @@ def test_too_many_items(transfer_client: Any) -> None:
         413,
         "payloadTooLarge",
     )
+
+
+def test_the_item_count_is_checked_before_any_item_is_validated(transfer_client: Any) -> None:
+    """501 invalid items: 413 (counted on the parsed lists), not the 400 validation would give."""
+    client, stations, _ = transfer_client
+    invalid = {"cells": [{"lat": "x"}] * 300, "stations": [{}] * 150, "areas": [1] * 51}
+    response = client.post("/v1/transfer?key=peer", json={"batch": "b", **invalid})
+    assert error_reason(response) == (413, "payloadTooLarge")
+    assert "more than 500 items" in response.json()["error"]["message"]
+    body = gzip.compress(b'{"batch":"b","cells":[' + b",".join([b"{}"] * 10**6) + b"]}", 9)
+    response = client.post("/v1/transfer?key=peer", content=body, headers={"content-encoding": "gzip"})
+    assert error_reason(response) == (413, "payloadTooLarge")
+    assert stations.stations == {}
 
 
 def test_merge_new_then_weighted_and_idempotent(transfer_client: Any) -> None:
