@@ -33,25 +33,26 @@ def group_by_station(
     for index, report in enumerate(reports):
         source = report.submitter or default_source
         moving = speed_weight(report.speed)
-        weighted: list[tuple[str, float, int | None, str | None]] = []
+        weighted: list[tuple[str, float, int | None, str | None, int | None]] = []
         for wifi in report.wifi:
             weight = accuracy_weight(report.accuracy, "wifi") * age_weight(wifi.age) * moving
             name = _digest(StationKind.WIFI, wifi.mac, wifi.ssid)
-            weighted.append((wifi_key(wifi.mac), weight * wifi_signal_weight(wifi.signal), None, name))
+            weighted.append(
+                (wifi_key(wifi.mac), weight * wifi_signal_weight(wifi.signal), None, name, wifi.signal)
+            )
         for blue in report.bluetooth:
             weight = accuracy_weight(report.accuracy, "blue") * age_weight(blue.age) * moving
-            weighted.append(
-                (blue_key(blue.mac), weight, None, _digest(StationKind.BLUE, blue.mac, blue.name))
-            )
+            name = _digest(StationKind.BLUE, blue.mac, blue.name)
+            weighted.append((blue_key(blue.mac), weight, None, name, blue.signal))
         for cell in report.cells:
             key = CellId(cell.radio, cell.mcc, cell.mnc, cell.lac, cell.cid).key
             weight = accuracy_weight(report.accuracy, "cell") * age_weight(cell.age) * moving
-            weighted.append((key, weight * cell_signal_weight(cell.radio, cell.signal), cell.psc, None))
-        for key, weight, psc, name_hash in weighted:
+            weighted.append((key, weight * cell_signal_weight(cell.radio, cell.signal), cell.psc, None, None))
+        for key, weight, psc, name_hash, signal in weighted:
             if weight > 0:
                 grouped[key].append(
                     StationObservation(
-                        report.latitude, report.longitude, weight, psc, name_hash, source, index
+                        report.latitude, report.longitude, weight, psc, name_hash, source, index, signal
                     )
                 )
     return dict(grouped)

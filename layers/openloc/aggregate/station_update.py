@@ -35,6 +35,8 @@ from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.aggregate.corroboration import Quorum, challenged, current, met, quorum, supported
+from openloc.aggregate.footprint import MODELS, Heard, Placement
+from openloc.aggregate.footprint import place as placement
 from openloc.geo.distance import bbox_radius_m, haversine_m
 from openloc.model.keys import key_kind
 from openloc.model.kinds import StationKind
@@ -55,6 +57,7 @@ class StationObservation:
     name_hash: str | None = None  # Wi-Fi/Bluetooth: v1 digest of the SSID/beacon name seen with it
     source: str | None = None  # who reported it (`api.sources`; None: unknown)
     report: int = 0  # which report of its message it came from (new-station corroboration)
+    signal: int | None = None  # Wi-Fi/Bluetooth: the signal it was heard at (dBm), for the footprint
 
 
 class Change(StrEnum):
@@ -92,6 +95,9 @@ class UpdatePolicy:
     old_days: int = 365
     optout_hold_days: int = 365
     corroborate: bool = True
+    # Wi-Fi/Bluetooth positions fitted to their footprint (`aggregate.footprint`); False keeps
+    # Ichnaea's weighted mean of the observations (the accuracy benchmark's baselines use it).
+    fit_positions: bool = True
     established_samples: int = 20
     trusted_samples: int = 50
     window_days: int = 30
@@ -176,19 +182,47 @@ def _usable(observation: StationObservation) -> bool:
     )
 
 
-def _position_from(base: StationRecord, new: _Aggregate, psc: int | None, now: datetime) -> StationRecord:
+Placer = Callable[[StationRecord | None, int, tuple[float, float]], Placement | None]
+
+
+def _placed(
+    lat: float, lon: float, box: tuple[float, float, float, float], placement: Placement | None
+) -> dict[str, Any]:
+    """Position, bbox and radius fields: the weighted mean's, or the fitted placement's (the bbox
+    grown to hold it, since a fitted access point may lie off the street it was heard from)."""
+    min_lat, max_lat, min_lon, max_lon = box
+    extra: dict[str, Any] = {}
+    if placement is not None:
+        lat, lon = placement.lat, placement.lon
+        min_lat, max_lat = min(min_lat, lat), max(max_lat, lat)
+        min_lon, max_lon = min(min_lon, lon), max(max_lon, lon)
+        extra = {"footprint": placement.footprint, "reach": placement.reach}
+    return {
+        "lat": lat,
+        "lon": lon,
+        "min_lat": min_lat,
+        "max_lat": max_lat,
+        "min_lon": min_lon,
+        "max_lon": max_lon,
+        "radius": round(bbox_radius_m(lat, lon, min_lat, min_lon, max_lat, max_lon)),
+        "footprint": None,
+        "reach": 0.0,
+        **extra,
+    }
+
+
+def _position_from(
+    base: StationRecord, new: _Aggregate, psc: int | None, now: datetime, place: Placer | None = None
+) -> StationRecord:
     """`base` positioned by the batch alone, its samples and weight added to (NEW, CHANGE of an
     unpositioned row) — or, for REPLACE, `base` with samples and weight already reset."""
+    samples = min(base.samples + new.samples, SAMPLES_CAP)
+    placement = place(None, samples, (new.lat, new.lon)) if place is not None else None
+    box = (new.min_lat, new.max_lat, new.min_lon, new.max_lon)
     return replace(
         base,
-        lat=new.lat,
-        lon=new.lon,
-        min_lat=new.min_lat,
-        max_lat=new.max_lat,
-        min_lon=new.min_lon,
-        max_lon=new.max_lon,
-        radius=new.radius,
-        samples=min(base.samples + new.samples, SAMPLES_CAP),
+        **_placed(new.lat, new.lon, box, placement),
+        samples=samples,
         weight=min(base.weight + new.weight, WEIGHT_CAP),
         psc=psc if psc is not None else base.psc,
         created=base.created or now,
@@ -198,8 +232,10 @@ def _position_from(base: StationRecord, new: _Aggregate, psc: int | None, now: d
     )
 
 
-def _merge(station: StationRecord, new: _Aggregate, psc: int | None, now: datetime) -> StationRecord:
-    """Ichnaea's "change" of a positioned station."""
+def _merge(
+    station: StationRecord, new: _Aggregate, psc: int | None, now: datetime, place: Placer | None = None
+) -> StationRecord:
+    """Ichnaea's "change" of a positioned station (its position fitted by `place` when given)."""
     assert station.lat is not None and station.lon is not None
     old_weight = min(station.weight, OLD_WEIGHT_CAP)
     min_lat = min(new.min_lat, station.min_lat if station.min_lat is not None else station.lat, station.lat)
@@ -209,16 +245,12 @@ def _merge(station: StationRecord, new: _Aggregate, psc: int | None, now: dateti
     total = new.weight + old_weight
     lat = _clamp((new.lat * new.weight + station.lat * old_weight) / total, min_lat, max_lat)
     lon = _clamp((new.lon * new.weight + station.lon * old_weight) / total, min_lon, max_lon)
+    samples = min(station.samples + new.samples, SAMPLES_CAP)
+    placement = place(station, samples, (lat, lon)) if place is not None else None
     return replace(
         station,
-        lat=lat,
-        lon=lon,
-        min_lat=min_lat,
-        max_lat=max_lat,
-        min_lon=min_lon,
-        max_lon=max_lon,
-        radius=round(bbox_radius_m(lat, lon, min_lat, min_lon, max_lat, max_lon)),
-        samples=min(station.samples + new.samples, SAMPLES_CAP),
+        **_placed(lat, lon, (min_lat, max_lat, min_lon, max_lon), placement),
+        samples=samples,
         weight=min(station.weight + new.weight, WEIGHT_CAP),
         psc=psc if psc is not None else station.psc,
         created=station.created or now,
@@ -242,6 +274,8 @@ def _cleared(station: StationRecord, **changes: Any) -> StationRecord:
         samples=0,
         weight=0.0,
         last_seen=None,
+        footprint=None,
+        reach=0.0,
         **changes,
     )
 
@@ -447,7 +481,15 @@ def _observed(
     def agrees(lat: float, lon: float) -> bool:
         return all(haversine_m(lat, lon, o.lat, o.lon) <= max_distance for o in usable)
 
-    return _transition(key, station, new, _dominant_psc(usable), agrees, len(usable), now, policy)
+    kind = key_kind(key)
+    place: Placer | None = None
+    if policy.fit_positions and kind in MODELS:
+        heard = [Heard(o.lat, o.lon, float(o.signal)) for o in usable if o.signal is not None]
+
+        def place(base: StationRecord | None, samples: int, origin: tuple[float, float]) -> Placement | None:
+            return placement(kind, base, heard, samples, origin)
+
+    return _transition(key, station, new, _dominant_psc(usable), agrees, len(usable), now, policy, place)
 
 
 def _sources(observations: Sequence[StationObservation]) -> list[str]:
@@ -561,6 +603,8 @@ def merge_aggregated(
     def agrees(lat: float, lon: float) -> bool:
         return haversine_m(lat, lon, incoming.lat, incoming.lon) <= max_distance
 
+    # The other instance's position comes without a footprint: the weighted mean stands, and local
+    # observations start a new footprint around it (`aggregate.footprint.place`).
     return _transition(key, station, new, incoming.psc, agrees, 1, now, policy)
 
 
@@ -573,12 +617,16 @@ def _transition(
     count: int,
     now: datetime,
     policy: UpdatePolicy,
+    place: Placer | None = None,
 ) -> StationUpdate:
-    """Ichnaea's transition table (module docstring) for a consistent-or-not batch `new`."""
+    """Ichnaea's transition table (module docstring) for a consistent-or-not batch `new`; `place`
+    fits the position of Wi-Fi/Bluetooth stations (`aggregate.footprint`)."""
     today = now.date()
     if station is None:
         if new.consistent:
-            return StationUpdate(Change.NEW, _position_from(StationRecord(key=key), new, psc, now), count)
+            return StationUpdate(
+                Change.NEW, _position_from(StationRecord(key=key), new, psc, now, place), count
+            )
         blocked = StationRecord(
             key=key,
             created=now,
@@ -595,19 +643,19 @@ def _transition(
 
     if not station.positioned:
         if new.consistent:
-            return StationUpdate(Change.CHANGE, _position_from(station, new, psc, now), count)
+            return StationUpdate(Change.CHANGE, _position_from(station, new, psc, now, place), count)
         return StationUpdate(Change.IGNORED, None, count)
 
     assert station.lat is not None and station.lon is not None
     agrees = agrees_with(station.lat, station.lon)
     if new.consistent and agrees:
         if not _well_established(station, now, policy):
-            return StationUpdate(Change.CHANGE, _merge(station, new, psc, now), count)
+            return StationUpdate(Change.CHANGE, _merge(station, new, psc, now, place), count)
         if station.last_seen == today.isoformat():
             return StationUpdate(Change.SETTLED, None, count)
         confirmed = replace(station, last_seen=today.isoformat(), version=station.version + 1)
         return StationUpdate(Change.CONFIRM, confirmed, count)
     if new.consistent and _old(station, now, policy):
         reset = replace(station, samples=0, weight=0.0)
-        return StationUpdate(Change.REPLACE, _position_from(reset, new, psc, now), count)
+        return StationUpdate(Change.REPLACE, _position_from(reset, new, psc, now, place), count)
     return StationUpdate(Change.BLOCK, _block(station, now), count)

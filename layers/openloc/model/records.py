@@ -51,6 +51,33 @@ class Challenge:
 _CHALLENGE_NUMBERS = ("lat", "lon", "min_lat", "max_lat", "min_lon", "max_lon", "weight", "samples")
 
 
+# Observations of a Wi-Fi/Bluetooth station heard close together: their mean position in metres
+# east and north of the station's position, how many, and their mean signal (dBm).
+Bin = tuple[float, float, int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """Where a Wi-Fi/Bluetooth station was heard and how strongly: a few bins (at most
+    `aggregate.footprint.MAX_BINS`), relative to the station's own position. A small fixed-size
+    summary of its observations, from which `aggregate.footprint` fits the position and reach; the
+    observations themselves are never kept. Stored as `east,north,count,signal;…` (metres, dBm)."""
+
+    bins: tuple[Bin, ...] = ()
+
+    def to_text(self) -> str:
+        return ";".join(f"{e:.0f},{n:.0f},{c},{s:.1f}" for e, n, c, s in self.bins)
+
+    @classmethod
+    def from_text(cls, text: str) -> Footprint:
+        bins = []
+        for part in text.split(";"):
+            if part:
+                east, north, count, signal = part.split(",")
+                bins.append((float(east), float(north), int(count), float(signal)))
+        return cls(tuple(bins))
+
+
 def evidence_to_json(evidence: Evidence) -> str:
     return json.dumps({"sources": evidence.sources, "days": evidence.days}, separators=(",", ":"))
 
@@ -105,6 +132,10 @@ class StationRecord:
     first_source: str | None = None
     challenge: Challenge | None = None
     optout_evidence: Evidence | None = None
+    # Wi-Fi/Bluetooth (docs/accuracy.md): where the station was heard (`footprint`, fixed size) and
+    # how far it is typically heard from its fitted position (`reach`, m; 0 = unknown).
+    footprint: Footprint | None = None
+    reach: float = 0.0
 
     @property
     def positioned(self) -> bool:

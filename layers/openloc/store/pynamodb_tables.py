@@ -83,6 +83,8 @@ class StationModel(Model):
     first_source = UnicodeAttribute(null=True)
     challenge = UnicodeAttribute(null=True)
     optout_evidence = UnicodeAttribute(null=True)
+    footprint = UnicodeAttribute(null=True)  # Wi-Fi/Bluetooth: `model.records.Footprint` as text
+    reach = NumberAttribute(null=True)  # Wi-Fi/Bluetooth: typical distance heard from (m)
     by_area = CellsByAreaIndex()
     by_changed_hour = CellsByChangedHourIndex()
 

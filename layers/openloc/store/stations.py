@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from openloc.model.keys import area_of
 from openloc.model.kinds import StationKind
-from openloc.model.records import Challenge, StationRecord, evidence_from_json, evidence_to_json
+from openloc.model.records import (
+    Challenge,
+    Footprint,
+    StationRecord,
+    evidence_from_json,
+    evidence_to_json,
+)
 from openloc.store.binding import BoundModels
 from openloc.store.change_feed import changed_hour
 
@@ -31,6 +37,7 @@ _INT_FIELDS = {"samples", "block_count", "version", "num_cells", "psc", "name_vo
 _JSON_FIELDS: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
     "challenge": (Challenge.to_json, Challenge.from_json),
     "optout_evidence": (evidence_to_json, evidence_from_json),
+    "footprint": (Footprint.to_text, Footprint.from_text),
 }
 
 
