@@ -1,38 +1,45 @@
-"""Cell source: exact cells first, then (as the `lacf` fallback) their location areas."""
+"""Cell source: exact cells first, then (as the `lacf` fallback) their location areas.
+
+Exact cells are grouped by their location area; the area with the most known cells answers with
+the signal-weighted mean of its cells (10 dB stronger ≈ ×2 weight: a stronger cell is nearer). Its
+radius is predicted from the cells' spread and radii (`locate.radius`). A cell-area answer is the
+smallest known area's centre, with a radius from the area's real extent (`locate.radius`), not a
+fixed 50 km.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from openloc.geo.distance import haversine_m
 from openloc.locate.query import CellSignal, Estimate, KnownStation, Source
+from openloc.locate.radius import AreaFeatures, CellFeatures, area_radius, cell_radius
 
-CELL_ACCURACY_M = (1_000.0, 50_000.0)
-AREA_ACCURACY_M = (50_000.0, 500_000.0)
 # Weakest plausible signal, used when a cell was reported without one.
 DEFAULT_SIGNAL_DBM = -120
+SIGNAL_SCALE_DB = 30.0  # weight = 10^(signal / SIGNAL_SCALE_DB)
+_EAST = 111_320.0
 
 
-def _clamp(value: float, bounds: tuple[float, float]) -> float:
-    return min(max(value, bounds[0]), bounds[1])
+def _weight(signal: CellSignal) -> float:
+    dbm = signal.signal if signal.signal is not None and signal.signal < 0 else DEFAULT_SIGNAL_DBM
+    return float(10 ** (dbm / SIGNAL_SCALE_DB))
 
 
-def _weighted(
-    found: Sequence[tuple[KnownStation, CellSignal]], bounds: tuple[float, float], source: Source
-) -> Estimate:
-    weights = [
-        1.0 / float((sig.signal if sig.signal is not None else DEFAULT_SIGNAL_DBM) ** 2) for _, sig in found
-    ]
+def _weighted(found: Sequence[tuple[KnownStation, CellSignal]]) -> Estimate:
+    weights = [_weight(sig) for _, sig in found]
     total = sum(weights)
     lat = sum(st.lat * w for (st, _), w in zip(found, weights, strict=True)) / total
     lon = sum(st.lon * w for (st, _), w in zip(found, weights, strict=True)) / total
-    # The client is within every heard cell's radius of that cell, so the answer is within
-    # distance + radius of the *nearest-bounding* cell (the smallest such sum, not the largest).
-    reach = min(haversine_m(lat, lon, st.lat, st.lon) + st.radius for st, _ in found)
-    return Estimate(
-        lat, lon, _clamp(reach, bounds), source, float(len(found)), tuple(st.key for st, _ in found)
-    )
+    cos0 = math.cos(math.radians(lat))
+    spread2 = reach = 0.0
+    for (st, _), w in zip(found, weights, strict=True):
+        share = w / total
+        spread2 += share * (((st.lat - lat) * _EAST) ** 2 + ((st.lon - lon) * _EAST * cos0) ** 2)
+        reach += share * st.radius
+    accuracy = cell_radius(CellFeatures(len(found), math.sqrt(spread2), reach))
+    return Estimate(lat, lon, accuracy, Source.CELL, float(len(found)), tuple(st.key for st, _ in found))
 
 
 def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
@@ -46,16 +53,16 @@ def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) 
                 break
     if not by_area:
         return None
-    best = max(by_area.values(), key=len)
-    return _weighted(best, CELL_ACCURACY_M, Source.CELL)
+    best = max(by_area.values(), key=lambda found: (len(found), sum(_weight(s) for _, s in found)))
+    return _weighted(best)
 
 
 def locate_cell_areas(seen: Sequence[CellSignal], areas: Mapping[str, KnownStation]) -> Estimate | None:
-    """The smallest known area among the client's cells (the `lacf` fallback)."""
-    found = [
-        (areas[cell.area_key], signal) for signal in seen for cell in signal.ids if cell.area_key in areas
-    ]
+    """The smallest known area among the client's cells (the `lacf` fallback). A `KnownStation`
+    of an area carries its cells' mean radius as `reach` and its number of cells as `samples`."""
+    found = [areas[cell.area_key] for signal in seen for cell in signal.ids if cell.area_key in areas]
     if not found:
         return None
-    area, signal = min(found, key=lambda pair: pair[0].radius)
-    return _weighted([(area, signal)], AREA_ACCURACY_M, Source.CELL_AREA)
+    area = min(found, key=lambda a: (a.radius, a.key))
+    accuracy = area_radius(AreaFeatures(area.radius, area.reach, area.samples))
+    return Estimate(area.lat, area.lon, accuracy, Source.CELL_AREA, 1.0, (area.key,))

@@ -40,7 +40,14 @@ class RecordSource(Protocol):
 def known(records: Mapping[str, StationRecord]) -> dict[str, KnownStation]:
     """The positioned records as the engine's stations (held-back new stations never answer)."""
     return {
-        key: KnownStation(key, r.lat, r.lon, float(r.radius or 0), max(r.samples, 1))
+        key: KnownStation(
+            key,
+            r.lat,
+            r.lon,
+            float(r.radius or 0),
+            max(r.samples, r.num_cells, 1),
+            float(r.reach or r.avg_cell_radius or 0),
+        )
         for key, r in records.items()
         if r.lat is not None and r.lon is not None and not r.held
     }

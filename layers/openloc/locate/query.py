@@ -57,13 +57,18 @@ class LocateQuery:
 
 @dataclass(frozen=True, slots=True)
 class KnownStation:
-    """A positioned, usable station (or cell area) from the database."""
+    """A positioned, usable station (or cell area) from the database.
+
+    `radius`: the extent of where it was observed (a cell area: of its cells). `reach`: how far a
+    Wi-Fi/Bluetooth station is typically heard from its position (0 = unknown); a cell area's
+    mean cell radius. `samples`: observations behind it; a cell area's number of cells."""
 
     key: str
     lat: float
     lon: float
     radius: float
     samples: int = 1
+    reach: float = 0.0
 
 
 class Source(StrEnum):

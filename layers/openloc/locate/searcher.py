@@ -1,4 +1,13 @@
-"""The searcher: ask every source, prefer the most accurate answer that agrees with the others."""
+"""The searcher: fuse the sources into one answer.
+
+- The exact cell bounds Wi-Fi and Bluetooth: the client is inside the cell it hears, so only
+  network clusters inside the cell's circle are considered (a moved access point or a bus hotspot
+  elsewhere cannot win), and when none is, the cell answers.
+- Bluetooth answers when it agrees with Wi-Fi (lies within the Wi-Fi circle) or Wi-Fi has no
+  answer: beacons are heard over tens of metres, access points over a hundred or more. When the two
+  disagree, Wi-Fi (more networks, wider clusters) answers.
+- Then the cell area (`lacf`), then GeoIP (`ipf`, asked last and only then).
+"""
 
 from __future__ import annotations
 
@@ -19,18 +28,19 @@ def search(
     """Best estimate for a query given the stations (and areas) the database knows.
 
     `geoip` is asked last (and only then), when no station answered and the query allows `ipf`.
-    A Wi-Fi/Bluetooth answer that lies outside the exact-cell answer's circle loses to the cell
-    answer: the client cannot be outside the cell it is connected to.
     """
-    cell = locate_cells(query.cells, stations)
-    for estimate in (locate_macs(query.blues, stations, BLUE), locate_macs(query.wifis, stations, WIFI)):
-        if estimate is None:
-            continue
-        if cell is None or haversine_m(estimate.lat, estimate.lon, cell.lat, cell.lon) <= cell.accuracy:
-            return estimate
+    cell = locate_cells(query.cells, stations) if query.cells else None
+    wifi = locate_macs(query.wifis, stations, WIFI, bound=cell) if query.wifis else None
+    blue = locate_macs(query.blues, stations, BLUE, bound=cell) if query.blues else None
+    if blue is not None and (
+        wifi is None or haversine_m(blue.lat, blue.lon, wifi.lat, wifi.lon) <= wifi.accuracy
+    ):
+        return blue
+    if wifi is not None:
+        return wifi
     if cell is not None:
         return cell
-    if query.lacf:
+    if query.lacf and query.cells:
         area = locate_cell_areas(query.cells, areas)
         if area is not None:
             return area

@@ -1,0 +1,108 @@
+"""The accuracy radius: a 95 % circle predicted from the query, not a fixed width.
+
+Each source describes its answer by a few features — how many stations it used, how far apart
+they lie around the answer (their spread), how far each is typically heard (its reach), how
+strongly the nearest is heard, how often the stations were observed — and the radius is
+
+    log(radius) = c · features + q95
+
+a linear model of the logarithm of the error, fitted by least squares on the training seed of
+every simulated world profile (`python -m bench.accuracy.fit_radius`, which writes
+`locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's residuals: the factor that
+turns a typical error into a 95 % circle. The fit is checked on other seeds (docs/benchmarks.md).
+The radius is then clamped to the source's documented bounds (`BOUNDS_M`, docs/api.md).
+
+Why these features (docs/accuracy.md): the spread of the used stations measures how much they
+disagree (and a wide cluster is a coarse answer); the reach is the scale of the distance between
+the client and each station; more stations average more of that out; a strong nearest signal
+means the client is next to a known station; stations seen only a few times are placed coarsely.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from openloc.locate.query import Source
+from openloc.locate.radius_fit import COEFFICIENTS
+
+# The documented bounds of the radius per source (docs/api.md), metres.
+BOUNDS_M: dict[Source, tuple[float, float]] = {
+    Source.WIFI: (10.0, 500.0),
+    Source.BLUE: (10.0, 100.0),
+    Source.CELL: (100.0, 50_000.0),
+    Source.CELL_AREA: (500.0, 500_000.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MacFeatures:
+    """A Wi-Fi or Bluetooth answer: networks used, their (weighted RMS) spread around the answer,
+    their (weighted mean) reach, the strongest signal heard, the fewest samples of a used one."""
+
+    networks: int
+    spread_m: float
+    reach_m: float
+    strongest_dbm: float
+    samples: int
+
+    def vector(self) -> tuple[float, ...]:
+        return (
+            1.0,
+            math.log(self.spread_m + 5.0),
+            math.log(self.reach_m + 5.0),
+            math.log(self.networks),
+            (self.strongest_dbm + 80.0) / 10.0,
+            math.log(max(self.samples, 1)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CellFeatures:
+    """An exact-cell answer: cells used, their (weighted RMS) spread around the answer, and their
+    (weighted mean) radius, the extent of where each was heard."""
+
+    cells: int
+    spread_m: float
+    reach_m: float
+
+    def vector(self) -> tuple[float, ...]:
+        return (1.0, math.log(self.spread_m + 50.0), math.log(self.reach_m + 50.0), math.log(self.cells))
+
+
+@dataclass(frozen=True, slots=True)
+class AreaFeatures:
+    """A cell-area answer: the area's extent (centre to the farthest corner of its cells' box),
+    its cells' mean radius, how many positioned cells it has."""
+
+    radius_m: float
+    cell_radius_m: float
+    cells: int
+
+    def vector(self) -> tuple[float, ...]:
+        return (
+            1.0,
+            math.log(self.radius_m + 100.0),
+            math.log(self.cell_radius_m + 100.0),
+            math.log(max(self.cells, 1)),
+        )
+
+
+def predict(source: Source, vector: tuple[float, ...]) -> float:
+    """The fitted 95 % radius for a feature vector, clamped to the source's bounds."""
+    coefficients, q95 = COEFFICIENTS[source.value]
+    log_radius = sum(c * x for c, x in zip(coefficients, vector, strict=True)) + q95
+    low, high = BOUNDS_M[source]
+    return min(max(math.exp(min(log_radius, 30.0)), low), high)
+
+
+def mac_radius(source: Source, features: MacFeatures) -> float:
+    return predict(source, features.vector())
+
+
+def cell_radius(features: CellFeatures) -> float:
+    return predict(Source.CELL, features.vector())
+
+
+def area_radius(features: AreaFeatures) -> float:
+    return predict(Source.CELL_AREA, features.vector())
