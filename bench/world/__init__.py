@@ -18,10 +18,13 @@ from bench.world.generate import generate_world, sample_position
 from bench.world.geoip_db import write_geoip_mmdb
 from bench.world.geometry import Frame
 from bench.world.model import (
+    EVAL_SEEDS,
     LARGE,
+    PROFILES,
     QUERY_KINDS,
     RADIOS,
     TINY,
+    TRAIN_SEED,
     Emitter,
     IpBlock,
     Query,
@@ -36,10 +39,13 @@ from bench.world.stumble import Upload, survey_uploads
 from bench.world.wire import mac_address
 
 __all__ = [
+    "EVAL_SEEDS",
     "LARGE",
+    "PROFILES",
     "QUERY_KINDS",
     "RADIOS",
     "TINY",
+    "TRAIN_SEED",
     "Emitter",
     "Frame",
     "IpBlock",

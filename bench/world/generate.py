@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 
@@ -28,8 +29,28 @@ def _stream(config: WorldConfig, name: str) -> random.Random:
     return random.Random(f"{config.seed}/{name}")
 
 
+@functools.cache
+def village_centres(config: WorldConfig) -> list[tuple[float, float]]:
+    """The villages of a rural world, on both sides of the highway (seeded by the world)."""
+    rng = _stream(config, "villages")
+    out = []
+    for _ in range(config.villages):
+        x = rng.uniform(-0.9, 0.9) * config.radius_m
+        y = rng.choice((-1.0, 1.0)) * rng.uniform(100.0, 0.35 * config.radius_m)
+        out.append((x, y))
+    return out
+
+
 def sample_position(rng: random.Random, config: WorldConfig) -> tuple[float, float]:
-    """Where people and their networks are: a dense core (exponential falloff) plus suburbs."""
+    """Where people and their networks are: a dense core (exponential falloff) plus suburbs; in a
+    rural world, villages and the houses along the highway."""
+    if config.villages:
+        if rng.random() < config.highway_share:
+            return rng.uniform(-1.0, 1.0) * config.radius_m, rng.gauss(0.0, 40.0)
+        vx, vy = rng.choice(village_centres(config))
+        r = rng.gammavariate(2.0, config.village_m / 2.0)
+        angle = rng.uniform(0, 2 * math.pi)
+        return vx + r * math.cos(angle), vy + r * math.sin(angle)
     while True:
         if rng.random() < config.suburb_share:
             r = config.radius_m * math.sqrt(rng.random())

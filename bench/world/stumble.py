@@ -64,18 +64,25 @@ def gps_fix(
 def _session(world: World, radios: Radios, index: int) -> Iterator[tuple[float, dict[str, Any]]]:
     config = world.config
     rng = random.Random(f"{config.seed}/session/{index}")
-    driving = rng.random() < 0.6
-    speed = rng.uniform(7, 14) if driving else rng.uniform(1.0, 1.7)
+    highway = rng.random() < config.highway_sessions
+    driving = highway or rng.random() < 0.6
+    speed = rng.uniform(20, 30) if highway else rng.uniform(7, 14) if driving else rng.uniform(1.0, 1.7)
     interval = 2.0 if driving else 4.0
     day = rng.randrange(config.survey_days)
     t = day * 86_400.0 + rng.uniform(7, 19) * 3_600.0
     x, y = sample_position(rng, config)
     heading = rng.choice((0.0, 90.0, 180.0, 270.0))
+    if highway:  # the road along the east–west axis, end to end and back
+        x, y = rng.uniform(-1.0, 1.0) * config.radius_m, rng.choice((-6.0, 6.0))
+        heading = rng.choice((90.0, 270.0))
     since_turn = 0.0
     for _ in range(config.scans_per_session):
         step = speed * interval
         since_turn += step
-        if since_turn >= BLOCK_M:
+        if highway:
+            if abs(x) > config.radius_m:
+                heading = 270.0 if x > 0 else 90.0
+        elif since_turn >= BLOCK_M:
             since_turn = 0.0
             if math.hypot(x, y) > config.radius_m * 0.95:  # head back to town
                 heading = float(round(math.degrees(math.atan2(-x, -y)) / 90) * 90 % 360)

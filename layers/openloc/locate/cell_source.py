@@ -18,7 +18,7 @@ from openloc.locate.radius import AreaFeatures, CellFeatures, area_radius, cell_
 
 # Weakest plausible signal, used when a cell was reported without one.
 DEFAULT_SIGNAL_DBM = -120
-SIGNAL_SCALE_DB = 30.0  # weight = 10^(signal / SIGNAL_SCALE_DB)
+SIGNAL_SCALE_DB = 20.0  # weight = 10^(signal / SIGNAL_SCALE_DB)
 _EAST = 111_320.0
 
 
