@@ -14,7 +14,8 @@ from openloc.api.services import Services
 from openloc.geo.distance import haversine_m
 from openloc.local.lambda_proxy import api_gateway_event
 
-from tests.unit.api.support import LONDON, MANCHESTER, Client, _services, assert_envelope, write_city_mmdb
+from tests.geoip_files import LONDON, MANCHESTER, write_city_mmdb
+from tests.unit.api.support import Client, _services, assert_envelope
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,8 @@ from openloc.model.records import ApiKeyRecord, StationRecord
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
-from tests.unit.api.support import (
-    LONDON,
-    Client,
-    _services,
-    assert_envelope,
-    lte_tower,
-    wifi_body,
-    write_city_mmdb,
-)
+from tests.geoip_files import LONDON, write_city_mmdb
+from tests.unit.api.support import Client, _services, assert_envelope, lte_tower, wifi_body
 
 # --- geolocate ------------------------------------------------------------------------------------
 

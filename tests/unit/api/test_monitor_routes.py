@@ -11,7 +11,8 @@ from openloc.api.services import Services, country_radius_m
 from openloc.locate.geoip import from_path
 from openloc.settings import Settings
 
-from tests.unit.api.support import Client, write_city_mmdb
+from tests.geoip_files import write_city_mmdb
+from tests.unit.api.support import Client
 
 
 def test_monitoring_endpoints(make_services: Callable[..., Services], make_client: Client) -> None:
