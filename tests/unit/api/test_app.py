@@ -154,3 +154,10 @@ def test_cors_origins_can_be_restricted(make_services: Callable[..., Services], 
         "/v1/geolocate", headers={"Origin": "https://b.example", "Access-Control-Request-Method": "POST"}
     )
     assert preflight.status_code == 400
+
+
+def test_post_on_the_load_balancer_heartbeat_is_405(client: TestClient) -> None:
+    """Kept on purpose (docs/api.md, "Differences from Ichnaea"): Ichnaea answered 200."""
+    response = client.post("/__lbheartbeat__")
+    assert_envelope(response, 405, "global", "methodNotAllowed")
+    assert response.headers["allow"] == "GET, HEAD"

@@ -604,3 +604,18 @@ def test_get_answers_carry_cors_and_the_not_found_of_each_endpoint(client: TestC
     assert search.status_code == 200 and search.json() == {"status": "not_found"}
     for response in (geolocate, search):
         assert response.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/v1/geolocate", "/v1/region", "/v1/country"])
+def test_considerip_false_holds_when_fallbacks_leave_out_ipf(
+    make_services: Callable[..., Services], make_client: Client, geoip_file: str, path: str
+) -> None:
+    """Kept on purpose (docs/api.md, "Differences from Ichnaea"): Ichnaea ignored `considerIp`
+    once `fallbacks` was sent and answered from the IP; `fallbacks.ipf` still wins when sent."""
+    client = make_client(_services(make_services, geoip_file, trusted_proxy_hops=1))
+    body: dict[str, Any] = {"considerIp": False, "fallbacks": {"lacf": True}}
+    assert_envelope(
+        client.post(f"{path}?key=test", json=body, headers=LONDON_IP), 404, "geolocation", "notFound"
+    )
+    body["fallbacks"]["ipf"] = True
+    assert client.post(f"{path}?key=test", json=body, headers=LONDON_IP).json() == IP_ANSWERS[path]
