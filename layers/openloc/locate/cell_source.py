@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from openloc.locate.query import CellSignal, Estimate, KnownStation, Source
+from openloc.locate.query import AreaSignal, CellSignal, Estimate, KnownStation, Source
 from openloc.locate.radius import AreaFeatures, CellFeatures, area_radius, cell_radius
 
 # Weakest plausible signal, used when a cell was reported without one.
@@ -57,10 +57,14 @@ def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) 
     return _weighted(best)
 
 
-def locate_cell_areas(seen: Sequence[CellSignal], areas: Mapping[str, KnownStation]) -> Estimate | None:
-    """The smallest known area among the client's cells (the `lacf` fallback). A `KnownStation`
-    of an area carries its cells' mean radius as `reach` and its number of cells as `samples`."""
+def locate_cell_areas(
+    seen: Sequence[CellSignal], areas: Mapping[str, KnownStation], area_only: Sequence[AreaSignal] = ()
+) -> Estimate | None:
+    """The smallest known area among the client's cells, including those sent without a cell id
+    (`area_only`): the `lacf` fallback. A `KnownStation` of an area carries its cells' mean radius
+    as `reach` and its number of cells as `samples`."""
     found = [areas[cell.area_key] for signal in seen for cell in signal.ids if cell.area_key in areas]
+    found += [areas[area.key] for signal in area_only for area in signal.ids if area.key in areas]
     if not found:
         return None
     area = min(found, key=lambda a: (a.radius, a.key))

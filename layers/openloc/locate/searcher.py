@@ -40,8 +40,8 @@ def search(
         return wifi
     if cell is not None:
         return cell
-    if query.lacf and query.cells:
-        area = locate_cell_areas(query.cells, areas)
+    if query.lacf and (query.cells or query.area_cells):
+        area = locate_cell_areas(query.cells, areas, query.area_cells)
         if area is not None:
             return area
     if query.ipf and geoip is not None:
