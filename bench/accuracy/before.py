@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from openloc.geo.distance import haversine_m
 from openloc.locate.clustering import complete_linkage
 from openloc.locate.lookup import RecordLookup
-from openloc.locate.query import CellSignal, Estimate, KnownStation, LocateQuery, MacSignal, Source
+from openloc.locate.query import (
+    AreaSignal,
+    CellSignal,
+    Estimate,
+    KnownStation,
+    LocateQuery,
+    MacSignal,
+    Source,
+)
 from openloc.store.stations import MemoryStationStore
 
 from bench.accuracy.engines import Answer, parsed
@@ -161,6 +169,10 @@ def locate_cell_areas(
         (areas[cell.area_key], signal) for signal in seen for cell in signal.ids if cell.area_key in areas
     ]
     found += [(areas[area.key], signal) for signal in area_only for area in signal.ids if area.key in areas]
+    if not found:
+        return None
+    area, signal = min(found, key=lambda pair: pair[0].radius)
+    return _weighted([(area, signal)], AREA_ACCURACY_M, Source.CELL_AREA)
 
 
 def search(
@@ -175,7 +187,7 @@ def search(
     if cell is not None:
         return cell
     if query.lacf:
-        return locate_cell_areas(query.cells, areas)
+        return locate_cell_areas(query.cells, areas, query.area_cells)
     return None
 
 
@@ -187,6 +199,6 @@ class Before:
 
     def __call__(self, query: Query) -> Answer | None:
         q, known = self.lookup.stations(parsed(query))
-        areas = self.lookup.areas(q) if q.cells else {}
+        areas = self.lookup.areas(q) if q.cells or q.area_cells else {}
         found = search(q, known, areas)
         return None if found is None else Answer(found.lat, found.lon, found.accuracy, found.source.value)

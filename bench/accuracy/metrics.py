@@ -39,6 +39,13 @@ class Tally:
         self.radii.append(answer.accuracy)
         self.sources[answer.source] = self.sources.get(answer.source, 0) + 1
 
+    def merge(self, other: Tally) -> None:
+        self.asked += other.asked
+        self.errors += other.errors
+        self.radii += other.radii
+        for source, count in other.sources.items():
+            self.sources[source] = self.sources.get(source, 0) + count
+
     def summary(self) -> dict[str, Any]:
         answered = len(self.errors)
         out: dict[str, Any] = {

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-KINDS = ("wifi", "ble", "cell", "cell_area", "ip", "moved_ap")
+KINDS = ("wifi", "wifi_cell", "ble", "cell", "cell_area")
 TITLES = {
     "wifi": "Wi-Fi",
+    "wifi_cell": "Wi-Fi + cells",
     "ble": "BLE",
     "cell": "cell",
     "cell_area": "cell area",
-    "ip": "IP",
-    "moved_ap": "Wi-Fi, one moved AP",
 }
-ENGINES = (("openloc", "OpenLoc", "-"), ("ichnaea", "Ichnaea (b)", "--"), ("centroid", "centroid (a)", ":"))
+ENGINES = (
+    ("openloc", "OpenLoc", "-"),
+    ("oracle", "oracle", "-."),
+    ("ichnaea", "Ichnaea (b)", "--"),
+    ("centroid", "centroid (a)", ":"),
+)
 
 
 def _pyplot() -> Any:
@@ -23,48 +27,61 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": 100, "font.size": 9})
+    plt.rcParams.update({"figure.dpi": 100, "font.size": 8})
     return plt
 
 
-def error_cdf(accuracy: dict[str, Any], path: Path) -> None:
+def _grid(accuracy: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, dict[str, Any]]]]:
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5))
-    for ax, kind in zip(axes.flat, KINDS, strict=True):
-        for name, label, style in ENGINES:
-            s = accuracy["engines"][name].get(kind, {})
-            if s.get("answered"):
-                q = s["error_quantiles"]
-                ax.plot([max(v, 0.1) for v in q], [i / 100 for i in range(len(q))], style, label=label)
-        ax.set_xscale("log")
-        ax.set_title(TITLES[kind])
-        ax.set_xlabel("error (m)")
-        ax.set_ylabel("share of answers")
-        ax.grid(True, which="both", alpha=0.3)
-    axes.flat[0].legend()
-    fig.suptitle("Error CDF per query kind (answered queries)")
+    profiles = list(accuracy["profiles"].items())
+    fig, axes = plt.subplots(
+        len(profiles), len(KINDS), figsize=(2.6 * len(KINDS), 2.3 * len(profiles)), squeeze=False
+    )
+    return plt, (fig, axes), profiles
+
+
+def error_cdf(accuracy: dict[str, Any], path: Path) -> None:
+    plt, (fig, axes), profiles = _grid(accuracy)
+    for row, (name, profile) in enumerate(profiles):
+        for col, kind in enumerate(KINDS):
+            ax = axes[row][col]
+            for engine, label, style in ENGINES:
+                s = profile["engines"].get(engine, {}).get(kind, {})
+                if s.get("answered"):
+                    q = s["error_quantiles"]
+                    ax.plot([max(v, 0.1) for v in q], [i / 100 for i in range(len(q))], style, label=label)
+            ax.set_xscale("log")
+            ax.set_title(f"{name}: {TITLES[kind]}")
+            ax.grid(True, which="both", alpha=0.3)
+            if row == len(profiles) - 1:
+                ax.set_xlabel("error (m)")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle("Error CDF per profile and query kind (answered queries, evaluation seeds)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
 def calibration(accuracy: dict[str, Any], path: Path) -> None:
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.5))
-    for ax, kind in zip(axes.flat, KINDS, strict=True):
-        ax.axhspan(0.93, 0.97, color="green", alpha=0.15, label="target 93–97 %")
-        ax.axvline(1.0, color="grey", lw=0.8)
-        for name, label, style in ENGINES:
-            s = accuracy["engines"][name].get(kind, {})
-            if s.get("answered"):
-                ax.plot([k for k, _ in s["curve"]], [v for _, v in s["curve"]], style, label=label)
-        ax.set_title(TITLES[kind])
-        ax.set_xlabel("returned radius × k")
-        ax.set_ylabel("truth inside")
-        ax.set_ylim(0, 1.02)
-        ax.grid(True, alpha=0.3)
-    axes.flat[0].legend(loc="lower right")
-    fig.suptitle("Calibration: share of true positions inside k × the returned 95 % radius")
+    plt, (fig, axes), profiles = _grid(accuracy)
+    for row, (name, profile) in enumerate(profiles):
+        for col, kind in enumerate(KINDS):
+            ax = axes[row][col]
+            ax.axhspan(0.93, 0.97, color="green", alpha=0.15, label="target 93–97 %")
+            ax.axvline(1.0, color="grey", lw=0.8)
+            for engine, label, style in ENGINES:
+                s = profile["engines"].get(engine, {}).get(kind, {})
+                if s.get("answered") and engine != "oracle":
+                    ax.plot([k for k, _ in s["curve"]], [v for _, v in s["curve"]], style, label=label)
+            ax.set_title(f"{name}: {TITLES[kind]}")
+            ax.set_ylim(0, 1.02)
+            ax.grid(True, alpha=0.3)
+            if row == len(profiles) - 1:
+                ax.set_xlabel("returned radius × k")
+    axes[0][0].legend(loc="lower right", fontsize=7)
+    fig.suptitle(
+        "Calibration: share of true positions inside k × the returned 95 % radius (evaluation seeds)"
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -135,9 +135,14 @@ def packages_section(profile: Profile) -> dict[str, Any]:
 
 
 def accuracy_section(profile: Profile) -> dict[str, Any]:
-    from bench.accuracy.run import SIZES, run
+    """The accuracy profiles on their evaluation seeds (`default`); one world for `tiny`/`large`."""
+    from bench.accuracy.run import SIZES, run_profiles
+    from bench.world import EVAL_SEEDS
 
-    return run(SIZES[profile.world])
+    if profile.world in ("tiny", "large"):
+        world = SIZES[profile.world]
+        return run_profiles({profile.world: world}, (world.seed,))
+    return run_profiles(seeds=EVAL_SEEDS)
 
 
 RUNNERS = {
@@ -190,13 +195,20 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
             out["GeoIP layer MB (zipped)"] = (packages["geoip_layer"]["zipped_mb"], False)
         for name, row in packages.get("functions", {}).items():
             out[f"function {name} KB (zipped)"] = (row["zipped_mb"] * 1000, False)
-    engines = (results.get("accuracy") or {}).get("engines", {})
-    for kind in ("wifi", "ble", "cell", "cell_area", "ip"):
-        s = engines.get("openloc", {}).get(kind)
-        if s and s.get("answered"):
-            out[f"OpenLoc {kind} median error m"] = (s["median_m"], False)
-            out[f"OpenLoc {kind} p90 error m"] = (s["p90_m"], False)
-            out[f"OpenLoc {kind} inside 95 % radius"] = (s["coverage"], True)
+    from bench.accuracy.report import goal_rows
+
+    for name, accuracy in ((results.get("accuracy") or {}).get("profiles") or {}).items():
+        for row in goal_rows(accuracy["engines"]):
+            if row["kind"] not in ("wifi", "wifi_cell", "ble", "cell", "cell_area"):
+                continue
+            label = f"{name} {row['kind']}"
+            s = accuracy["engines"]["openloc"][row["kind"]]
+            out[f"OpenLoc {label} median error m"] = (s["median_m"], False)
+            out[f"OpenLoc {label} p90 error m"] = (s["p90_m"], False)
+            if row["median_ratio"] is not None:
+                out[f"OpenLoc {label} median ÷ better baseline"] = (row["median_ratio"], False)
+            out[f"OpenLoc {label} inside 95 % radius"] = (s["coverage"], True)
+            out[f"OpenLoc {label} radius ÷ error"] = (s["radius_to_error"], False)
     return out
 
 

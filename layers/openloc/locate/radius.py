@@ -4,7 +4,7 @@ Each source describes its answer by a few features — how many stations it used
 they lie around the answer (their spread), how far each is typically heard (its reach), how
 strongly the nearest is heard, how often the stations were observed — and the radius is
 
-    log(radius) = c · features + q95
+    log(radius) = c · features + q95      (cell areas: + log(extent), see AreaFeatures)
 
 a linear model of the logarithm of the error, fitted by least squares on the training seed of
 every simulated world profile (`python -m bench.accuracy.fit_radius`, which writes
@@ -37,14 +37,18 @@ BOUNDS_M: dict[Source, tuple[float, float]] = {
 
 @dataclass(frozen=True, slots=True)
 class MacFeatures:
-    """A Wi-Fi or Bluetooth answer: networks used, their (weighted RMS) spread around the answer,
-    their (weighted mean) reach, the strongest signal heard, the fewest samples of a used one."""
+    """A Wi-Fi or Bluetooth answer: networks used; their (weighted RMS) spread around the answer;
+    their (weighted mean) reach; the strongest signal heard; the fewest samples of a used network
+    and the weighted mean of log(samples); and the residual: the weighted RMS of log(distance to the
+    answer ÷ distance the signal suggests)."""
 
     networks: int
     spread_m: float
     reach_m: float
     strongest_dbm: float
     samples: int
+    log_samples: float
+    residual: float
 
     def vector(self) -> tuple[float, ...]:
         return (
@@ -54,6 +58,8 @@ class MacFeatures:
             math.log(self.networks),
             (self.strongest_dbm + 80.0) / 10.0,
             math.log(max(self.samples, 1)),
+            self.log_samples,
+            self.residual,
         )
 
 
@@ -73,25 +79,29 @@ class CellFeatures:
 @dataclass(frozen=True, slots=True)
 class AreaFeatures:
     """A cell-area answer: the area's extent (centre to the farthest corner of its cells' box),
-    its cells' mean radius, how many positioned cells it has."""
+    its cells' mean radius, how many positioned cells it has. The radius is proportional to the
+    extent (`offset`): the client is somewhere in the area, wherever the area is large or small."""
 
     radius_m: float
     cell_radius_m: float
     cells: int
 
+    def offset(self) -> float:
+        return math.log(self.radius_m + 100.0)
+
     def vector(self) -> tuple[float, ...]:
         return (
             1.0,
-            math.log(self.radius_m + 100.0),
-            math.log(self.cell_radius_m + 100.0),
+            math.log((self.cell_radius_m + 100.0) / (self.radius_m + 100.0)),
             math.log(max(self.cells, 1)),
         )
 
 
-def predict(source: Source, vector: tuple[float, ...]) -> float:
-    """The fitted 95 % radius for a feature vector, clamped to the source's bounds."""
+def predict(source: Source, vector: tuple[float, ...], offset: float = 0.0) -> float:
+    """The fitted 95 % radius for a feature vector (plus a fixed `offset` of the log radius),
+    clamped to the source's bounds."""
     coefficients, q95 = COEFFICIENTS[source.value]
-    log_radius = sum(c * x for c, x in zip(coefficients, vector, strict=True)) + q95
+    log_radius = offset + sum(c * x for c, x in zip(coefficients, vector, strict=True)) + q95
     low, high = BOUNDS_M[source]
     return min(max(math.exp(min(log_radius, 30.0)), low), high)
 
@@ -105,4 +115,4 @@ def cell_radius(features: CellFeatures) -> float:
 
 
 def area_radius(features: AreaFeatures) -> float:
-    return predict(Source.CELL_AREA, features.vector())
+    return predict(Source.CELL_AREA, features.vector(), features.offset())

@@ -6,30 +6,35 @@ Parquet: the same file is the on-device database an offline backend queries by k
 point lookups, no decoding of whole column chunks), every platform ships SQLite (Android,
 iOS, browsers via sql.js, Python's standard library), and it adds no dependency to the service.
 
-Schema (format_version 1; coordinates are integers in units of 10^-decimals degrees, the
+Schema (format_version 2; coordinates are integers in units of 10^-decimals degrees, the
 decimals are in `meta`):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
         format='openloc-pack', format_version='1', hash_scheme='v1', region, kind,
         created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
         rows_wifi, rows_blue, rows_cell, rows_cell_area
-    wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER) WITHOUT ROWID
+    wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
+         reach INTEGER) WITHOUT ROWID
     blue(... same as wifi ...)
         id = the 16 bytes of the station's v1 digest (`v1:` + hex(id) is its public identifier)
     cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER,
          lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
          PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID
     cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER,
-              lat INTEGER, lon INTEGER, radius INTEGER, num_cells INTEGER,
+              lat INTEGER, lon INTEGER, radius INTEGER, num_cells INTEGER, cell_radius INTEGER,
               PRIMARY KEY (radio, mcc, mnc, lac)) WITHOUT ROWID
 
 `radio` is gsm/wcdma/lte/nr; `mnc` keeps its leading zeros as a string ("01" ≠ "001").
+`reach` (Wi-Fi/Bluetooth: how far the station is typically heard from its position) and
+`cell_radius` (an area's mean cell radius) are in metres and feed the locate engine's radius
+model; version 2 added them (a version 1 pack is still read, with both unknown).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -46,19 +51,21 @@ from openloc.publish.policy import (
 )
 
 FORMAT = "openloc-pack"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+READABLE_VERSIONS = ("1", "2")
 _BATCH = 5_000
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-CREATE TABLE wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER)
-    WITHOUT ROWID;
-CREATE TABLE blue(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER)
-    WITHOUT ROWID;
+CREATE TABLE wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
+    reach INTEGER) WITHOUT ROWID;
+CREATE TABLE blue(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
+    reach INTEGER) WITHOUT ROWID;
 CREATE TABLE cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER, lat INTEGER,
     lon INTEGER, radius INTEGER, samples INTEGER, PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID;
 CREATE TABLE cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, lat INTEGER, lon INTEGER,
-    radius INTEGER, num_cells INTEGER, PRIMARY KEY (radio, mcc, mnc, lac)) WITHOUT ROWID;
+    radius INTEGER, num_cells INTEGER, cell_radius INTEGER, PRIMARY KEY (radio, mcc, mnc, lac))
+    WITHOUT ROWID;
 """
 
 
@@ -116,6 +123,7 @@ class PackWriter:
                 _fixed(station.lon, POSITION_DECIMALS[station.kind]),
                 station.radius,
                 station.samples,
+                station.reach,
             ),
         )
 
@@ -133,7 +141,7 @@ class PackWriter:
             "cell_area",
             (
                 area.radio, area.mcc, area.mnc, area.lac, _fixed(area.lat, CELL_DECIMALS),
-                _fixed(area.lon, CELL_DECIMALS), area.radius, area.num_cells,
+                _fixed(area.lon, CELL_DECIMALS), area.radius, area.num_cells, area.cell_radius,
             ),
         )  # fmt: skip
 
@@ -162,10 +170,13 @@ class PackReader:
             self.meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as error:
             raise PackError(f"{path} is not an OpenLoc pack: {error}") from error
-        if self.meta.get("format") != FORMAT or self.meta.get("format_version") != FORMAT_VERSION:
+        if self.meta.get("format") != FORMAT or self.meta.get("format_version") not in READABLE_VERSIONS:
             raise PackError(f"{path}: unsupported pack format {self.meta.get('format_version')!r}")
         self.station_scale = {kind: 10.0 ** int(self.meta[f"{kind}_decimals"]) for kind in MAC_KINDS}
         self.cell_scale = 10.0 ** int(self.meta["cell_decimals"])
+        version_one = self.meta["format_version"] == "1"
+        self._reach = "0" if version_one else "reach"
+        self._cell_radius = "0" if version_one else "cell_radius"
 
     def close(self) -> None:
         self.db.close()
@@ -187,11 +198,13 @@ class PackReader:
         found: dict[str, KnownStation] = {}
         for area in query.area_ids:
             row = self.db.execute(
-                "SELECT lat, lon, radius FROM cell_area WHERE radio=? AND mcc=? AND mnc=? AND lac=?",
+                f"SELECT lat, lon, radius, num_cells, {self._cell_radius} FROM cell_area "
+                "WHERE radio=? AND mcc=? AND mnc=? AND lac=?",
                 (str(area.radio), area.mcc, area.mnc, area.lac),
             ).fetchone()
             if row is not None:
-                found[area.key] = self._known(area.key, row, 1)
+                known = self._known(area.key, row, max(int(row[3] or 0), 1))
+                found[area.key] = replace(known, reach=float(row[4] or 0))
         return found
 
     def _known(self, key: str, row: tuple[int, ...], samples: int) -> KnownStation:
@@ -204,12 +217,14 @@ class PackReader:
             return {}
         marks = ",".join("?" * len(digests))
         rows = self.db.execute(
-            f"SELECT id, lat, lon, radius, samples FROM {kind} WHERE id IN ({marks})",
+            f"SELECT id, lat, lon, radius, samples, {self._reach} FROM {kind} WHERE id IN ({marks})",
             [bytes.fromhex(d) for d in digests],
         ).fetchall()
         scale = self.station_scale[kind]
         found = {}
-        for digest, lat, lon, radius, samples in rows:
+        for digest, lat, lon, radius, samples, reach in rows:
             key = mac_key(kind, digest.hex())
-            found[key] = KnownStation(key, lat / scale, lon / scale, float(radius), max(int(samples), 1))
+            found[key] = KnownStation(
+                key, lat / scale, lon / scale, float(radius), max(int(samples), 1), float(reach or 0)
+            )
         return found

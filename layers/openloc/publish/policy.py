@@ -55,6 +55,7 @@ class PublishedStation:
     radius: int
     samples: int
     region: str | None
+    reach: int = 0  # how far it is typically heard (m, `StationRecord.reach`); 0 = unknown
 
     @property
     def station_id(self) -> str:
@@ -86,6 +87,7 @@ class PublishedArea:
     radius: int
     num_cells: int
     region: str | None
+    cell_radius: int = 0  # the mean radius of its cells (m)
 
 
 def round_radius(radius: float) -> int:
@@ -133,6 +135,7 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
         radius=round_radius(record.radius),
         samples=min(record.samples, MAX_PUBLISHED_SAMPLES),
         region=record.region,
+        reach=round_radius(record.reach),
     )
 
 
@@ -171,4 +174,5 @@ def published_area(record: StationRecord) -> PublishedArea | None:
         round_radius(record.radius),
         record.num_cells,
         record.region,
+        round_radius(record.avg_cell_radius),
     )

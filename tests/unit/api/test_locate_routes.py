@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from openloc.api.services import Services
 from openloc.ingest.demo_seed import BLUE_PREFIX, CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
+from openloc.locate.query import Source
+from openloc.locate.radius import BOUNDS_M
 from openloc.model.identifiers import station_digest, station_id
 from openloc.model.kinds import StationKind
 from openloc.model.records import ApiKeyRecord, StationRecord
@@ -49,6 +51,39 @@ def test_geolocate_bluetooth(client: TestClient) -> None:
     assert 10 <= response.json()["accuracy"] <= 100
 
 
+@pytest.mark.parametrize("signals", [(-58, -61, -66), (None, None, None)], ids=["signals", "no-signals"])
+def test_geolocate_bluetooth_radius_stays_in_documented_bounds(
+    make_services: Callable[..., Services],
+    make_client: Client,
+    seeded: MemoryStationStore,
+    signals: Sequence[int | None],
+) -> None:
+    """The conformance case: three beacons within 2.2 m of each other (each seen a few times). The
+    answer sits among them and its radius is small — inside Bluetooth's documented bounds
+    (docs/api.md: 10–100 m), and like Ichnaea's 10–50 m band — not the 52 m of a fixed reach."""
+    lat, lon = CENTER[0] + 0.001, CENTER[1] + 0.001
+    offsets = [(0.0, 0.0), (1.5, 0.8), (0.4, 1.9)]  # metres north, east: every pair within 2.2 m
+    macs = [f"c0ffee10{i:04x}" for i in range(3)]
+    for mac, (north, east) in zip(macs, offsets, strict=True):
+        b_lat, b_lon = lat + north / 111_320, lon + east / 68_000
+        seeded.put_stations([StationRecord(
+            key=f"blue#{mac}", lat=b_lat, lon=b_lon, min_lat=b_lat, max_lat=b_lat, min_lon=b_lon, max_lon=b_lon,
+            radius=3, samples=4, weight=4.0, reach=6.0, version=1,
+        )])  # fmt: skip
+    beacons = [
+        {"macAddress": mac} | ({"signalStrength": signal} if signal is not None else {})
+        for mac, signal in zip(macs, signals, strict=True)
+    ]
+    response = make_client(make_services()).post("/v1/geolocate?key=test", json={"bluetoothBeacons": beacons})
+    assert response.status_code == 200
+    body = response.json()
+    assert (
+        abs(body["location"]["lat"] - lat) * 111_320 < 3 and abs(body["location"]["lng"] - lon) * 68_000 < 3
+    )
+    assert BOUNDS_M[Source.BLUE] == (10.0, 100.0)  # as documented
+    assert 10.0 <= body["accuracy"] <= 50.0
+
+
 def test_geolocate_cell(client: TestClient) -> None:
     response = client.post("/v1/geolocate?key=test", json={"cellTowers": [lte_tower(DEMO_CELLS[1].cid)]})
     assert response.status_code == 200
@@ -70,7 +105,9 @@ def test_geolocate_lacf_fallback(client: TestClient) -> None:
     body = response.json()
     assert body["fallback"] == "lacf"
     assert body["location"] == {"lat": CENTER[0], "lng": CENTER[1]}
-    assert 50_000 <= body["accuracy"] <= 500_000
+    # from the area's real extent (the demo area reaches 3.4 km), not a fixed 50 km
+    low, high = BOUNDS_M[Source.CELL_AREA]
+    assert low <= body["accuracy"] <= high and 1_000 <= body["accuracy"] <= 2 * 3_400
     disabled = client.post(
         "/v1/geolocate?key=test", json={"cellTowers": [lte_tower(999)], "fallbacks": {"lacf": False}}
     )

@@ -1,35 +1,37 @@
 """The cell source: weighted cells, the area with most known cells, MNC spellings, cell areas
-(lacf) and the accuracy radius (the tightest bound of the heard cells)."""
+(lacf) and the accuracy radius (predicted from the cells' spread and radii, and from the area's
+real extent: `locate.radius`)."""
 
 from __future__ import annotations
 
 import pytest
-from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
 from openloc.locate.query import AreaSignal, CellSignal, KnownStation, Source
-from openloc.model.keys import CellId
-from openloc.model.kinds import Radio
+from openloc.locate.radius import BOUNDS_M
 
 from tests.unit.locate.support import by_key, known_cell, lte, offset
 
 
-def test_locate_cells_weighted_and_clamped() -> None:
+def test_locate_cells_weighted_towards_the_stronger_cell() -> None:
     c1, c2 = lte(1), lte(2)
     known = by_key([known_cell(c1, 0, 0), known_cell(c2, 0, 1_000)])
     estimate = locate_cells([CellSignal((c1,), -60), CellSignal((c2,), -110)], known)
     assert estimate is not None and estimate.source is Source.CELL and estimate.fallback is None
-    # Closer to the stronger cell.
-    assert estimate.lon < offset(0, 500)[1]
-    assert 1_000 <= estimate.accuracy <= 50_000
+    # 50 dB stronger: within a tenth of the way to the weak cell
+    assert estimate.lon < offset(0, 100)[1]
+    assert BOUNDS_M[Source.CELL][0] <= estimate.accuracy <= BOUNDS_M[Source.CELL][1]
 
 
-def test_locate_cells_accuracy_floor_and_ceiling() -> None:
-    tiny = lte(1)
-    est = locate_cells([CellSignal((tiny,), None)], by_key([known_cell(tiny, 0, 0, radius=10)]))
-    assert est is not None and est.accuracy == 1_000
-    huge = lte(2)
-    est = locate_cells([CellSignal((huge,), None)], by_key([known_cell(huge, 0, 0, radius=90_000)]))
-    assert est is not None and est.accuracy == 50_000
+def test_cell_radius_follows_the_cells_size_within_bounds() -> None:
+    """A small cell gives a small circle, a large one a large circle; both inside the bounds."""
+    radii = []
+    for cid, radius in ((1, 10.0), (2, 300.0), (3, 3_000.0), (4, 90_000.0)):
+        cell = lte(cid)
+        est = locate_cells([CellSignal((cell,), None)], by_key([known_cell(cell, 0, 0, radius=radius)]))
+        assert est is not None
+        radii.append(est.accuracy)
+    assert radii == sorted(radii) and radii[0] < radii[-1]
+    assert all(BOUNDS_M[Source.CELL][0] <= r <= BOUNDS_M[Source.CELL][1] for r in radii)
 
 
 def test_locate_cells_area_with_most_known_cells_wins() -> None:
@@ -61,8 +63,23 @@ def test_locate_cell_areas_smallest_area() -> None:
     assert estimate is not None
     assert estimate.source is Source.CELL_AREA and estimate.fallback == "lacf"
     assert (estimate.lat, estimate.lon) == pytest.approx(offset(10_000, 0))
-    assert estimate.accuracy == 50_000  # clamped to the area band
+    assert 1_000 < estimate.accuracy < 10_000  # from the area's extent (3 km), not a fixed 50 km
     assert locate_cell_areas([CellSignal((lte(9, lac=9),), -80)], areas) is None
+
+
+def test_area_radius_comes_from_the_areas_extent() -> None:
+    """The cell-area radius is proportional to the area (the farthest corner of its cells' box),
+    inside the documented bounds, from a town-sized area to a region-sized one."""
+    answers = []
+    for lac, extent in enumerate((800.0, 3_000.0, 12_000.0, 60_000.0)):
+        cell = lte(1, lac=lac)
+        area = {cell.area_key: KnownStation(cell.area_key, *offset(0, 0), extent, 8, 1_500.0)}
+        estimate = locate_cell_areas([CellSignal((cell,), -80)], area)
+        assert estimate is not None
+        answers.append(estimate.accuracy)
+    assert answers == sorted(answers)
+    assert answers[-1] / answers[1] == pytest.approx(60_100 / 3_100, rel=0.25)
+    assert all(BOUNDS_M[Source.CELL_AREA][0] <= a <= BOUNDS_M[Source.CELL_AREA][1] for a in answers)
 
 
 def test_locate_cell_areas_from_cells_sent_without_a_cell_id() -> None:
@@ -74,23 +91,17 @@ def test_locate_cell_areas_from_cells_sent_without_a_cell_id() -> None:
     only_area = [AreaSignal((c1.area,), -80)]
     estimate = locate_cell_areas([], areas, only_area)
     assert estimate is not None and estimate.fallback == "lacf"
-    assert (estimate.lat, estimate.lon, estimate.accuracy) == pytest.approx((*offset(0, 0), 120_000))
+    assert (estimate.lat, estimate.lon) == pytest.approx(offset(0, 0))
     # With a full cell of a smaller area too, the smallest area answers whichever way it was named.
     both = locate_cell_areas([CellSignal((c2,), -80)], areas, only_area)
     assert both is not None and both.used == (c2.area_key,)
     assert locate_cell_areas([], areas, [AreaSignal((lte(9, lac=9).area,), -80)]) is None
 
 
-LAT, LON = 52.52, 13.405
-
-
-def test_cell_radius_is_the_tightest_bound_of_the_heard_cells() -> None:
-    small, wide = CellId(Radio.LTE, 262, "01", 3000, 1), CellId(Radio.LTE, 262, "01", 3000, 2)
-    known = {
-        small.key: KnownStation(small.key, LAT, LON, 1_500.0, 50),
-        wide.key: KnownStation(wide.key, LAT + 2_000 / 111_320, LON, 8_000.0, 50),
-    }
-    estimate = locate_cells([CellSignal((small,), -70), CellSignal((wide,), -70)], known)
-    assert estimate is not None
-    bounds = [haversine_m(estimate.lat, estimate.lon, s.lat, s.lon) + s.radius for s in known.values()]
-    assert estimate.accuracy == pytest.approx(min(bounds))
+def test_cell_radius_grows_when_the_heard_cells_disagree() -> None:
+    a, b = lte(1), lte(2)
+    close = by_key([known_cell(a, 0, 0, radius=1_500), known_cell(b, 0, 200, radius=1_500)])
+    apart = by_key([known_cell(a, 0, 0, radius=1_500), known_cell(b, 0, 6_000, radius=1_500)])
+    seen = [CellSignal((a,), -80), CellSignal((b,), -80)]
+    near, far = locate_cells(seen, close), locate_cells(seen, apart)
+    assert near is not None and far is not None and near.accuracy < far.accuracy

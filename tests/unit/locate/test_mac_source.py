@@ -1,5 +1,5 @@
-"""The Wi-Fi/Bluetooth source: weights, clusters, outliers and the accuracy radius (the farthest
-used station plus a typical reach)."""
+"""The Wi-Fi/Bluetooth source: signal weights, clusters, the robust mean, the cell bound and the
+query-dependent radius (docs/accuracy.md)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openloc.geo.distance import haversine_m
-from openloc.locate.mac_source import BLUE, WIFI, accuracy_radius, locate_macs, sample_weight, signal_weight
-from openloc.locate.query import KnownStation, MacSignal, Source
+from openloc.locate.mac_source import BLUE, WIFI, locate_macs, signal_weight
+from openloc.locate.query import Estimate, KnownStation, MacSignal, Source
+from openloc.locate.radius import BOUNDS_M
 
 from tests.unit.locate.support import by_key, offset, signals, wifi
 
 
-def test_signal_and_sample_weights() -> None:
-    assert signal_weight(-50, -100) > signal_weight(-80, -100)
-    assert signal_weight(None, -100) == signal_weight(-100, -100)
-    assert signal_weight(5, -100) == signal_weight(-100, -100)  # positive dBm is nonsense
-    assert sample_weight(0) == 0.5
-    assert sample_weight(1) == 0.5
-    assert sample_weight(1024) == 10.0
-    assert sample_weight(10**9) == 10.0
+def _distance(estimate: Estimate, station: KnownStation) -> float:
+    return haversine_m(estimate.lat, estimate.lon, station.lat, station.lon)
+
+
+def test_signal_weight_is_steep_and_ignores_nonsense() -> None:
+    # 10 dB stronger ≈ twice as near: the weight grows ~3×, not Ichnaea's ~1.5×
+    assert signal_weight(-50, WIFI) / signal_weight(-60, WIFI) == pytest.approx(10**0.5)
+    assert signal_weight(None, WIFI) == signal_weight(WIFI.default_signal, WIFI)
+    assert signal_weight(5, WIFI) == signal_weight(WIFI.default_signal, WIFI)  # positive dBm is nonsense
 
 
 def test_locate_macs_needs_two_known_networks() -> None:
@@ -37,30 +39,31 @@ def test_locate_macs_needs_two_that_agree() -> None:
     assert locate_macs(signals(apart), by_key(apart), WIFI) is None
 
 
-def test_locate_macs_answer_near_cluster() -> None:
+def test_locate_macs_answer_inside_the_cluster() -> None:
     stations = [wifi(i, (i % 2) * 40, (i // 2) * 40) for i in range(4)]
     estimate = locate_macs(signals(stations), by_key(stations), WIFI)
     assert estimate is not None
-    assert estimate.source is Source.WIFI
-    assert estimate.fallback is None
-    assert estimate.score == 4
-    assert set(estimate.used) == {s.key for s in stations}
+    assert estimate.source is Source.WIFI and estimate.fallback is None
+    assert estimate.score == 4 and set(estimate.used) == {s.key for s in stations}
     assert min(s.lat for s in stations) <= estimate.lat <= max(s.lat for s in stations)
     assert min(s.lon for s in stations) <= estimate.lon <= max(s.lon for s in stations)
-    assert WIFI.min_accuracy_m <= estimate.accuracy <= WIFI.max_accuracy_m
+    assert BOUNDS_M[Source.WIFI][0] <= estimate.accuracy <= BOUNDS_M[Source.WIFI][1]
 
 
-def test_locate_macs_stronger_signal_pulls_answer() -> None:
+def test_the_strongest_network_pulls_the_answer_to_within_a_fifth() -> None:
     a, b = wifi(1, 0, 0), wifi(2, 0, 200)
-    near_a = locate_macs([MacSignal(a.key[5:], -40), MacSignal(b.key[5:], -95)], by_key([a, b]), WIFI)
-    near_b = locate_macs([MacSignal(a.key[5:], -95), MacSignal(b.key[5:], -40)], by_key([a, b]), WIFI)
-    assert near_a is not None and near_b is not None
-    assert haversine_m(near_a.lat, near_a.lon, a.lat, a.lon) < haversine_m(
-        near_a.lat, near_a.lon, b.lat, b.lon
-    )
-    assert haversine_m(near_b.lat, near_b.lon, b.lat, b.lon) < haversine_m(
-        near_b.lat, near_b.lon, a.lat, a.lon
-    )
+    near_a = locate_macs([MacSignal(a.key[5:], -45), MacSignal(b.key[5:], -90)], by_key([a, b]), WIFI)
+    assert near_a is not None
+    # 45 dB apart: the weak network is ~30× farther, so the answer stays within 40 m of the strong one
+    assert _distance(near_a, a) < 40 < _distance(near_a, b)
+
+
+def test_sample_counts_do_not_weigh() -> None:
+    """A network heard once is not farther from the client than one heard a thousand times."""
+    a, b = wifi(1, 0, 0, samples=1), wifi(2, 0, 100, samples=5_000)
+    estimate = locate_macs([MacSignal(a.key[5:], -60), MacSignal(b.key[5:], -60)], by_key([a, b]), WIFI)
+    assert estimate is not None
+    assert _distance(estimate, a) == pytest.approx(_distance(estimate, b), abs=1.0)
 
 
 def test_locate_macs_caps_networks_used() -> None:
@@ -69,28 +72,68 @@ def test_locate_macs_caps_networks_used() -> None:
     assert estimate is not None and len(estimate.used) == WIFI.max_networks
 
 
-def test_locate_macs_bluetooth_uses_blue_prefix_and_tighter_cluster() -> None:
+def test_one_bad_station_inside_the_cluster_barely_moves_the_answer() -> None:
+    """Eight networks within 30 m of the client, heard with similar signals, and one placed 400 m
+    away (a wrong fix, a moved router) heard just as strongly: it joins the cluster (500 m) but the
+    Huber weights leave it a small share, where a plain weighted mean would move ~45 m."""
+    good = [wifi(i, 30 * math.cos(i), 30 * math.sin(i), radius=60) for i in range(8)]
+    bad = wifi(99, 0, 400, radius=60)
+    seen = [MacSignal(s.key[5:], -70) for s in [*good, bad]]
+    estimate = locate_macs(seen, by_key([*good, bad]), WIFI)
+    clean = locate_macs(seen[:-1], by_key(good), WIFI)
+    assert estimate is not None and clean is not None and bad.key in estimate.used
+    assert haversine_m(estimate.lat, estimate.lon, clean.lat, clean.lon) < 20
+
+
+def test_a_moved_access_point_forms_its_own_cluster() -> None:
+    """The database still has an access point at its old home 3 km away: the networks around the
+    client outvote it, whatever its signal."""
+    here = [wifi(i, 10 * i, 0) for i in range(3)]
+    moved = wifi(50, 3_000, 0, samples=5_000)
+    seen = [*signals(here, -80), MacSignal(moved.key[5:], -40)]
+    estimate = locate_macs(seen, by_key([*here, moved]), WIFI)
+    assert estimate is not None and moved.key not in estimate.used
+    assert _distance(estimate, here[1]) < 30
+
+
+def test_the_cell_bounds_wifi_clusters() -> None:
+    """Two clusters of two; the bigger weight is 2 km away, but the client hears a cell whose
+    circle holds only the other one: that one answers, and none answers when no cluster fits."""
+    far = [wifi(1, 2_000, 0), wifi(2, 2_030, 0)]
+    near = [wifi(3, 0, 0), wifi(4, 0, 30)]
+    seen = [*signals(far, -50), *signals(near, -85)]
+    unbounded = locate_macs(seen, by_key([*far, *near]), WIFI)
+    assert unbounded is not None and set(unbounded.used) == {s.key for s in far}
+    cell = Estimate(*offset(0, 0), 800.0, Source.CELL)
+    bounded = locate_macs(seen, by_key([*far, *near]), WIFI, bound=cell)
+    assert bounded is not None and set(bounded.used) == {s.key for s in near}
+    elsewhere = Estimate(*offset(-5_000, 0), 800.0, Source.CELL)
+    assert locate_macs(seen, by_key([*far, *near]), WIFI, bound=elsewhere) is None
+
+
+def test_radius_grows_with_the_spread_of_the_networks() -> None:
+    tight = [wifi(i, 5 * i, 0, radius=80, samples=30) for i in range(4)]
+    wide = [wifi(i, 120 * i, 0, radius=80, samples=30) for i in range(4)]
+    small = locate_macs(signals(tight, -75), by_key(tight), WIFI)
+    large = locate_macs(signals(wide, -75), by_key(wide), WIFI)
+    assert small is not None and large is not None and small.accuracy < large.accuracy
+
+
+def test_bluetooth_uses_its_prefix_and_a_tighter_cluster() -> None:
     a = KnownStation("blue#c0ffee000001", *offset(0, 0), 15, 5)
     b = KnownStation("blue#c0ffee000002", *offset(0, 60), 15, 5)
     known = by_key([a, b])
     seen = [MacSignal("c0ffee000001", -70), MacSignal("c0ffee000002", -70)]
     blue = locate_macs(seen, known, BLUE)
     assert blue is not None and blue.source is Source.BLUE
-    assert BLUE.min_accuracy_m <= blue.accuracy <= BLUE.max_accuracy_m
-    # The same macs are not Wi-Fi stations.
-    assert locate_macs(seen, known, WIFI) is None
+    assert BOUNDS_M[Source.BLUE][0] <= blue.accuracy <= BOUNDS_M[Source.BLUE][1]
+    assert locate_macs(seen, known, WIFI) is None  # the same MACs are not Wi-Fi stations
     c = KnownStation("blue#c0ffee000003", *offset(0, 300), 15, 5)
-    apart = [a, c]
-    assert locate_macs(signals(apart), by_key(apart), BLUE) is None  # 300 m > 100 m
+    assert locate_macs(signals([a, c]), by_key([a, c]), BLUE) is None  # 300 m > 100 m
 
 
 cluster_points = st.lists(
-    st.tuples(
-        st.floats(-100, 100),
-        st.floats(-100, 100),
-        st.integers(-100, -30),
-        st.integers(1, 500),
-    ),
+    st.tuples(st.floats(-100, 100), st.floats(-100, 100), st.integers(-100, -30), st.integers(1, 500)),
     min_size=2,
     max_size=8,
 )
@@ -131,55 +174,21 @@ def test_one_far_outlier_does_not_move_wifi_answer(pts, distance, bearing, sig, 
     assert outlier.key not in with_outlier.used
 
 
-# --- accuracy radius ------------------------------------------------------------------------------
-
-
-LAT, LON = 52.52, 13.405
-
-
-def _station(mac: str, north_m: float, radius: float, samples: int, prefix: str = "wifi#") -> KnownStation:
-    return KnownStation(prefix + mac, LAT + north_m / 111_320, LON, radius, samples)
-
-
-def test_rarely_seen_stations_get_the_typical_range_not_their_zero_radius() -> None:
-    known = {s.key: s for s in (_station("0012aa000001", 0, 0, 1), _station("0012aa000002", 40, 0, 1))}
-    estimate = locate_macs([MacSignal("0012aa000001", -70), MacSignal("0012aa000002", -70)], known, WIFI)
-    assert estimate is not None
-    spread = max(haversine_m(estimate.lat, estimate.lon, s.lat, s.lon) for s in known.values())
-    assert estimate.accuracy == pytest.approx(spread + WIFI.typical_range_m)
-
-
-def test_well_observed_wide_stations_keep_their_own_radius() -> None:
-    used = [_station(f"0012aa00000{i}", 10 * i, 350, 500) for i in range(3)]
-    assert accuracy_radius(LAT, LON, used, WIFI) == pytest.approx(
-        20 / 111_320 * 6_371_009 * 3.14159265 / 180 + 350, rel=1e-3
-    )
-
-
-def test_bluetooth_reach_is_shorter_and_clamped() -> None:
-    known = {
-        s.key: s
-        for s in (_station("c4be84000001", 0, 0, 1, "blue#"), _station("c4be84000002", 5, 0, 1, "blue#"))
-    }
-    estimate = locate_macs([MacSignal("c4be84000001", -70), MacSignal("c4be84000002", -75)], known, BLUE)
-    assert estimate is not None
-    assert BLUE.typical_range_m <= estimate.accuracy <= BLUE.max_accuracy_m
-
-
 @given(
     st.lists(
-        st.tuples(st.floats(-200, 200), st.floats(0, 600), st.integers(1, 5000)), min_size=2, max_size=12
-    )
+        st.tuples(st.floats(-200, 200), st.floats(0, 600), st.integers(1, 5000), st.floats(0, 300)),
+        min_size=2,
+        max_size=12,
+    ),
+    st.integers(-100, -20),
 )
-def test_radius_contains_every_used_station_and_stays_in_bounds(rows: list[tuple[float, float, int]]) -> None:
-    known = {}
-    seen = []
-    for i, (north, radius, samples) in enumerate(rows):
-        station = _station(f"0012ab{i:06x}", north, radius, samples)
-        known[station.key] = station
-        seen.append(MacSignal(station.key.removeprefix("wifi#"), -60 - i))
-    estimate = locate_macs(seen, known, WIFI)
+def test_radius_stays_in_the_documented_bounds(
+    rows: list[tuple[float, float, int, float]], level: int
+) -> None:
+    stations = [
+        KnownStation(f"wifi#0012ab{i:06x}", *offset(north, 0), radius, samples, reach)
+        for i, (north, radius, samples, reach) in enumerate(rows)
+    ]
+    estimate = locate_macs(signals(stations, level), by_key(stations), WIFI)
     assert estimate is not None  # all within 400 m: one cluster
-    assert WIFI.min_accuracy_m <= estimate.accuracy <= WIFI.max_accuracy_m
-    farthest = max(haversine_m(estimate.lat, estimate.lon, known[k].lat, known[k].lon) for k in estimate.used)
-    assert estimate.accuracy >= min(farthest + WIFI.typical_range_m, WIFI.max_accuracy_m) - 1e-6
+    assert BOUNDS_M[Source.WIFI][0] <= estimate.accuracy <= BOUNDS_M[Source.WIFI][1]
