@@ -97,7 +97,7 @@ def write(model: dict[str, tuple[tuple[float, ...], float]], counts: dict[str, i
         "COEFFICIENTS: dict[str, tuple[tuple[float, ...], float]] = {",
     ]
     lines += [
-        f"    {source!r}: ({coefficients!r}, {q95!r})," for source, (coefficients, q95) in model.items()
+        f'    "{source}": ({coefficients!r}, {q95!r}),' for source, (coefficients, q95) in model.items()
     ]
     lines += ["}", ""]
     TARGET.write_text("\n".join(lines))

@@ -37,7 +37,7 @@ from openloc.store.stations import MemoryStationStore
 
 from bench.accuracy.before import Before
 from bench.accuracy.engines import Answer, Centroid, Locator, OpenLocHttp, parsed
-from bench.accuracy.feed import feed
+from bench.accuracy.feed import feed, prepare
 from bench.accuracy.ichnaea import Ichnaea
 from bench.accuracy.metrics import Tally
 from bench.world import (
@@ -98,8 +98,9 @@ def _world(
     uploads = survey_uploads(world, radios)
     queries = make_queries(world, radios=radios)
     generated = time.perf_counter() - started
-    fed = feed(uploads, policy)
-    previous = feed(uploads, replace(policy or UpdatePolicy(), fit_positions=False))
+    prepared = prepare(uploads)
+    fed = feed(prepared, policy)
+    previous = feed(prepared, replace(policy or UpdatePolicy(), fit_positions=False))
     with tempfile.TemporaryDirectory() as tmp:
         mmdb = write_geoip_mmdb(world, Path(tmp) / "world.mmdb")
         openloc = OpenLocHttp(fed.stations, mmdb)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.accuracy.run import run
+from bench.accuracy.report import goal_rows
+from bench.accuracy.run import ENGINES, run
 from bench.perf.docs import END, START
 from bench.perf.runner import main
 from bench.world import TINY
@@ -20,15 +21,17 @@ def tiny_accuracy() -> dict[str, object]:
 
 def test_accuracy_reports_every_engine_and_kind(tiny_accuracy: dict[str, object]) -> None:
     engines = tiny_accuracy["engines"]
-    assert isinstance(engines, dict) and set(engines) == {"openloc", "ichnaea", "centroid"}
-    for by_kind in engines.values():
-        assert by_kind["single_ap"]["answered"] == 0  # privacy rule holds for all three
+    assert isinstance(engines, dict) and set(engines) == set(ENGINES)
+    for name, by_kind in engines.items():
+        assert by_kind["single_ap"]["answered"] == 0  # privacy rule holds for every locator
         wifi = by_kind["wifi"]
         assert wifi["asked"] == TINY.queries_per_kind and wifi["answered"] > 0
         assert wifi["median_m"] <= wifi["p90_m"] <= wifi["p99_m"]
         assert 0 <= wifi["coverage"] <= 1
-        ip = by_kind["ip"]
-        assert ip["answer_rate"] == 1.0  # every IP of the world's plan is in its GeoIP file
+        if name not in ("oracle", "before"):  # the station-only engines have no GeoIP
+            assert by_kind["ip"]["answer_rate"] == 1.0  # every IP of the plan is in its GeoIP file
+    # the oracle knows where every access point is: it is never worse than OpenLoc on Wi-Fi
+    assert engines["oracle"]["wifi"]["median_m"] <= engines["openloc"]["wifi"]["median_m"]
     world = tiny_accuracy["world"]
     assert isinstance(world, dict) and world["observations"] > 0 and world["stations"]["wifi"] > 0
 
@@ -43,7 +46,9 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
         [*common, "--skip", "locate,http,imports,aggregation,packages,accuracy,request_cost"]
     )  # export again
     first, second = (json.loads(p.read_text()) for p in sorted((tmp_path / "r").glob("tiny-*.json")))
-    assert first["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
+    tiny = first["accuracy"]["profiles"]["tiny"]["engines"]
+    assert tiny["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
+    assert {row["kind"] for row in goal_rows(tiny)} >= {"wifi", "cell"}
     assert first["cost"]["locate"]["total"] > 0
     costs = first["request_cost"]["rows"]  # one body of each kind, each answered as expected
     assert {r["kind"] for r in costs} == {"largest", "pathological", "bomb"}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openloc.aggregate.station_update import OptOutSighting, StationObservation
 from openloc.aggregate.weights import (
@@ -24,13 +25,50 @@ def _digest(kind: StationKind, mac: str, name: str | None) -> str | None:
     return station_digest(kind, mac, cleaned) if cleaned is not None else None
 
 
-def group_by_station(
-    reports: Iterable[Report], default_source: str | None = None
-) -> dict[str, list[StationObservation]]:
-    """Weighted observations per station key; zero weights are dropped. Each observation carries
-    its report's submitter (`default_source` for reports without one) and the report's index."""
-    grouped: dict[str, list[StationObservation]] = defaultdict(list)
+# A fix farther than this from both of its neighbours in time (which agree with each other) is a GPS
+# glitch: the phone jumped away and back within seconds (docs/accuracy.md).
+GLITCH_M = 75.0
+GLITCH_WINDOW_MS = 30_000
+_M_PER_DEG = 111_320.0
+
+
+def _apart_m(a: Report, b: Report) -> float:
+    """Distance between two fixes (equirectangular: exact to centimetres at these ranges)."""
+    east = (a.longitude - b.longitude) * _M_PER_DEG * math.cos(math.radians(a.latitude))
+    return math.hypot(east, (a.latitude - b.latitude) * _M_PER_DEG)
+
+
+def gps_glitches(reports: Sequence[Report]) -> set[int]:
+    """Indexes of the reports whose position jumps away from both of their neighbours in time (of
+    the same submitter, within `GLITCH_WINDOW_MS`) and back: farther than `GLITCH_M` — and twice
+    the neighbours' own distance — from each. A stumbler's scans a few seconds apart cannot be."""
+    by_source: dict[str | None, list[int]] = defaultdict(list)
     for index, report in enumerate(reports):
+        by_source[report.submitter].append(index)
+    glitches: set[int] = set()
+    for indexes in by_source.values():
+        indexes.sort(key=lambda i: reports[i].timestamp)
+        for a, b, c in zip(indexes, indexes[1:], indexes[2:], strict=False):
+            before, fix, after = reports[a], reports[b], reports[c]
+            if after.timestamp - before.timestamp > GLITCH_WINDOW_MS:
+                continue
+            limit = max(GLITCH_M, 2.0 * _apart_m(before, after))
+            if _apart_m(before, fix) > limit and _apart_m(fix, after) > limit:
+                glitches.add(b)
+    return glitches
+
+
+def group_by_station(
+    reports: Sequence[Report], default_source: str | None = None, drop_glitches: bool = True
+) -> dict[str, list[StationObservation]]:
+    """Weighted observations per station key; zero weights are dropped, and so are the reports of
+    GPS glitches (`gps_glitches`, unless `drop_glitches` is False). Each observation carries its
+    report's submitter (`default_source` for reports without one) and the report's index."""
+    grouped: dict[str, list[StationObservation]] = defaultdict(list)
+    glitches = gps_glitches(reports) if drop_glitches else set()
+    for index, report in enumerate(reports):
+        if index in glitches:
+            continue
         source = report.submitter or default_source
         moving = speed_weight(report.speed)
         weighted: list[tuple[str, float, int | None, str | None, int | None]] = []

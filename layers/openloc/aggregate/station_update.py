@@ -95,8 +95,9 @@ class UpdatePolicy:
     old_days: int = 365
     optout_hold_days: int = 365
     corroborate: bool = True
-    # Wi-Fi/Bluetooth positions fitted to their footprint (`aggregate.footprint`); False keeps
-    # Ichnaea's weighted mean of the observations (the accuracy benchmark's baselines use it).
+    # Wi-Fi/Bluetooth positions fitted to their footprint (`aggregate.footprint`), and reports of GPS
+    # glitches dropped (`aggregate.grouping.gps_glitches`); False keeps Ichnaea's weighted mean of
+    # every observation (the accuracy benchmark's baselines and previous engine use it).
     fit_positions: bool = True
     established_samples: int = 20
     trusted_samples: int = 50

@@ -138,7 +138,9 @@ def process_reports(
     # Reports without a source (older archives, other tools) count as one source per message.
     fallback = f"message:{message_id}" if message_id is not None else None
     opt_outs = {k: OptOuts(tuple(v)) for k, v in group_opt_outs(reports, fallback).items()}
-    grouped = {k: v for k, v in group_by_station(reports, fallback).items() if k not in opt_outs}
+    policy = policy or UpdatePolicy()
+    observed = group_by_station(reports, fallback, drop_glitches=policy.fit_positions)
+    grouped = {k: v for k, v in observed.items() if k not in opt_outs}
     aliases = Aliases()
     admission = NewStations(stores.budgets, now.date().isoformat(), admission_policy or AdmissionPolicy())
     written, changes, areas = apply_station_updates(
@@ -146,7 +148,7 @@ def process_reports(
         stores.stations,
         now,
         message_id,
-        policy or UpdatePolicy(),
+        policy,
         update=update_or_opt_out,
         on_written=aliases.follow,
         admit=admission.admit,
