@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from openloc.geo.distance import haversine_m
 from openloc.locate import radius
+from openloc.locate import radius_fit as fitted
 from openloc.locate.lookup import RecordLookup
 from openloc.locate.query import Source
 from openloc.locate.service import locate
@@ -110,16 +111,16 @@ def main() -> None:
     sets = training_sets()
     for _ in range(args.passes):
         samples = collect(sets)
-        model = dict(radius.COEFFICIENTS)
+        model = dict(fitted.COEFFICIENTS)
         for source, rows in samples.items():
             model[source] = fit(rows)
-        radius.COEFFICIENTS.update(model)
+        fitted.COEFFICIENTS.update(model)
     write(
-        {s: radius.COEFFICIENTS[s] for s in ("wifi", "blue", "cell", "cell_area")},
+        {s: fitted.COEFFICIENTS[s] for s in ("wifi", "blue", "cell", "cell_area")},
         {s: len(r) for s, r in samples.items()},
     )
     for source, rows in samples.items():
-        coefficients, q95 = radius.COEFFICIENTS[source]
+        coefficients, q95 = fitted.COEFFICIENTS[source]
         inside = sum(
             math.log(e) <= o + sum(c * x for c, x in zip(coefficients, v, strict=True)) + q95
             for v, e, o in rows
