@@ -3,9 +3,11 @@
 Answers from the downloads manifest (`downloads.json` in the assets bucket, re-read at most once
 a minute per process). Public data: no API key. A dense region's pack is split into parts
 (`publish.offline.newest_pack_parts`): the answer lists every part of the newest complete
-generation in `parts`, and its top-level fields describe part 1, as before parts existed. An unknown region or a region without a pack is
-a 404 error envelope (`global` / `notFound`, the message says which); a manifest that cannot be
-read is a 503.
+generation in `parts`, and its top-level fields describe part 1, as before parts existed.
+
+A region not spelled as one (`publish.offline.region_syntax_ok`: ASCII `DE`, `mcc-262`, `262`),
+an unknown region or a region without a pack is a 404 error envelope (`global` / `notFound`, the
+message says which); a manifest that cannot be read is a 503.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from openloc.api.schemas import OfflinePackPart, OfflinePackResponse
 from openloc.api.services import Services
 from openloc.observability import logger
 
+USAGE = "use an ISO 3166 alpha-2 code or mcc-NNN"
+
 
 def _not_found(message: str) -> ApiError:
     return ApiError(404, "global", "notFound", message)
@@ -31,22 +35,21 @@ class OfflineEndpoints:
         self.services = services
 
     async def pack(self, request: Request) -> Response:
-        # Only this route needs them.
-        from openloc.publish.offline import UnknownPackRegion, newest_pack_parts, pack_region, region_syntax_ok
+        from openloc.publish import offline  # only this route needs it
 
         raw = str(request.path_params.get("region", ""))
-        if not region_syntax_ok(raw):
-            raise _not_found(f"Not found: unknown region {raw[:20]!r}: use an ISO 3166 alpha-2 code or mcc-NNN")
+        if not offline.region_syntax_ok(raw):
+            raise _not_found(f"Not found: unknown region {raw[:20]!r}: {USAGE}")
         try:
-            region = pack_region(raw)
-        except UnknownPackRegion as error:
+            region = offline.pack_region(raw)
+        except offline.UnknownPackRegion as error:
             raise _not_found(f"Not found: {error}") from error
         try:
             manifest = await run_in_threadpool(self.services.manifest)
         except Exception as error:
             logger.error("downloads manifest unreadable", extra={"error": type(error).__name__})
             raise service_unavailable() from error
-        parts = newest_pack_parts(manifest.files if manifest else [], region)
+        parts = offline.newest_pack_parts(manifest.files if manifest else [], region)
         if not parts:
             raise _not_found(f"Not found: no offline pack for {region} yet")
         first = parts[0].entry

@@ -5,6 +5,7 @@ cell CSV into the configured tables; `openloc keys create|show|revoke` manages A
 `openloc offline locate --pack FILE_OR_FOLDER ...` locates from an offline pack (or its parts) and
 `openloc offline build --region CC --out FILE` builds one from the tables;
 `openloc jobs list|run NAME` lists the scheduled jobs or runs one by hand;
+`openloc export --out FILE` writes the public cell CSV of the configured tables to a file;
 `openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
 folder or uploads it to the assets bucket."""
 
@@ -289,11 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--out", default="build/site", help="folder for `build` (default build/site)")
     site.add_argument("--bucket", default="", help="bucket for `publish` (default ASSETS_BUCKET)")
     site.set_defaults(func=_site)
+    from openloc.cli.export import add_parser as add_export_parser
     from openloc.cli.jobs import add_parser as add_jobs_parser
     from openloc.cli.keys import add_parser as add_keys_parser
 
     add_keys_parser(commands)
     add_jobs_parser(commands)
+    add_export_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -270,8 +270,7 @@ class PackSet:
             except ValueError:
                 continue
             generation = (str(meta.get("region")), str(meta.get("created")))
-            count, numbers = given.setdefault(generation, (parts, set()))
-            numbers.add(part)
+            given.setdefault(generation, (parts, set()))[1].add(part)
         return {
             generation: sorted(set(range(1, count + 1)) - numbers)
             for generation, (count, numbers) in given.items()

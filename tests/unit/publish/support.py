@@ -59,7 +59,11 @@ def write_pack_parts(
     written = []
     for number in range(1, parts + 1):
         chunk = rows[(number - 1) * len(rows) // parts : number * len(rows) // parts]
-        name = f"openloc-pack-{region}.sqlite" if parts == 1 else f"openloc-pack-{region}-{number}of{parts}.sqlite"
+        name = (
+            f"openloc-pack-{region}.sqlite"
+            if parts == 1
+            else f"openloc-pack-{region}-{number}of{parts}.sqlite"
+        )
         writer = PackWriter(folder / name, region, FileKind.OFFLINE_PACK, now)
         for _, _, item in chunk:
             if isinstance(item, PublishedStation):

@@ -310,7 +310,9 @@ def test_cli_offline_locate_over_parts(
         answers.append(json.loads(out))
         assert err == ""
     assert answers[0] == answers[1]
-    assert haversine_m(answers[0]["location"]["lat"], answers[0]["location"]["lng"], query.lat, query.lon) < 300
+    assert (
+        haversine_m(answers[0]["location"]["lat"], answers[0]["location"]["lng"], query.lat, query.lon) < 300
+    )
     assert main(["offline", "locate", "--pack", str(pack_parts[0]), *networks]) in (0, 1)
     assert "part(s) 2, 3 not given" in capsys.readouterr().err
     empty = tmp_path / "empty"
@@ -319,7 +321,9 @@ def test_cli_offline_locate_over_parts(
     assert "no .sqlite or .sqlite.gz pack" in json.loads(capsys.readouterr().err)["error"]["message"]
 
 
-def entry(region: str, day: int, part: int | None = None, parts: int | None = None, **extra: Any) -> DownloadFile:
+def entry(
+    region: str, day: int, part: int | None = None, parts: int | None = None, **extra: Any
+) -> DownloadFile:
     name = f"openloc-pack-{region}" + (f"-{part}of{parts}" if parts and parts > 1 else "")
     fields: dict[str, Any] = dict(extra)
     if part is not None:
@@ -357,7 +361,9 @@ def test_newest_pack_parts_picks_the_newest_complete_generation() -> None:
 )
 def test_entries_with_unusable_part_fields_are_ignored(extra: dict[str, Any]) -> None:
     bad = DownloadFile.model_validate(entry("DE", 23).model_dump() | extra)
-    assert newest_pack_parts([bad, entry("DE", 20)], "DE")[0].entry.path.startswith("exports/offline/2026-11-20/")
+    assert newest_pack_parts([bad, entry("DE", 20)], "DE")[0].entry.path.startswith(
+        "exports/offline/2026-11-20/"
+    )
 
 
 @pytest.mark.parametrize("bbox", [[1, 2, 3], [0, 91, 1, 92], ["a", 0, 1, 1], [0, 0, float("nan"), 1], "x"])
@@ -370,6 +376,8 @@ def test_region_syntax_accepts(value: str) -> None:
     assert region_syntax_ok(value)
 
 
-@pytest.mark.parametrize("value", ["mcc-²", "²⁶²", "mcc-2620", "1234", "Germany", "D", "", "ＤＥ", "mcc-", "de "])
+@pytest.mark.parametrize(
+    "value", ["mcc-²", "²⁶²", "mcc-2620", "1234", "Germany", "D", "", "ＤＥ", "mcc-", "de "]
+)
 def test_region_syntax_refuses(value: str) -> None:
     assert not region_syntax_ok(value)
