@@ -6,6 +6,7 @@ cell CSV into the configured tables; `openloc keys create|show|revoke` manages A
 `openloc offline build --region CC --out FILE` builds one from the tables;
 `openloc jobs list|run NAME` lists the scheduled jobs or runs one by hand;
 `openloc export --out FILE` writes the public cell CSV of the configured tables to a file;
+`openloc transfer --to URL --key K` sends what changed since the last run to a peer instance;
 `openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
 folder or uploads it to the assets bucket."""
 
@@ -293,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     from openloc.cli.export import add_parser as add_export_parser
     from openloc.cli.jobs import add_parser as add_jobs_parser
     from openloc.cli.keys import add_parser as add_keys_parser
+    from openloc.cli.transfer import add_parser as add_transfer_parser
 
     add_keys_parser(commands)
     add_jobs_parser(commands)
     add_export_parser(commands)
+    add_transfer_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -25,6 +25,7 @@ class ProgressLine:
         self.clock = clock
         self.started = clock()
         self.last = float("-inf")
+        self.drawn = False
 
     def line(self, done: int, text: str = "") -> str:
         rate = done / max(self.clock() - self.started, 1e-9)
@@ -44,11 +45,18 @@ class ProgressLine:
         if not force and now - self.last < 0.5:
             return
         self.last = now
+        self.drawn = True
         self.out.write("\r" + self.line(done, text))
         self.out.flush()
 
     def finish(self, done: int, text: str = "") -> None:
         self.update(done, text, force=True)
         if self.out is not None:
+            self.out.write("\n")
+            self.out.flush()
+
+    def end(self) -> None:
+        """End a line that was drawn (before an error message), without drawing it again."""
+        if self.out is not None and self.drawn:
             self.out.write("\n")
             self.out.flush()
