@@ -11,7 +11,8 @@ whose bucket-policy statement CDK scopes to this distribution. Paths and their c
     /v1/* /v2/* /__*      the API, when `openloc:api_behind_cdn` is true: never cached, all methods
 
 Every response carries the security-headers policy (HSTS, nosniff, frame denial, referrer policy,
-a CSP that only allows the site's own scripts, styles, images and tiles). Viewers may use IPv4 or
+a CSP that only allows the site's own scripts, styles, images and tiles, plus the map's base
+layer tiles when `openloc:basemap_url` configures one, infra/website.py). Viewers may use IPv4 or
 IPv6. CloudFront's standard access logs are not enabled: they hold viewer IPs, which the privacy
 model never stores (docs/privacy.md); CloudWatch metrics cover operations.
 """
@@ -26,9 +27,10 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from openloc.website import CONTENT_SECURITY_POLICY
+from openloc.website import content_security_policy
 
 from infra.context import bool_context, choice_context, str_context
+from infra.website import basemap_context
 
 API_BEHIND_CDN_CONTEXT = "openloc:api_behind_cdn"
 DOMAIN_CONTEXT = "openloc:cdn_domain_name"
@@ -89,7 +91,7 @@ class Cdn(Construct):
                 override=True,
             ),
             content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                content_security_policy=content_security_policy(basemap_context(self)), override=True
             ),
         )
         self.headers = cloudfront.ResponseHeadersPolicy(

@@ -76,18 +76,19 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from openloc.website import build_site, publish_site
+    from openloc.settings import get_settings
+    from openloc.website import basemap_from_settings, build_site, publish_site, site_files
 
+    basemap = basemap_from_settings(get_settings())
     if args.action == "build":
-        count = build_site(Path(args.out))
+        count = build_site(Path(args.out), basemap=basemap)
         print(f"built {count} files into {args.out}")
         return 0
-    from openloc.settings import get_settings
     from openloc.store.objects import S3ObjectStore
 
     store = S3ObjectStore.from_settings(get_settings(), bucket=args.bucket or None)
     bucket = store.bucket
-    count = publish_site(store)
+    count = publish_site(store, site_files(basemap=basemap))
     print(f"published {count} files to s3://{bucket}/")
     return 0
 
