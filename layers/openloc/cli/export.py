@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def _export(args: argparse.Namespace) -> int:
-    from openloc.cli.progress import ProgressLine
+    from openloc.ingest.progress import ProgressLine
     from openloc.publish.cell_export import write_export_file
     from openloc.settings import get_settings
     from openloc.store.cell_source import DynamoCellSource, all_cells

@@ -37,7 +37,7 @@ def _advice(status: int) -> str:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    from openloc.cli.progress import ProgressLine
+    from openloc.ingest.progress import ProgressLine
     from openloc.ingest.transfer_send import send_transfer
     from openloc.settings import get_settings
     from openloc.store.stations import DynamoStationStore

@@ -1,10 +1,10 @@
-"""The progress line of `openloc export` and `openloc transfer`."""
+"""The progress line of `openloc import`, `export` and `transfer`."""
 
 from __future__ import annotations
 
 import io
 
-from openloc.cli.progress import ProgressLine
+from openloc.ingest.progress import ProgressLine
 
 
 class Clock:
@@ -36,3 +36,17 @@ def test_bar_with_a_known_total_and_count_without() -> None:
     counting.finish(7, "2 batches")
     assert unknown.getvalue() == "\r7 items, 2 batches, 4 items/s\n"
     ProgressLine(None, 5, "items").finish(5)  # quiet: nothing to write to
+
+
+def test_bar_by_bytes_count_by_rows() -> None:
+    """`openloc import`: the bar follows the bytes read, the count and rate are rows."""
+    from openloc.ingest.cell_import import ImportResult, Progress
+
+    clock = Clock()
+    out = io.StringIO()
+    progress = Progress(out, 4_000_000, clock=clock)
+    clock.now += 4
+    progress.finish(1_000_000, ImportResult(rows=10_000, imported=9_990))
+    assert out.getvalue() == (
+        "\r[#######.......................]  25.0% 10,000 rows, 9,990 imported, 0 invalid, 2,500 rows/s\n"
+    )

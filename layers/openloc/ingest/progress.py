@@ -1,6 +1,9 @@
-"""One status line on a terminal for the long-running commands (`openloc export`, `openloc
-transfer`): a bar when the total is known (else a count), the rate, and a free text; redrawn at
-most twice a second, ended with a newline by `finish`."""
+"""One status line on a terminal for the long-running commands (`openloc import`, `export`,
+`transfer`): a bar when the total is known (else a count), the rate, and a free text; redrawn at
+most twice a second, ended with a newline by `finish`.
+
+The bar follows `position` against `total` (items, or bytes of an input); the count shown and its
+rate are `count` when given (e.g. rows while the bar follows bytes), else `position`."""
 
 from __future__ import annotations
 
@@ -27,18 +30,20 @@ class ProgressLine:
         self.last = float("-inf")
         self.drawn = False
 
-    def line(self, done: int, text: str = "") -> str:
-        rate = done / max(self.clock() - self.started, 1e-9)
+    def line(self, position: int, text: str = "", count: int | None = None) -> str:
+        counted = position if count is None else count
+        rate = counted / max(self.clock() - self.started, 1e-9)
         if self.total:
-            share = min(done / self.total, 1.0)
+            share = min(position / self.total, 1.0)
             filled = int(BAR_WIDTH * share)
-            head = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:6.1%} {done:,}/~{self.total:,}"
+            head = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:6.1%} "
+            head += f"{position:,}/~{self.total:,}" if count is None else f"{count:,}"
         else:
-            head = f"{done:,}"
+            head = f"{counted:,}"
         tail = f", {text}" if text else ""
         return f"{head} {self.unit}{tail}, {rate:,.0f} {self.unit}/s"
 
-    def update(self, done: int, text: str = "", force: bool = False) -> None:
+    def update(self, position: int, text: str = "", force: bool = False, count: int | None = None) -> None:
         if self.out is None:
             return
         now = self.clock()
@@ -46,11 +51,11 @@ class ProgressLine:
             return
         self.last = now
         self.drawn = True
-        self.out.write("\r" + self.line(done, text))
+        self.out.write("\r" + self.line(position, text, count))
         self.out.flush()
 
-    def finish(self, done: int, text: str = "") -> None:
-        self.update(done, text, force=True)
+    def finish(self, position: int, text: str = "", count: int | None = None) -> None:
+        self.update(position, text, force=True, count=count)
         if self.out is not None:
             self.out.write("\n")
             self.out.flush()
