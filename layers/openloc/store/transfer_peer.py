@@ -9,6 +9,7 @@ error message). After `attempts` failed tries, `PeerUnavailable`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -106,7 +107,8 @@ class HttpTransferPeer:
         for attempt in range(1, self.attempts + 1):
             try:
                 status, answer, retry_after = self._post(body)
-            except (OSError, urllib.error.URLError) as error:  # refused, reset, timed out, DNS
+            # Refused, reset, timed out, DNS; a connection dropped mid-answer.
+            except (OSError, urllib.error.URLError, http.client.HTTPException) as error:
                 status, answer, retry_after = 0, b"", None
                 problem = f"{type(error).__name__}: {error}"
             if 200 <= status < 300:

@@ -5,6 +5,7 @@ resumes without merging anything twice; retries, refusals and batches too large 
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -254,7 +255,7 @@ def test_retries_with_backoff_then_refusal_stops(
         send(world, tmp_path / "k.sqlite", wrong_key, FIRST_RUN)
     assert wrong_key.sleeps == []  # a 4xx is final: no retry
     down = AppPeer(make_receiver(), attempts=3)
-    down.faults = [ConnectionResetError("reset")] * 3
+    down.faults = [ConnectionResetError("reset"), http.client.IncompleteRead(b""), TimeoutError("timed out")]
     with pytest.raises(PeerUnavailable, match="3 attempts"):
         send(world, tmp_path / "d.sqlite", down, FIRST_RUN)
     assert down.sleeps == [1.0, 2.0]
