@@ -32,14 +32,14 @@ def _export(args: argparse.Namespace) -> int:
     segments = args.segments or settings.cell_export_segments
     progress = ProgressLine(None if args.quiet else sys.stderr, source.approximate_count(), "cells")
     started = time.monotonic()
-    result = write_export_file(
-        out,
-        all_cells(source, segments),
-        datetime.now(UTC),
-        min_samples,
-        progress=lambda read, rows: progress.update(read, f"{rows:,} published"),
-    )
-    progress.finish(result.rows)
+    counts = [0, 0]  # cells read, cells published
+
+    def report(read: int, rows: int) -> None:
+        counts[:] = [read, rows]
+        progress.update(read, f"{rows:,} published")
+
+    result = write_export_file(out, all_cells(source, segments), datetime.now(UTC), min_samples, report)
+    progress.finish(counts[0], f"{counts[1]:,} published")
     print(
         f"wrote {out}: {result.rows} cells from {settings.stations_table} "
         f"(samples >= {min_samples}), {result.size} bytes, sha256 {result.sha256}, "

@@ -81,14 +81,14 @@ def _transfer(args: argparse.Namespace) -> int:
     except TransferRejected as error:
         progress.end()
         print(
-            f"openloc transfer: stopped: {error}.{_advice(error.status)} Nothing more was sent; the "
-            f"batches acknowledged so far are kept in {state_path}, run again to resume.",
+            f"openloc transfer: stopped: {str(error).rstrip('.')}.{_advice(error.status)} Nothing more was "
+            f"sent; the batches acknowledged so far are kept in {state_path}, run again to resume.",
             file=sys.stderr,
         )
         return EXIT_REJECTED
     except PeerUnavailable as error:
         progress.end()
-        print(f"openloc transfer: stopped: {error}. Run again to resume from {state_path}.", file=sys.stderr)
+        print(f"openloc transfer: stopped: {error}; run again to resume from {state_path}.", file=sys.stderr)
         return EXIT_UNAVAILABLE
     finally:
         state.close()

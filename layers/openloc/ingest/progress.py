@@ -29,6 +29,7 @@ class ProgressLine:
         self.started = clock()
         self.last = float("-inf")
         self.drawn = False
+        self.width = 0  # of the last line drawn: a shorter one is padded to cover it
 
     def line(self, position: int, text: str = "", count: int | None = None) -> str:
         counted = position if count is None else count
@@ -51,7 +52,9 @@ class ProgressLine:
             return
         self.last = now
         self.drawn = True
-        self.out.write("\r" + self.line(position, text, count))
+        line = self.line(position, text, count)
+        self.out.write("\r" + line.ljust(self.width))
+        self.width = len(line)
         self.out.flush()
 
     def finish(self, position: int, text: str = "", count: int | None = None) -> None:
