@@ -53,17 +53,9 @@
       });
   }
 
-  fetch("config.json")
+  const configured = fetch("config.json")
     .then((response) => (response.ok ? response.json() : {}))
-    .catch(() => ({}))
-    .then((config) => {
-      const basemap = config && config.basemap;
-      if (basemap && typeof basemap.url === "string" && typeof basemap.attribution === "string") {
-        rasterBasemap(basemap);
-      } else {
-        countryOutlines();
-      }
-    });
+    .catch(() => ({}));
 
   const archive = new pmtiles.PMTiles("tiles/coverage.pmtiles");
   const CoverageLayer = L.GridLayer.extend({
@@ -94,7 +86,7 @@
     },
   });
 
-  archive
+  const opened = archive
     .getHeader()
     .then((header) => {
       const layer = new CoverageLayer({
@@ -121,4 +113,15 @@
       status.textContent = "No coverage published yet.";
       document.body.dataset.mapReady = "1";
     });
+
+  // The base layer once the map shows its first view: no tile of the world view is fetched from
+  // the tile server only to be dropped when the map moves to the covered area.
+  Promise.all([configured, opened]).then(([config]) => {
+    const basemap = config && config.basemap;
+    if (basemap && typeof basemap.url === "string" && typeof basemap.attribution === "string") {
+      rasterBasemap(basemap);
+    } else {
+      countryOutlines();
+    }
+  });
 })();
