@@ -150,8 +150,9 @@ def _transfer(stack: LocalStack, state: Path, key: str, *extra: str) -> subproce
     """`openloc transfer` as an operator runs it: its own process, reading the peer's tables."""
     env = os.environ | {"STATIONS_TABLE": "peer-stations", "CELL_AREAS_TABLE": "peer-cell-areas"}
     command = [sys.executable, "-m", "openloc.cli", "transfer", "--to", stack.url, "--key", key]
-    command += ["--state", str(state), "--sender", "peer-a", *extra]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    command += ["--state", str(state), "--sender", "peer-a", "--batch-size", "100", *extra]
+    # Generous: three batches merged by moto take seconds alone, much longer on a busy machine.
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_transfer_cli_sends_another_instance_into_the_stack(seeded: LocalStack, tmp_path: Path) -> None:
@@ -165,11 +166,11 @@ def test_transfer_cli_sends_another_instance_into_the_stack(seeded: LocalStack, 
             key=f"cell#lte#262#07#{700 + i % 3}#{9000 + i}", lat=48.1 + i / 1000, lon=11.5 + i / 1000,
             radius=400.0 + i, samples=3 + i, created=NOW - timedelta(days=9), modified=NOW - timedelta(days=1),
         )
-        for i in range(1, 1201)
+        for i in range(1, 241)
     ] + [
         StationRecord(key=f"wifi#00163e{i:06x}", lat=48.1, lon=11.5 + i / 10_000, radius=60.0, samples=4,
                       created=NOW - timedelta(days=9), modified=NOW - timedelta(days=1))
-        for i in range(1, 301)
+        for i in range(1, 61)
     ]  # fmt: skip
     try:
         DynamoStationStore(peer).put_stations(records)
@@ -179,7 +180,7 @@ def test_transfer_cli_sends_another_instance_into_the_stack(seeded: LocalStack, 
 
     first = _transfer(seeded, tmp_path / "peer.sqlite", "peer-a-key")
     assert first.returncode == 0, first.stderr
-    assert "sent 1500 items in 3 batches" in first.stdout and "1200 cell, 300 wifi" in first.stdout
+    assert "sent 300 items in 3 batches" in first.stdout and "240 cell, 60 wifi" in first.stdout
     stored = DynamoStationStore(seeded.settings).get_stations([r.key for r in records])
     assert {k: (r.lat, r.lon, r.samples) for k, r in stored.items()} == {
         r.key: (r.lat, r.lon, r.samples) for r in records
