@@ -25,6 +25,12 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.domain, self.reason, self.message)
 
+    @property
+    def retry_after(self) -> int:
+        """The seconds of its Retry-After header (1 when it has none)."""
+        value = dict(self.headers).get("Retry-After", "1")
+        return int(value) if value.isdigit() else 1
+
 
 def error_body(status: int, domain: str, reason: str, message: str) -> dict[str, Any]:
     return {

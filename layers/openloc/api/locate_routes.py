@@ -53,6 +53,7 @@ class LocateEndpoints:
         """Identity (key, or User-Agent under OPENLOC_KEY_POLICY=optional), limits, then the body
         (an empty body means `{}`: locate by IP)."""
         settings = self.services.settings
+        ip = client_ip(request, settings.trusted_proxy_hops)
         identity = await run_in_threadpool(
             identify,
             self.services.keys,
@@ -60,8 +61,8 @@ class LocateEndpoints:
             query_key(request),
             request.headers.get("user-agent"),
             permission,
+            ip,
         )
-        ip = client_ip(request, settings.trusted_proxy_hops)
         await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
         payload = await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
         wire = (
