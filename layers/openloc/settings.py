@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # as the X-Origin-Verify header. Set, every request without a current (or pending, or previous)
     # value is refused with 403, and the client IP is CloudFront's CloudFront-Viewer-Address.
     origin_secret_arn: str = ""
+    # The distribution whose API origins the origin secret's rotation function updates.
+    origin_distribution_id: str = ""
     # Anonymous (keyless) submissions per client IP and minute, all submission paths together;
     # 0 = no limit.
     submit_ip_limit_per_minute: int = Field(default=60, ge=0)
