@@ -21,6 +21,7 @@ from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.secrets import SecretUnavailable
+from starlette.types import Message, Receive, Scope, Send
 
 from tests.unit.api.conftest import LONDON, MANCHESTER
 from tests.unit.api.support import assert_envelope
@@ -123,8 +124,8 @@ def test_a_rotated_secret_is_accepted_at_once_and_wrong_values_cost_one_read_per
     secret = Secret("old")
     seen: list[dict[str, Any]] = []
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        seen.append(scope)
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(dict(scope))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -134,11 +135,14 @@ def test_a_rotated_secret_is_accepted_at_once_and_wrong_values_cost_one_read_per
     def status(value: str) -> int:
         sent: list[dict[str, Any]] = []
 
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
+        async def send(message: Message) -> None:
+            sent.append(dict(message))
 
-        scope = {"type": "http", "path": "/", "headers": [(b"x-origin-verify", value.encode())]}
-        asyncio.run(guard(scope, None, send))  # type: ignore[arg-type]
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b""}
+
+        scope: Scope = {"type": "http", "path": "/", "headers": [(b"x-origin-verify", value.encode())]}
+        asyncio.run(guard(scope, receive, send))
         return int(sent[0]["status"])
 
     assert status("old") == 200

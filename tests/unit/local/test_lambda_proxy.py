@@ -19,6 +19,7 @@ from openloc.local.lambda_proxy import (
 )
 from openloc.settings import Settings
 from starlette.testclient import TestClient
+from starlette.types import Message, Scope
 
 GZIP = {"content-encoding": "gzip", "content-type": "application/json"}
 
@@ -89,15 +90,15 @@ def test_a_chunked_body_is_refused_at_the_limit_without_reading_the_rest(
     read = 0
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal read
         read += 1
         return {"type": "http.request", "body": b"x" * chunk, "more_body": read < total_chunks}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: Message) -> None:
+        sent.append(dict(message))
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "method": "POST",
         "path": "/v2/geosubmit",
