@@ -6,41 +6,30 @@ emulation plays the origin; a test request that adds the origin secret and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 from openloc.geo.distance import haversine_m
 from openloc.local.stack import LocalStack
 from openloc.store.aws import client
 
+from tests.geoip_files import LONDON, write_city_mmdb
+
 pytestmark = pytest.mark.integration
 
 ORIGIN_SECRET = "origin-secret-for-the-test-0123456789"
-LONDON = (51.5142, -0.0931)
 WIFI = {"wifiAccessPoints": [{"macAddress": "00:1a:2b:00:00:00"}, {"macAddress": "00:1a:2b:00:00:01"}]}
 
 
 @pytest.fixture(scope="module")
 def cdn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-City", languages=["en"], ipv4_compatible=True)
-    london: dict[str, Any] = {
-        "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-        "city": {"names": {"en": "London"}},
-        "location": {"latitude": LONDON[0], "longitude": LONDON[1]},
-    }
-    writer.insert_network(IPSet(["81.2.69.0/24"]), london)
-    path: Path = tmp_path_factory.mktemp("geoip") / "test-city.mmdb"
-    writer.to_db_file(str(path))
+    path = write_city_mmdb(tmp_path_factory.mktemp("geoip") / "test-city.mmdb")
     local = LocalStack(
         data_dir=None,
         port=0,
         run_poller=False,
         run_scheduler=False,
-        env={"GEOIP_PATH": str(path), "OPENLOC_KEY_POLICY": "optional", "LIMIT_IP_PER_MINUTE": "2"},
+        env={"GEOIP_PATH": path, "OPENLOC_KEY_POLICY": "optional", "LIMIT_IP_PER_MINUTE": "2"},
         secrets={"ORIGIN_SECRET_ARN": ORIGIN_SECRET},
     )
     local.start()

@@ -14,7 +14,7 @@ from openloc.api.services import Services
 from openloc.geo.distance import haversine_m
 from openloc.local.lambda_proxy import api_gateway_event
 
-from tests.unit.api.conftest import LONDON, MANCHESTER
+from tests.geoip_files import LONDON, MANCHESTER
 from tests.unit.api.support import Client, _services, assert_envelope
 
 

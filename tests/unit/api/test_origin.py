@@ -23,7 +23,7 @@ from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.secrets import SecretUnavailable
 from starlette.types import Message, Receive, Scope, Send
 
-from tests.unit.api.conftest import LONDON, MANCHESTER
+from tests.geoip_files import LONDON, MANCHESTER
 from tests.unit.api.support import assert_envelope
 
 SECRET = "origin-secret-0123456789abcdef"
