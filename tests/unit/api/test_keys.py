@@ -15,9 +15,10 @@ from openloc.api.services import Services
 from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
 from openloc.store.api_keys import MemoryApiKeyStore
-from openloc.store.counters import RedisCounters, UnavailableCounters
+from openloc.store.counters import MemoryCounters, RedisCounters, UnavailableCounters
 from openloc.store.key_cache import MemoryKeyCache, RedisKeyCache
 from openloc.store.queue import MemoryObservationQueue
+from openloc.store.secrets import SecretUnavailable
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -359,3 +360,32 @@ def test_reports_carry_a_key_digest_not_the_key(
     client.post(f"/v2/geosubmit?key={SECRET_KEY}", json={"items": [v2_item(now_ms)]})
     assert [r["api_key"] for r in reports_in(queue)] == [key_digest(SECRET_KEY, Settings().ip_hash_key)]
     assert SECRET_KEY not in json.dumps(queue.messages)
+
+
+def test_an_unreadable_hash_key_is_a_503_never_a_guess(
+    make_services: Callable[..., Services], make_client: Client, now_ms: int
+) -> None:
+    """Without the IP hash key (Secrets Manager down) no digest can be computed: keyed and
+    keyless locate requests and submissions are answered 503, not served under another key."""
+
+    def unreadable() -> str:
+        raise SecretUnavailable("secrets manager down")
+
+    client = make_client(
+        make_services(
+            settings=Settings(openloc_key_policy="optional", trusted_proxy_hops=1),
+            hash_key=unreadable,
+            counters=MemoryCounters(),
+        )
+    )
+    responses = [
+        client.post("/v1/geolocate?key=test", json=wifi_body(9, 10)),
+        client.post(
+            "/v1/geolocate",
+            json=wifi_body(9, 10),
+            headers={"User-Agent": "microG/0.3", "X-Forwarded-For": "1.2.3.4"},
+        ),
+        client.post("/v2/geosubmit", json={"items": [v2_item(now_ms)]}),
+    ]
+    for response in responses:
+        assert_envelope(response, 503, "global", "serviceUnavailable")
