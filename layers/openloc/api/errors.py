@@ -54,6 +54,17 @@ def daily_limit() -> ApiError:
     return ApiError(403, "usageLimits", "dailyLimitExceeded", "You have exceeded your daily limit.")
 
 
+def rate_limited(retry_after: int, who: str = "this client") -> ApiError:
+    """429 rateLimitExceeded with Retry-After; `who` names what is over its limit."""
+    return ApiError(
+        429,
+        "usageLimits",
+        "rateLimitExceeded",
+        f"Too many requests from {who}: retry after the time given in Retry-After.",
+        headers=(("Retry-After", str(retry_after)),),
+    )
+
+
 def transfer_not_allowed() -> ApiError:
     return ApiError(403, "usageLimits", "transferNotAllowed", "This API key may not transfer data.")
 

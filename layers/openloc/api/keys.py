@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.metrics import MetricUnit
 
 from openloc.api.client_ip import address_group, ip_digest
-from openloc.api.errors import ApiError, key_invalid, service_unavailable
+from openloc.api.errors import key_invalid, rate_limited, service_unavailable
 from openloc.model.records import ApiKeyRecord
 from openloc.observability import logger, metrics
 from openloc.store.api_keys import ApiKeyStore
@@ -74,16 +74,6 @@ def redact(key: str | None) -> str:
         return "-"
     shown = 4 if len(key) > 8 else 2 if len(key) > 4 else 0
     return key[:shown] + "…"
-
-
-def too_many_unknown_keys(retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "usageLimits",
-        "rateLimitExceeded",
-        "Too many unknown API keys from this address: retry after the time given in Retry-After.",
-        headers=(("Retry-After", str(retry_after)),),
-    )
 
 
 @dataclass(frozen=True)
@@ -162,7 +152,7 @@ class KeyChecker:
         counts = self.counters.read([counter[0]])
         if counts is not None and counts[0] >= self.policy.unknown_per_minute:
             metrics.add_metric(name="UnknownKeyLimitExceeded", unit=MetricUnit.Count, value=1)
-            raise too_many_unknown_keys(counter[1])
+            raise rate_limited(counter[1], who="this address with unknown API keys")
 
     def _count_unknown(self, ip: str | None) -> None:
         counter = self._unknown_counter(ip)

@@ -43,7 +43,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from openloc.api.access import ClientIdentity
 from openloc.api.client_ip import address_group, ip_digest
-from openloc.api.errors import ApiError, daily_limit
+from openloc.api.errors import ApiError, daily_limit, rate_limited
 from openloc.observability import logger, metrics
 from openloc.store.counters import CounterStore
 
@@ -94,23 +94,13 @@ def seconds_left(window: Window, now: datetime) -> int:
     return max(1, length - int(now.timestamp()) % length)
 
 
-def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "usageLimits",
-        "rateLimitExceeded",
-        "Too many requests from this client: retry after the time given in Retry-After.",
-        headers=(("Retry-After", str(retry_after)),),
-    )
-
-
 def over_limit_error(identity: ClientIdentity, windows: list[Window], now: datetime) -> ApiError:
     retry_after = max(seconds_left(window, now) for window in windows)
     if identity.keyed and Window.DAY in windows:
         error = daily_limit()
         error.headers = (("Retry-After", str(retry_after)),)
         return error
-    return too_many_requests(retry_after)
+    return rate_limited(retry_after)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,27 @@ from openloc.api.keys import KeyCachePolicy, KeyChecker
 from openloc.api.services import Services, country_radius_m
 from openloc.ingest.demo_seed import DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.locate.geoip import from_path
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
-from openloc.store.api_keys import ApiKeyStore
+from openloc.store.api_keys import ApiKeyStore, MemoryApiKeyStore
 from openloc.store.counters import CounterStore, MemoryCounters
 from openloc.store.key_cache import KeyCache, MemoryKeyCache
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
 Client = Callable[[Services], TestClient]
+
+
+class CountingKeys(MemoryApiKeyStore):
+    """In-memory keys that count lookups (each is a DynamoDB GetItem in the deployed store)."""
+
+    def __init__(self, *records: ApiKeyRecord) -> None:
+        super().__init__(*records)
+        self.gets = 0
+
+    def get(self, key: str) -> ApiKeyRecord | None:
+        self.gets += 1
+        return super().get(key)
 
 
 def key_checker(

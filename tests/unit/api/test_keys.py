@@ -22,7 +22,15 @@ from openloc.store.secrets import SecretUnavailable
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from tests.unit.api.support import Client, assert_envelope, key_checker, reports_in, v2_item, wifi_body
+from tests.unit.api.support import (
+    Client,
+    CountingKeys,
+    assert_envelope,
+    key_checker,
+    reports_in,
+    v2_item,
+    wifi_body,
+)
 
 SECRET_KEY = "s3cret-key-0123456789-abcdef"
 
@@ -103,16 +111,6 @@ class Clock:
         return self.t
 
 
-class CountingStore(MemoryApiKeyStore):
-    def __init__(self, *records: ApiKeyRecord) -> None:
-        super().__init__(*records)
-        self.gets = 0
-
-    def get(self, key: str) -> ApiKeyRecord | None:
-        self.gets += 1
-        return super().get(key)
-
-
 def test_key_checker_require() -> None:
     store = MemoryApiKeyStore(ApiKeyRecord(key="test"), ApiKeyRecord(key="nolocate", allow_locate=False))
     checker = key_checker(store)
@@ -127,7 +125,7 @@ def test_key_checker_require() -> None:
 
 
 def test_known_keys_are_cached_for_the_ttl_and_unknown_keys_only_briefly() -> None:
-    store = CountingStore(ApiKeyRecord(key="test"))
+    store = CountingKeys(ApiKeyRecord(key="test"))
     clock = Clock()
     checker = key_checker(store, clock=clock, policy=KeyCachePolicy(ttl=300, negative_ttl=30))
     assert checker.lookup("test") is not None
@@ -166,7 +164,7 @@ def test_unknown_keys_past_the_address_limit_are_refused_without_a_database_read
     """The attack: every distinct unknown key cost a DynamoDB GetItem and a Redis SET before any
     limit applied. Now an address gets LIMIT_INVALID_KEYS_PER_MINUTE unknown keys a minute; past
     that, keys no cache knows are refused (429, Retry-After) before DynamoDB is asked."""
-    store = CountingStore(ApiKeyRecord(key="test"))
+    store = CountingKeys(ApiKeyRecord(key="test"))
     cache = MemoryKeyCache()
     wall = Clock(1_800_000_030.0)
     checker = key_checker(store, cache=cache, policy=KeyCachePolicy(unknown_per_minute=20), wall_clock=wall)
@@ -204,7 +202,7 @@ def test_a_known_key_is_served_to_an_address_over_the_unknown_key_limit() -> Non
 
 
 def test_unknown_key_limit_is_fail_soft_without_counters() -> None:
-    store = CountingStore()
+    store = CountingKeys()
     checker = key_checker(store, counters=UnavailableCounters(), policy=KeyCachePolicy(unknown_per_minute=1))
     for i in range(50):
         assert checker.lookup(f"guess-{i}", "198.51.100.1") is None
@@ -223,10 +221,10 @@ def test_key_checker_store_failure_is_503() -> None:
 
 def test_key_checker_uses_the_shared_cache() -> None:
     shared = MemoryKeyCache()
-    first = key_checker(CountingStore(ApiKeyRecord(key="test", maxreq=5)), cache=shared)
+    first = key_checker(CountingKeys(ApiKeyRecord(key="test", maxreq=5)), cache=shared)
     assert first.lookup("test") == ApiKeyRecord(key="test", maxreq=5)
     assert first.lookup("nope") is None
-    second_store = CountingStore()  # empty: answers must come from the shared cache
+    second_store = CountingKeys()  # empty: answers must come from the shared cache
     second = key_checker(second_store, cache=shared)
     assert second.lookup("test") == ApiKeyRecord(key="test", maxreq=5)
     assert second.lookup("nope") is None

@@ -24,7 +24,7 @@ from openloc.store.secrets import SecretUnavailable
 from starlette.types import Message, Receive, Scope, Send
 
 from tests.geoip_files import LONDON, MANCHESTER
-from tests.unit.api.support import assert_envelope
+from tests.unit.api.support import CountingKeys, assert_envelope
 
 SECRET = "origin-secret-0123456789abcdef"
 
@@ -45,16 +45,6 @@ class Secret:
             self.fresh_reads += 1
             self.cached = self.values
         return self.cached
-
-
-class CountingKeys(MemoryApiKeyStore):
-    def __init__(self, *records: ApiKeyRecord) -> None:
-        super().__init__(*records)
-        self.gets = 0
-
-    def get(self, key: str) -> ApiKeyRecord | None:
-        self.gets += 1
-        return super().get(key)
 
 
 def _handler(make_services: Callable[..., Services], geoip_file: str, secret: Secret, keys: Any) -> Mangum:
