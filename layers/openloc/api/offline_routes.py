@@ -5,8 +5,8 @@ a minute per process). Public data: no API key. A dense region's pack is split i
 (`publish.offline.newest_pack_parts`): the answer lists every part of the newest complete
 generation in `parts`, and its top-level fields describe part 1, as before parts existed.
 
-A region not spelled as one (`publish.offline.region_syntax_ok`: ASCII `DE`, `mcc-262`, `262`),
-an unknown region or a region without a pack is a 404 error envelope (`global` / `notFound`, the
+A region not spelled as one (`publish.offline.pack_region`: ASCII `DE`, `mcc-262`, `262`), an
+unknown region or a region without a pack is a 404 error envelope (`global` / `notFound`, the
 message says which); a manifest that cannot be read is a 503.
 """
 
@@ -23,8 +23,6 @@ from openloc.api.schemas import OfflinePackPart, OfflinePackResponse
 from openloc.api.services import Services
 from openloc.observability import logger
 
-USAGE = "use an ISO 3166 alpha-2 code or mcc-NNN"
-
 
 def _not_found(message: str) -> ApiError:
     return ApiError(404, "global", "notFound", message)
@@ -38,8 +36,6 @@ class OfflineEndpoints:
         from openloc.publish import offline  # only this route needs it
 
         raw = str(request.path_params.get("region", ""))
-        if not offline.region_syntax_ok(raw):
-            raise _not_found(f"Not found: unknown region {raw[:20]!r}: {USAGE}")
         try:
             region = offline.pack_region(raw)
         except offline.UnknownPackRegion as error:

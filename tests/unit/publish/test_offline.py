@@ -28,7 +28,6 @@ from openloc.publish.offline import (
     newest_pack_parts,
     pack_region,
     parse_scan,
-    region_syntax_ok,
 )
 from openloc.publish.pack import PackReader, PackSet
 from openloc.publish.policy import PublishPolicy
@@ -369,15 +368,3 @@ def test_entries_with_unusable_part_fields_are_ignored(extra: dict[str, Any]) ->
 @pytest.mark.parametrize("bbox", [[1, 2, 3], [0, 91, 1, 92], ["a", 0, 1, 1], [0, 0, float("nan"), 1], "x"])
 def test_unusable_bbox_reads_as_none(bbox: Any) -> None:
     assert newest_pack_parts([entry("DE", 23, 1, 1, bbox=bbox)], "DE")[0].bbox is None
-
-
-@pytest.mark.parametrize("value", ["DE", "de", "mcc-262", "MCC-262", "262", "1"])
-def test_region_syntax_accepts(value: str) -> None:
-    assert region_syntax_ok(value)
-
-
-@pytest.mark.parametrize(
-    "value", ["mcc-²", "²⁶²", "mcc-2620", "1234", "Germany", "D", "", "ＤＥ", "mcc-", "de "]
-)
-def test_region_syntax_refuses(value: str) -> None:
-    assert not region_syntax_ok(value)
