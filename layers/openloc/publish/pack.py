@@ -10,7 +10,7 @@ Schema (format_version 2; coordinates are integers in units of 10^-decimals degr
 decimals are in `meta`):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
-        format='openloc-pack', format_version='1', hash_scheme='v1', region, kind,
+        format='openloc-pack', format_version='2', hash_scheme='v1', region, kind,
         created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
         rows_wifi, rows_blue, rows_cell, rows_cell_area
     wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
@@ -28,6 +28,11 @@ decimals are in `meta`):
 `reach` (Wi-Fi/Bluetooth: how far the station is typically heard from its position) and
 `cell_radius` (an area's mean cell radius) are in metres and feed the locate engine's radius
 model; version 2 added them (a version 1 pack is still read, with both unknown).
+
+A dense region's offline pack is split into parts (each a complete pack file of this schema, with
+the meta keys `part`, `parts` and `bbox` = JSON [west, south, east, north]; each station or cell
+is in exactly one part, the region's cell areas are in every part). `PackSet` is the engine's
+lookup over several part files.
 """
 
 from __future__ import annotations
@@ -228,3 +233,61 @@ class PackReader:
                 key, lat / scale, lon / scale, float(radius), max(int(samples), 1), float(reach or 0)
             )
         return found
+
+
+class PackSet:
+    """Several pack files (the parts of a region, or packs of several regions) as one
+    `StationLookup`: every part is asked for the query's stations (indexed point lookups, a few
+    per part), and a cell area is taken from the first part that has it (every part of a region
+    holds all of its areas)."""
+
+    def __init__(self, readers: Sequence[PackReader]) -> None:
+        if not readers:
+            raise PackError("no pack file given")
+        self.readers = list(readers)
+
+    @classmethod
+    def open(cls, paths: Sequence[Path]) -> PackSet:
+        readers: list[PackReader] = []
+        try:
+            for path in paths:
+                readers.append(PackReader(path))
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
+        return cls(readers)
+
+    def close(self) -> None:
+        for reader in self.readers:
+            reader.close()
+
+    def stations(self, query: LocateQuery) -> tuple[LocateQuery, dict[str, KnownStation]]:
+        found: dict[str, KnownStation] = {}
+        for reader in self.readers:
+            found |= reader.stations(query)[1]
+        return query, found
+
+    def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
+        found: dict[str, KnownStation] = {}
+        for reader in self.readers:
+            for key, area in reader.areas(query).items():
+                found.setdefault(key, area)
+        return found
+
+    def missing_parts(self) -> dict[tuple[str, str], list[int]]:
+        """For each (region, created) generation given in parts: the part numbers not given."""
+        given: dict[tuple[str, str], tuple[int, set[int]]] = {}
+        for reader in self.readers:
+            meta = reader.meta
+            try:
+                part, parts = int(meta.get("part", "1")), int(meta.get("parts", "1"))
+            except ValueError:
+                continue
+            generation = (str(meta.get("region")), str(meta.get("created")))
+            given.setdefault(generation, (parts, set()))[1].add(part)
+        return {
+            generation: sorted(set(range(1, count + 1)) - numbers)
+            for generation, (count, numbers) in given.items()
+            if set(range(1, count + 1)) - numbers
+        }
