@@ -64,7 +64,7 @@ def gps_fix(
 def _session(world: World, radios: Radios, index: int) -> Iterator[tuple[float, dict[str, Any]]]:
     config = world.config
     rng = random.Random(f"{config.seed}/session/{index}")
-    highway = rng.random() < config.highway_sessions
+    highway = config.highway_sessions > 0 and rng.random() < config.highway_sessions
     driving = highway or rng.random() < 0.6
     speed = rng.uniform(20, 30) if highway else rng.uniform(7, 14) if driving else rng.uniform(1.0, 1.7)
     interval = 2.0 if driving else 4.0

@@ -50,8 +50,6 @@ WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, -95, 30.0, 20.0, -75)
 BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, -95, 10.0, 20.0, -75)
 
 MIN_NETWORKS = 2
-SIGNAL_AT_1M_DBM = -40.0
-PATH_LOSS_EXPONENT = 3.0
 HUBER_K = 1.5  # residuals up to 1.5 × a network's reach count fully
 ROBUST_ROUNDS = 3
 BOUND_SCALE = 2.0
@@ -107,13 +105,6 @@ def _robust_mean(
     return _Fit(lat, lon, current)
 
 
-def signal_distance_m(signal_dbm: int | None, config: MacSourceConfig) -> float:
-    """How far a network heard at this signal typically is (log-distance path loss with a typical
-    power at 1 m and exponent, not fitted: `SIGNAL_AT_1M_DBM`, `PATH_LOSS_EXPONENT`)."""
-    signal = signal_dbm if signal_dbm is not None and signal_dbm < 0 else config.default_signal
-    return float(10 ** ((SIGNAL_AT_1M_DBM - signal) / (10.0 * PATH_LOSS_EXPONENT)))
-
-
 def _features(
     fit: _Fit,
     used: Sequence[KnownStation],
@@ -122,19 +113,14 @@ def _features(
 ) -> MacFeatures:
     total = sum(fit.weights.values())
     cos0 = math.cos(math.radians(fit.lat))
-    spread2 = reach = log_samples = residual2 = 0.0
+    spread2 = reach = log_samples = 0.0
     for s in used:
         share = fit.weights[s.key] / total
         east = (s.lon - fit.lon) * _M_PER_DEG * cos0
         north = (s.lat - fit.lat) * _M_PER_DEG
-        distance2 = east * east + north * north
-        spread2 += share * distance2
+        spread2 += share * (east * east + north * north)
         reach += share * reach_of(s, config)
         log_samples += share * math.log(max(s.samples, 1))
-        level = signals[s.key.removeprefix(config.prefix)].signal
-        if level is not None and level < 0:
-            expected = signal_distance_m(level, config)
-            residual2 += share * math.log((math.sqrt(distance2) + 5.0) / (expected + 5.0)) ** 2
     levels = [signals[s.key.removeprefix(config.prefix)].signal for s in used]
     # without any signal the features take a typical level, not the weakest: unknown is not far
     strongest = max((s for s in levels if s is not None and s < 0), default=config.typical_signal)
@@ -145,7 +131,6 @@ def _features(
         strongest_dbm=float(min(strongest, -20)),
         samples=min(s.samples for s in used),
         log_samples=log_samples,
-        residual=math.sqrt(residual2),
     )
 
 

@@ -1,8 +1,8 @@
 """The accuracy radius: a 95 % circle predicted from the query, not a fixed width.
 
-Each source describes its answer by a few features — how many stations it used, how far apart
-they lie around the answer (their spread), how far each is typically heard (its reach), how
-strongly the nearest is heard, how often the stations were observed — and the radius is
+Each source describes its answer by a few features — how many stations it used, how far they lie
+from the answer (their residual spread), how far each is typically heard (its reach), how strongly
+the nearest is heard, how often the stations were observed — and the radius is
 
     log(radius) = c · features + q95      (cell areas: + log(extent), see AreaFeatures)
 
@@ -37,10 +37,9 @@ BOUNDS_M: dict[Source, tuple[float, float]] = {
 
 @dataclass(frozen=True, slots=True)
 class MacFeatures:
-    """A Wi-Fi or Bluetooth answer: networks used; their (weighted RMS) spread around the answer;
-    their (weighted mean) reach; the strongest signal heard; the fewest samples of a used network
-    and the weighted mean of log(samples); and the residual: the weighted RMS of log(distance to the
-    answer ÷ distance the signal suggests)."""
+    """A Wi-Fi or Bluetooth answer: networks used; their spread around the answer (the weighted RMS
+    of their residual distances); their (weighted mean) reach; the strongest signal heard; the
+    fewest samples of a used network and the weighted mean of log(samples)."""
 
     networks: int
     spread_m: float
@@ -48,7 +47,6 @@ class MacFeatures:
     strongest_dbm: float
     samples: int
     log_samples: float
-    residual: float
 
     def vector(self) -> tuple[float, ...]:
         return (
@@ -59,7 +57,6 @@ class MacFeatures:
             (self.strongest_dbm + 80.0) / 10.0,
             math.log(max(self.samples, 1)),
             self.log_samples,
-            self.residual,
         )
 
 
