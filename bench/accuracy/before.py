@@ -12,13 +12,17 @@ old aggregation (`UpdatePolicy(fit_positions=False)`).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from openloc.geo.distance import haversine_m
-from openloc.locate.clustering import complete_linkage
+from openloc.locate.cell_source import known_by_area
 from openloc.locate.lookup import RecordLookup
+from openloc.locate.mac_source import (
+    MIN_NETWORKS,
+    MacSourceConfig,
+    agreeing,
+    known_networks,
+)
 from openloc.locate.query import (
     AreaSignal,
     CellSignal,
@@ -33,35 +37,11 @@ from openloc.store.stations import MemoryStationStore
 from bench.accuracy.engines import Answer, parsed
 from bench.world import Query
 
-
-@dataclass(frozen=True)
-class MacSourceConfig:
-    source: Source
-    prefix: str
-    max_cluster_distance_m: float
-    max_networks: int
-    min_accuracy_m: float
-    max_accuracy_m: float
-    default_signal: int
-    typical_range_m: float
-
-
-WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, 10.0, 500.0, -100, 200.0)
-BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, 10.0, 100.0, -100, 50.0)
-MIN_NETWORKS = 2
-
-
-def signal_weight(signal_dbm: int | None, default: int) -> float:
-    """Stronger signal → nearer network → more weight (10 dB ≈ ×2.15)."""
-    signal = signal_dbm if signal_dbm is not None and signal_dbm < 0 else default
-    return float(10 ** (signal / 30.0))
-
-
-def age_weight(age_ms: int | None) -> float:
-    """A network seen long before the scan was sent may be out of reach by now."""
-    if age_ms is None:
-        return 1.0
-    return min(math.sqrt(2000.0 / max(abs(age_ms), 1000)), 1.0)
+# The previous settings: weight 10^(s/30), unknown signal −100 dBm, typical reach 200 m / 50 m, and
+# the radius clamped to 10–500 m / 10–100 m.
+WIFI = MacSourceConfig(Source.WIFI, "wifi#", 500.0, 20, -100, 200.0, 30.0, -100)
+BLUE = MacSourceConfig(Source.BLUE, "blue#", 100.0, 10, -100, 50.0, 30.0, -100)
+BOUNDS = {Source.WIFI: (10.0, 500.0), Source.BLUE: (10.0, 100.0)}
 
 
 def sample_weight(samples: int) -> float:
@@ -85,21 +65,11 @@ def accuracy_radius(lat: float, lon: float, used: Sequence[KnownStation], config
 def locate_macs(
     seen: Sequence[MacSignal], known: Mapping[str, KnownStation], config: MacSourceConfig
 ) -> Estimate | None:
-    signals = {m.mac: m for m in seen}
-    stations = [known[config.prefix + mac] for mac in signals if config.prefix + mac in known]
+    _, stations, by_signal = known_networks(seen, known, config)
     if len(stations) < MIN_NETWORKS:
         return None
-    weights = {}
-    for station in stations:
-        signal = signals[station.key.removeprefix(config.prefix)]
-        weights[station.key] = (
-            signal_weight(signal.signal, config.default_signal)
-            * sample_weight(station.samples)
-            * age_weight(signal.age_ms)
-        )
-    clusters = [
-        c for c in complete_linkage(stations, config.max_cluster_distance_m) if len(c) >= MIN_NETWORKS
-    ]
+    weights = {s.key: by_signal[s.key] * sample_weight(s.samples) for s in stations}
+    clusters = agreeing(stations, config.max_cluster_distance_m)
     if not clusters:
         return None
     best = max(clusters, key=lambda c: (len(c), sum(weights[s.key] for s in c)))
@@ -107,7 +77,8 @@ def locate_macs(
     total = sum(weights[s.key] for s in best)
     lat = sum(s.lat * weights[s.key] for s in best) / total
     lon = sum(s.lon * weights[s.key] for s in best) / total
-    accuracy = min(max(accuracy_radius(lat, lon, best, config), config.min_accuracy_m), config.max_accuracy_m)
+    low, high = BOUNDS[config.source]
+    accuracy = min(max(accuracy_radius(lat, lon, best, config), low), high)
     return Estimate(
         lat=lat,
         lon=lon,
@@ -147,13 +118,7 @@ def _weighted(
 
 def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
     """Group the known cells by location area; the area with most known cells answers."""
-    by_area: dict[str, list[tuple[KnownStation, CellSignal | AreaSignal]]] = defaultdict(list)
-    for signal in seen:
-        for cell in signal.ids:
-            station = known.get(cell.key)
-            if station is not None:
-                by_area[cell.area_key].append((station, signal))
-                break
+    by_area = known_by_area(seen, known)
     if not by_area:
         return None
     best = max(by_area.values(), key=len)

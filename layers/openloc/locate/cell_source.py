@@ -42,8 +42,10 @@ def _weighted(found: Sequence[tuple[KnownStation, CellSignal]]) -> Estimate:
     return Estimate(lat, lon, accuracy, Source.CELL, float(len(found)), tuple(st.key for st, _ in found))
 
 
-def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
-    """Group the known cells by location area; the area with most known cells answers."""
+def known_by_area(
+    seen: Sequence[CellSignal], known: Mapping[str, KnownStation]
+) -> dict[str, list[tuple[KnownStation, CellSignal]]]:
+    """The known cells heard, grouped by location area (the first known MNC spelling of each)."""
     by_area: dict[str, list[tuple[KnownStation, CellSignal]]] = defaultdict(list)
     for signal in seen:
         for cell in signal.ids:
@@ -51,6 +53,12 @@ def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) 
             if station is not None:
                 by_area[cell.area_key].append((station, signal))
                 break
+    return by_area
+
+
+def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
+    """Group the known cells by location area; the area with most known cells answers."""
+    by_area = known_by_area(seen, known)
     if not by_area:
         return None
     best = max(by_area.values(), key=lambda found: (len(found), sum(_weight(s) for _, s in found)))

@@ -142,6 +142,24 @@ def _inside(cluster: Sequence[KnownStation], weights: Mapping[str, float], bound
     return haversine_m(lat, lon, bound.lat, bound.lon) <= BOUND_SCALE * bound.accuracy
 
 
+def known_networks(
+    seen: Sequence[MacSignal], known: Mapping[str, KnownStation], config: MacSourceConfig
+) -> tuple[dict[str, MacSignal], list[KnownStation], dict[str, float]]:
+    """The networks seen by MAC, the known stations among them, and their signal × age weights."""
+    signals = {m.mac: m for m in seen}
+    stations = [known[config.prefix + mac] for mac in signals if config.prefix + mac in known]
+    weights = {}
+    for station in stations:
+        signal = signals[station.key.removeprefix(config.prefix)]
+        weights[station.key] = signal_weight(signal.signal, config) * age_weight(signal.age_ms)
+    return signals, stations, weights
+
+
+def agreeing(stations: Sequence[KnownStation], max_distance_m: float) -> list[list[KnownStation]]:
+    """The complete-linkage clusters that may answer: at least `MIN_NETWORKS` (privacy rule)."""
+    return [c for c in complete_linkage(stations, max_distance_m) if len(c) >= MIN_NETWORKS]
+
+
 def locate_macs(
     seen: Sequence[MacSignal],
     known: Mapping[str, KnownStation],
@@ -150,17 +168,10 @@ def locate_macs(
 ) -> Estimate | None:
     """The position of the client from the networks it sees, or None (fewer than two agree).
     `bound`: an exact-cell answer; clusters outside its circle are not considered."""
-    signals = {m.mac: m for m in seen}
-    stations = [known[config.prefix + mac] for mac in signals if config.prefix + mac in known]
+    signals, stations, weights = known_networks(seen, known, config)
     if len(stations) < MIN_NETWORKS:
         return None
-    weights = {}
-    for station in stations:
-        signal = signals[station.key.removeprefix(config.prefix)]
-        weights[station.key] = signal_weight(signal.signal, config) * age_weight(signal.age_ms)
-    clusters = [
-        c for c in complete_linkage(stations, config.max_cluster_distance_m) if len(c) >= MIN_NETWORKS
-    ]
+    clusters = agreeing(stations, config.max_cluster_distance_m)
     if bound is not None:
         clusters = [c for c in clusters if _inside(c, weights, bound)]
     if not clusters:
