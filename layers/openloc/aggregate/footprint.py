@@ -35,7 +35,7 @@ from openloc.geo.distance import EARTH_RADIUS_M
 from openloc.model.kinds import StationKind
 from openloc.model.records import Footprint, StationRecord
 
-MAX_BINS = 12
+MAX_BINS = 16
 BIN_M = 12.0
 MAX_BIN_COUNT = 100_000
 
