@@ -1,7 +1,9 @@
-"""The three locators compared: OpenLoc through its real HTTP app, and the two baselines.
+"""OpenLoc through its real HTTP app, and the two baselines (`bench.accuracy.run` adds the oracle and
+the previous engine).
 
-All three see the same database (the stations the pipeline aggregated) and the same parsed query
-(`openloc.api.locate_query.build_query`), so only the position algorithm differs.
+Every locator sees the same parsed query (`openloc.api.locate_query.build_query`); OpenLoc runs on
+the stations of its own aggregation, the baselines on those of the previous one (Ichnaea's
+weighted means, `UpdatePolicy(fit_positions=False)`), as each system would have them.
 
 - OpenLoc: POST /v1/geolocate on the real Starlette app (`build_app`) with in-memory stores and the
   world's GeoIP file; the client IP arrives as X-Forwarded-For behind one trusted proxy.

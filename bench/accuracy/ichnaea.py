@@ -1,7 +1,7 @@
 """Baseline (b): Ichnaea's position algorithm, reimplemented from its documentation.
 
 Source: the reference summary of mozilla/ichnaea (api/locate/{mac,cell,score,result,geoip}.py);
-constants as documented there. Runs on OpenLoc's aggregated stations (the station *records*,
+constants as documented there. Runs on the station *records* of the previous aggregation (Ichnaea's,
 so the score can use created/modified/last_seen/samples as Ichnaea did). Reproduced on purpose:
 the ascending score sort before taking the top 20/10 networks of a cluster, the p95-of-centres
 accuracy without station radii, and GeoIP taking the *smaller* of the city radius and MaxMind's
