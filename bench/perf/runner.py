@@ -28,7 +28,7 @@ class Profile:
     locate_iterations: int
     http_seconds: float
     http_levels: list[int] = field(default_factory=lambda: [1, 8, 32])
-    import_runs: int = 5
+    import_runs: int = 7
     export_rows: int = 200_000
     batch_sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
     tile_city_km: float = 30.0  # bench/tile_render.py city size
@@ -37,7 +37,7 @@ class Profile:
 PROFILES = {
     "tiny": Profile("tiny", 200, 1.0, [1, 4], 1, 5_000, (10, 100), tile_city_km=5.0),
     "default": Profile("default", 2_000, 5.0),
-    "large": Profile("large", 5_000, 15.0, import_runs=9, export_rows=1_000_000, tile_city_km=60.0),
+    "large": Profile("large", 5_000, 15.0, import_runs=11, export_rows=1_000_000, tile_city_km=60.0),
 }
 
 
@@ -113,13 +113,9 @@ def tiles_section(profile: Profile) -> dict[str, Any]:
 
 
 def imports_section(profile: Profile) -> dict[str, Any]:
-    from bench.import_time import HANDLERS, measure
+    from bench.import_time import summary
 
-    out = {}
-    for name in HANDLERS:
-        times = measure(name, profile.import_runs)
-        out[name] = {"median_ms": statistics.median(times), "max_ms": max(times)}
-    return out
+    return summary(profile.import_runs)
 
 
 def request_cost_section(profile: Profile) -> dict[str, Any]:
@@ -172,7 +168,8 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
         if row["run"] in ("full", "+1 day"):
             out[f"tiles {row['run']} s ({row['city_km']:g} km city)"] = (row["seconds"], False)
     for name, row in (results.get("imports") or {}).items():
-        out[f"cold import ms ({name})"] = (row["median_ms"], False)
+        if isinstance(row, dict) and "ratio" in row:
+            out[f"cold import × import boto3 ({name})"] = (row["ratio"], False)
     accepted = [
         r for r in (results.get("request_cost") or {}).get("rows", []) if r["status"] and r["status"] < 400
     ]

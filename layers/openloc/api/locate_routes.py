@@ -10,7 +10,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.access import identify
 from openloc.api.body import BodyLimits, read_json_object
@@ -125,13 +124,3 @@ class LocateEndpoints:
                 fallback=estimate.fallback,
             )
         )
-
-
-def locate_routes(services: Services) -> list[Route]:
-    endpoints = LocateEndpoints(services)
-    return [
-        Route("/v1/geolocate", endpoints.geolocate, methods=["POST"]),
-        Route("/v1/region", endpoints.region, methods=["POST"]),
-        Route("/v1/country", endpoints.region, methods=["POST"]),
-        Route("/v1/search", endpoints.search, methods=["POST"]),
-    ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.errors import ApiError, service_unavailable
 from openloc.api.responses import json_response
@@ -58,7 +57,3 @@ class OfflineEndpoints:
                 created=newest.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         )
-
-
-def offline_routes(services: Services) -> list[Route]:
-    return [Route("/v1/offline/{region}", OfflineEndpoints(services).pack, methods=["GET"])]

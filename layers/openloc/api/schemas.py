@@ -18,10 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from openloc.api.lenient import Float, Int, Items, Opt
 
 
-class WireModel(BaseModel):
+class Schema(BaseModel):
+    """Base of every wire model. Validators are built on first use, not at import (the cold
+    start of a handler builds only the models its requests need; SnapStart's warm-up builds
+    them before the snapshot, `openloc.api.services.warm_up`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class WireModel(Schema):
     """Base for request models: unknown fields ignored, numbers as strings accepted."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 # --- geolocate / region -------------------------------------------------------------------
@@ -115,12 +123,12 @@ class LocateRequest(WireModel):
     fallbacks: Opt[Fallbacks] = None
 
 
-class LatLng(BaseModel):
+class LatLng(Schema):
     lat: float
     lng: float
 
 
-class GeolocateResponse(BaseModel):
+class GeolocateResponse(Schema):
     location: LatLng
     accuracy: float = Field(description="radius in metres of the 95 % confidence circle")
     fallback: Literal["lacf", "ipf"] | None = Field(
@@ -128,7 +136,7 @@ class GeolocateResponse(BaseModel):
     )
 
 
-class RegionResponse(BaseModel):
+class RegionResponse(Schema):
     country_code: str
     country_name: str
     fallback: Literal["ipf"] | None = None
@@ -174,7 +182,7 @@ class SearchRequest(WireModel):
     fallbacks: Opt[Fallbacks] = None
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(Schema):
     status: Literal["ok", "not_found"]
     lat: float | None = None
     lon: float | None = None
@@ -261,28 +269,28 @@ class LegacySubmitRequest(WireModel):
     items: Items[LegacySubmitItem] = Field(default_factory=list)
 
 
-class EmptyResponse(BaseModel):
+class EmptyResponse(Schema):
     """`{}`: the submission was accepted (durably queued)."""
 
 
 # --- monitoring -----------------------------------------------------------------------------
 
 
-class BackendStatus(BaseModel):
+class BackendStatus(Schema):
     up: bool | None
     time: int = Field(description="check duration in ms, -1 when it failed")
 
 
-class HeartbeatResponse(BaseModel):
+class HeartbeatResponse(Schema):
     database: BackendStatus
     redis: BackendStatus
 
 
-class LbHeartbeatResponse(BaseModel):
+class LbHeartbeatResponse(Schema):
     status: Literal["OK"]
 
 
-class VersionResponse(BaseModel):
+class VersionResponse(Schema):
     source: str
     version: str
     commit: str
@@ -292,26 +300,26 @@ class VersionResponse(BaseModel):
 # --- errors ---------------------------------------------------------------------------------
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     domain: str
     reason: str
     message: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Schema):
     errors: list[ErrorDetail]
     code: int
     message: str
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Schema):
     error: ErrorInfo
 
 
 # --- offline packs --------------------------------------------------------------------------
 
 
-class OfflinePackResponse(BaseModel):
+class OfflinePackResponse(Schema):
     """Where to download the newest offline pack of a region (an entry of `downloads.json`)."""
 
     region: str = Field(description='ISO 3166 alpha-2 code ("DE") or "mcc-262"')
@@ -321,3 +329,10 @@ class OfflinePackResponse(BaseModel):
     rows: int | None = Field(default=None, description="stations, cells and areas in the pack")
     sha256: str
     created: str = Field(description="when the pack was built (UTC, ISO 8601)")
+
+
+def build_validators() -> None:
+    """Build every model's validator now instead of on first use (SnapStart's warm-up)."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+            value.model_rebuild()
