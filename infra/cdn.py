@@ -26,6 +26,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from openloc.api.routing import SUBMIT_PATHS
 from openloc.website import CONTENT_SECURITY_POLICY
 
 from infra.context import bool_context, choice_context, str_context
@@ -72,9 +73,11 @@ class Cdn(Construct):
         *,
         assets_bucket: s3.IBucket,
         api_endpoint: str | None = None,
+        submit_endpoint: str | None = None,
     ) -> None:
-        """`api_endpoint` (the HTTP API's https URL) adds the API behaviours when the
-        `openloc:api_behind_cdn` context is true."""
+        """`api_endpoint` (the HTTP API's or the locate function URL's https URL) adds the API
+        behaviours when the `openloc:api_behind_cdn` context is true; `submit_endpoint` (the
+        submit function URL, `openloc:api=function-url`) receives the submission paths."""
         super().__init__(scope, construct_id)
         security = cloudfront.ResponseSecurityHeadersBehavior(
             strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -136,13 +139,19 @@ class Cdn(Construct):
 
         self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_endpoint)
         if self.api_behind_cdn and api_endpoint:
-            api_origin = origins.HttpOrigin(
-                cdk.Fn.select(2, cdk.Fn.split("/", api_endpoint)),
-                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-            )
-            for pattern in API_PATH_PATTERNS:
+            # The submission paths first (CloudFront matches behaviours in order) when they have
+            # their own origin (function URLs); every other API path goes to api_endpoint.
+            routes = [(path.lstrip("/"), submit_endpoint) for path in sorted(SUBMIT_PATHS) if submit_endpoint]
+            routes += [(pattern, api_endpoint) for pattern in API_PATH_PATTERNS]
+            api_origins: dict[str, origins.HttpOrigin] = {}
+            for pattern, endpoint in routes:
+                if endpoint not in api_origins:
+                    api_origins[endpoint] = origins.HttpOrigin(
+                        cdk.Fn.select(2, cdk.Fn.split("/", endpoint)),
+                        protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                    )
                 behaviors[pattern] = cloudfront.BehaviorOptions(
-                    origin=api_origin,
+                    origin=api_origins[endpoint],
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,

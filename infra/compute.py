@@ -33,6 +33,7 @@ from infra.functions import (
     SPECS,
     FunctionSpec,
 )
+from infra.packaging import layer_asset
 from infra.storage import Storage
 
 __all__ = ["FUNCTION_SPECS", "SPECS", "Compute", "FunctionNetwork", "FunctionSpec"]
@@ -98,10 +99,13 @@ class Compute(Construct):
         storage: Storage,
         assets: Mapping[str, Path],
         aggregate_reserved_concurrency: int | None = None,
+        api_reserved_concurrency: int | None = None,
         network: FunctionNetwork | None = None,
         environment: Mapping[str, str] | None = None,
     ) -> None:
-        """`environment`: extra variables for every function (access policy, proxy hops...)."""
+        """`environment`: extra variables for every function (access policy, proxy hops...);
+        `api_reserved_concurrency`: the cap of locate and of submit (function URLs, no stage
+        throttling in front of them)."""
         super().__init__(scope, construct_id)
         self.storage = storage
         self.network = network
@@ -110,7 +114,7 @@ class Compute(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
-            code=lambda_.Code.from_asset(str(assets[SERVICE_LAYER])),
+            code=lambda_.Code.from_asset(str(assets[layer_asset(SERVICE_LAYER)])),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="openloc package and its runtime dependencies (boto3/botocore from the runtime)",
@@ -118,7 +122,7 @@ class Compute(Construct):
         self.export_layer = lambda_.LayerVersion(
             self,
             "ExportLayer",
-            code=lambda_.Code.from_asset(str(assets[EXPORT_LAYER])),
+            code=lambda_.Code.from_asset(str(assets[layer_asset(EXPORT_LAYER)])),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="numpy, Pillow and pmtiles for the export function's tiles job",
@@ -130,7 +134,7 @@ class Compute(Construct):
             self.geoip_layer = lambda_.LayerVersion(
                 self,
                 "GeoIpLayer",
-                code=lambda_.Code.from_asset(str(assets[GEOIP_LAYER])),
+                code=lambda_.Code.from_asset(str(assets[layer_asset(GEOIP_LAYER)])),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
                 description="GeoIP database for the locate function (/opt/geoip, compact .olgeo files)",
@@ -186,7 +190,11 @@ class Compute(Construct):
                 description=f"OpenLoc {spec.name}: {spec.description}",
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
                 reserved_concurrent_executions=(
-                    aggregate_reserved_concurrency if spec.name == "aggregate" else None
+                    aggregate_reserved_concurrency
+                    if spec.name == "aggregate"
+                    else api_reserved_concurrency
+                    if spec.name in ("locate", "submit")
+                    else None
                 ),
                 vpc=network.vpc if in_vpc and network else None,
                 vpc_subnets=network.subnets if in_vpc and network else None,

@@ -134,20 +134,26 @@ def _placeholder(name: str) -> Path:
     return path
 
 
+def layer_asset(name: str) -> str:
+    """The `asset_dirs` key of a layer ("layer:service"): layer and function names overlap."""
+    return f"layer:{name}"
+
+
 def asset_dirs(root: Path = ROOT) -> dict[str, Path]:
-    """Asset folders for the constructs: the layers ("service", "export", "geoip"), one per
-    function name, and "site". A folder `make package` has not produced yet is replaced by a
-    placeholder (see module doc)."""
+    """Asset folders for the constructs: the layers (`layer_asset`: "layer:service",
+    "layer:export", "layer:geoip"), one per function name, and "site". A folder `make package` has
+    not produced yet is replaced by a placeholder (see module doc)."""
     build = build_dir(root)
     dirs: dict[str, Path] = {}
     for name in (SERVICE_LAYER, EXPORT_LAYER):
         folder = layer_dir(name, root)
-        dirs[name] = folder if (folder / "python").is_dir() and _layer_built(folder) else _placeholder(name)
+        built = (folder / "python").is_dir() and _layer_built(folder)
+        dirs[layer_asset(name)] = folder if built else _placeholder(f"layer-{name}")
     for name in FUNCTIONS:
         folder = build / "functions" / name
         dirs[name] = folder if (folder / "handler.py").is_file() else _placeholder(name)
     geoip = layer_dir(GEOIP_LAYER, root)
-    dirs[GEOIP_LAYER] = geoip if _geoip_files(geoip / "geoip") else _placeholder(GEOIP_LAYER)
+    dirs[layer_asset(GEOIP_LAYER)] = geoip if _geoip_files(geoip / "geoip") else _placeholder("layer-geoip")
     site = build / "site"
     dirs["site"] = site if (site / "index.html").is_file() else _placeholder("site")
     return dirs
@@ -316,15 +322,19 @@ def _sha256(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def package_geoip(source: Path, root: Path = ROOT, *, compact: bool = True) -> Path | None:
-    """The GeoIP layer in build/geoip/geoip/ from `source` (an mmdb file or a folder of them).
+def package_geoip(
+    source: Path, root: Path = ROOT, *, compact: bool = True, out: Path | None = None
+) -> Path | None:
+    """The GeoIP layer in build/geoip/geoip/ (or `out`/geoip/geoip/) from `source` (an mmdb file
+    or a folder of them).
 
     `compact` (the default) converts the databases into `.olgeo` files holding only what the
     service reads (`openloc.locate.geoip_compact`); the conversion of an unchanged source is
     cached in build/cache. Returns the layer folder, or None (and removes a stale one) when
     `source` holds no mmdb file.
     """
-    target = layer_dir(GEOIP_LAYER, root)
+    build = out or build_dir(root)
+    target = build / "geoip"
     if target.exists():
         shutil.rmtree(target)
     files = [source] if source.is_file() else sorted(source.glob("*.mmdb")) if source.is_dir() else []
@@ -337,7 +347,7 @@ def package_geoip(source: Path, root: Path = ROOT, *, compact: bool = True) -> P
     if compact:
         from openloc.locate.geoip_compact import convert_mmdb
 
-        cache = build_dir(root) / "cache" / f"geoip-{_sha256(files)[:16]}"
+        cache = build / "cache" / f"geoip-{_sha256(files)[:16]}"
         if not _geoip_files(cache):
             started = time.monotonic()
             shutil.rmtree(cache, ignore_errors=True)

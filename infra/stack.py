@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.api import Api
+from infra.api import CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY, Api, api_mode
 from infra.cache import REDIS_CONTEXT, Cache
 from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
 from infra.compute import Compute, FunctionNetwork
@@ -78,12 +78,18 @@ class OpenLocStack(cdk.Stack):
         self.storage = Storage(self, "Storage", stage=stage)
         self.cache = Cache(self, "Cache") if bool_context(self, REDIS_CONTEXT, default=False) else None
         pipeline_settings = PipelineSettings.from_context(self)
+        mode = api_mode(self)
+        # Function URLs have no stage throttling: reserved concurrency caps locate and submit.
+        api_concurrency = (
+            int_context(self, CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY) if mode == "function-url" else None
+        )
         self.compute = Compute(
             self,
             "Compute",
             storage=self.storage,
             assets=self.assets,
             aggregate_reserved_concurrency=pipeline_settings.concurrency,
+            api_reserved_concurrency=api_concurrency,
             network=(
                 FunctionNetwork(
                     vpc=self.cache.vpc,
@@ -97,7 +103,12 @@ class OpenLocStack(cdk.Stack):
             environment=self._service_environment(),
         )
         self.api = Api(
-            self, "Api", locate=self.compute.aliases["locate"], submit=self.compute.aliases["submit"]
+            self,
+            "Api",
+            locate=self.compute.aliases["locate"],
+            submit=self.compute.aliases["submit"],
+            mode=mode,
+            metric_functions=self.compute.functions,
         )
         self.pipeline = Pipeline(
             self,
@@ -108,7 +119,11 @@ class OpenLocStack(cdk.Stack):
         )
         self.schedule = Schedule(self, "Schedule", export=self.compute.functions["export"])
         self.cdn = Cdn(
-            self, "Cdn", assets_bucket=self.storage.assets_bucket, api_endpoint=self.api.http_api.api_endpoint
+            self,
+            "Cdn",
+            assets_bucket=self.storage.assets_bucket,
+            api_endpoint=self.api.endpoints["locate"],
+            submit_endpoint=self.api.endpoints["submit"] if mode == "function-url" else None,
         )
         # Without `make site` there is nothing to copy: the stack then deploys without the pages.
         self.website = (
@@ -125,7 +140,7 @@ class OpenLocStack(cdk.Stack):
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            http_api=self.api.http_api,
+            api=self.api,
             functions=self.compute.functions,
             queue=self.storage.observations_queue,
             dead_letter_queue=self.storage.observations_dlq,

@@ -109,6 +109,15 @@ class CompactReader:
         self.ranges = ranges
         self.records = records
 
+    def starts(self) -> list[int]:
+        """Every range's first key, ascending (IPv4: the address; IPv6: the /64 prefix)."""
+        low_bits = _LOW_BITS[self.ip_version]
+        return [
+            self._tops[group] << low_bits | self._lows[index]
+            for group in range(len(self._tops))
+            for index in range(self._offsets[group], self._offsets[group + 1])
+        ]
+
     def _range(self, key: int) -> int:
         """Index of the range holding `key`, or -1 before the first range."""
         low_bits = _LOW_BITS[self.ip_version]
@@ -157,6 +166,7 @@ class CompactReader:
 # --- conversion (packaging time) --------------------------------------------------------------
 
 Key = tuple[int, int, int, bytes, int]  # lat, lon, radius, country, city
+_UNSEEN: Any = object()
 
 
 def record_key(raw: Any) -> Key | None:
@@ -179,11 +189,12 @@ def record_key(raw: Any) -> Key | None:
 
 
 def merged_ranges(
-    networks: Iterable[tuple[int, int, Key | None]],
+    networks: Iterable[tuple[int, int, Key | None]], limit: int
 ) -> Iterator[tuple[int, Key | None]]:
-    """(start, record) of each range from ascending (first, last, record) blocks: neighbours with
-    the same record merge, holes become gaps (None), and a block starting inside the previous
-    range (two networks of one /64) is absorbed by it."""
+    """(start, record) of each range from ascending (first, last, record) blocks of a key space
+    of `limit` keys: neighbours with the same record merge, holes become gaps (None, also after
+    the last block), and a block starting inside the previous range (two networks of one /64) is
+    absorbed by it."""
     previous: Key | None = None
     next_key = 0
     started = False
@@ -198,6 +209,8 @@ def merged_ranges(
             yield first, key
             previous, started = key, True
         next_key = last + 1
+    if started and previous is not None and next_key < limit:
+        yield next_key, None
 
 
 def write_compact(
@@ -252,15 +265,27 @@ def mmdb_networks(path: str | Path, version: int) -> Iterator[tuple[int, int, Ke
     import maxminddb
 
     shift = 0 if version == 4 else 64
+    # Millions of networks share a few hundred thousand records: flat (DB-IP) records are mapped
+    # once per distinct (position, country, city); nested (MaxMind) ones each time.
+    memo: dict[tuple[Any, ...], Key | None] = {}
     with maxminddb.open_database(str(path)) as reader:
         for network, raw in reader:
             if network.version != version:
                 continue
-            yield (
-                int(network.network_address) >> shift,
-                int(network.broadcast_address) >> shift,
-                record_key(raw),
-            )
+            if isinstance(raw, dict) and "latitude" in raw:
+                fingerprint = (
+                    raw.get("latitude"),
+                    raw.get("longitude"),
+                    raw.get("country_code"),
+                    raw.get("city"),
+                    raw.get("accuracy_radius"),
+                )
+                key = memo.get(fingerprint, _UNSEEN)
+                if key is _UNSEEN:
+                    key = memo[fingerprint] = record_key(raw)
+            else:
+                key = record_key(raw)
+            yield (int(network.network_address) >> shift, int(network.broadcast_address) >> shift, key)
 
 
 def convert_mmdb(sources: Iterable[str | Path], target_dir: Path, metadata: dict[str, Any]) -> list[Path]:
@@ -285,7 +310,8 @@ def convert_mmdb(sources: Iterable[str | Path], target_dir: Path, metadata: dict
         target = target_dir / f"ipv{version}{SUFFIX}"
         info = {**metadata, "ip_version": version, "source": path.name}
         with target.open("wb") as file:
-            counts = write_compact(file, version, merged_ranges(mmdb_networks(path, version)), info)
+            ranges = merged_ranges(mmdb_networks(path, version), 1 << _KEY_BITS[version])
+            counts = write_compact(file, version, ranges, info)
         if counts["records"] == 0:  # e.g. DB-IP's IPv6 file holds no IPv4 block
             target.unlink()
             continue

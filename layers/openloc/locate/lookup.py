@@ -37,6 +37,10 @@ class StationLookup(Protocol):
         """The known cell areas of the query's cells."""
         ...
 
+    def cached(self, query: LocateQuery) -> dict[str, KnownStation]:
+        """The stations of the query known without reading anything (a cache), maybe none."""
+        ...
+
 
 class RecordSource(Protocol):
     """What the online lookup reads: station and area records by key (one batch read each)."""
@@ -75,6 +79,13 @@ class RecordLookup:
     def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
         return known(self.source.get_areas(query.area_keys))
 
+    def cached(self, query: LocateQuery) -> dict[str, KnownStation]:
+        peek = getattr(self.source, "peek", None)
+        if peek is None:
+            return {}
+        found: dict[str, StationRecord] = peek(query.station_keys)
+        return known(found)
+
 
 Fetch = Callable[[Sequence[str]], dict[str, StationRecord]]
 
@@ -111,6 +122,17 @@ class CachedRecords:
     def get_areas(self, keys: Sequence[str]) -> dict[str, StationRecord]:
         # Area keys (`area#…`) never collide with station keys: one cache holds both.
         return self._get(keys, self.source.get_areas)
+
+    def peek(self, keys: Sequence[str]) -> dict[str, StationRecord]:
+        """The fresh cached records of `keys`; nothing is read, nothing counted or reordered."""
+        now = self.clock()
+        with self._lock:
+            entries = [(key, self._entries.get(key)) for key in keys]
+        return {
+            key: entry[1]
+            for key, entry in entries
+            if entry is not None and entry[1] is not None and now - entry[0] < self.ttl_seconds
+        }
 
     def _get(self, keys: Sequence[str], fetch: Fetch) -> dict[str, StationRecord]:
         now = self.clock()

@@ -50,36 +50,65 @@ def geoip_estimate(geoip: GeoIpDatabase | None, client_ip: str | None) -> Estima
 
 # The first round of a staged lookup: this many of the strongest Wi-Fi networks...
 FIRST_ROUND_WIFIS = 4
-# ...settle the answer when the engine's Wi-Fi estimate from them uses at least this many.
+# ...settle the answer when the engine's estimate from what was read uses at least this many.
 SETTLED_MIN_USED = 3
+SETTLING_SOURCES = frozenset({Source.WIFI, Source.BLUE})
+# Before reading, the instance's cache may already settle the answer from the strongest this many
+# Wi-Fi networks (the nearer the network, the better it places the client).
+CACHED_WINDOW = 8
 
 
 def _strength(signal: MacSignal) -> int:
     return signal.signal if signal.signal is not None else -200
 
 
-def first_round(query: LocateQuery) -> LocateQuery | None:
-    """The strongest Wi-Fi networks of `query` alone (by MAC or by published identifier), or None
-    when a first round would not read less than the whole query."""
-    candidates = [(w, False) for w in query.wifis] + [(w, True) for w in query.hashed_wifis]
-    if len(candidates) < SETTLED_MIN_USED:
-        return None
-    strongest = sorted(candidates, key=lambda c: -_strength(c[0]))[:FIRST_ROUND_WIFIS]
-    if len(strongest) == len(candidates) and not (query.blues or query.cells or query.hashed_blues):
-        return None
-    return LocateQuery(
-        wifis=tuple(w for w, hashed in strongest if not hashed),
-        hashed_wifis=tuple(w for w, hashed in strongest if hashed),
-        lacf=False,
-        ipf=False,
+def rounds(query: LocateQuery) -> list[LocateQuery]:
+    """The parts of `query` a staged lookup reads one after the other: the strongest Wi-Fi
+    networks (by MAC or by published identifier), then the other Wi-Fi and the Bluetooth
+    networks, then the cells. Empty parts are left out."""
+    ranked = sorted(
+        [(w, False) for w in query.wifis] + [(w, True) for w in query.hashed_wifis],
+        key=lambda c: -_strength(c[0]),
     )
+    split = FIRST_ROUND_WIFIS if len(ranked) >= SETTLED_MIN_USED else 0
+    parts = []
+    if split:
+        first = ranked[:split]
+        parts.append(
+            LocateQuery(
+                wifis=tuple(w for w, hashed in first if not hashed),
+                hashed_wifis=tuple(w for w, hashed in first if hashed),
+                lacf=False,
+                ipf=False,
+            )
+        )
+    other = ranked[split:]
+    if other or query.blues or query.hashed_blues:
+        parts.append(
+            LocateQuery(
+                wifis=tuple(w for w, hashed in other if not hashed),
+                hashed_wifis=tuple(w for w, hashed in other if hashed),
+                blues=query.blues,
+                hashed_blues=query.hashed_blues,
+                lacf=False,
+                ipf=False,
+            )
+        )
+    if query.cells:
+        parts.append(LocateQuery(cells=query.cells, lacf=False, ipf=False))
+    return parts
 
 
 def settled(estimate: Estimate | None) -> bool:
-    """A first-round answer that more networks would not overturn: Wi-Fi, from enough agreeing
-    networks (an exact cell could still veto a Wi-Fi answer far outside it; the strongest networks
-    agreeing with each other is what makes that unlikely)."""
-    return estimate is not None and estimate.source is Source.WIFI and len(estimate.used) >= SETTLED_MIN_USED
+    """An answer that reading more of the query would not overturn: Wi-Fi or Bluetooth, from
+    enough agreeing networks. (An exact cell could still veto a Wi-Fi answer far outside it; the
+    strongest networks agreeing with each other is what makes that unlikely, and the accuracy
+    benchmark measures it: docs/benchmarks.md, "Reads per locate call".)"""
+    return (
+        estimate is not None
+        and estimate.source in SETTLING_SOURCES
+        and len(estimate.used) >= SETTLED_MIN_USED
+    )
 
 
 def _read(lookup: StationLookup, query: LocateQuery) -> tuple[LocateQuery, dict[str, KnownStation]]:
@@ -110,29 +139,51 @@ def locate(
 ) -> Estimate | None:
     """The best estimate for `query` (GeoIP last, when allowed and nothing else answered).
 
-    `staged`: strongest networks first (module doc); False reads the whole query at once."""
-    first = first_round(query) if staged else None
-    stations: dict[str, KnownStation] = {}
-    if first is not None:
-        resolved, stations = _read(lookup, first)
-        estimate = search(resolved, stations, {}, None)
-        if settled(estimate):
-            return estimate
-        rest, more = _read(
-            lookup,
-            replace(
-                query,
-                wifis=tuple(w for w in query.wifis if w not in first.wifis),
-                hashed_wifis=tuple(w for w in query.hashed_wifis if w not in first.hashed_wifis),
-            ),
+    `staged`: strongest networks first, cells last (module doc); False reads the query at once."""
+    parts = rounds(query) if staged else []
+    if parts and CACHED_WINDOW:
+        # What the instance's cache already holds (neighbours name the same networks) may settle
+        # the answer from the strongest networks before anything is read.
+        window = LocateQuery(
+            wifis=tuple(sorted(query.wifis, key=lambda w: -_strength(w))[:CACHED_WINDOW]),
+            lacf=False,
+            ipf=False,
         )
-        # The whole query again: the client's networks in its order, then those resolved from
-        # published identifiers (in either round).
-        from_hashed = [w for w in resolved.wifis if w not in first.wifis]
-        query = replace(rest, wifis=merge_signals(query.wifis, [*from_hashed, *rest.wifis]))
-        stations |= more
-    else:
+        cached = lookup.cached(window)
+        if len(cached) >= SETTLED_MIN_USED:
+            estimate = search(window, cached, {}, None)
+            if settled(estimate):
+                return estimate
+    if len(parts) < 2:
         query, stations = _read(lookup, query)
+    else:
+        stations = {}
+        so_far = LocateQuery(lacf=False, ipf=False)
+        from_hashed: dict[str, list[MacSignal]] = {"wifis": [], "blues": []}
+        for index, part in enumerate(parts):
+            resolved, more = _read(lookup, part)
+            stations |= more
+            from_hashed["wifis"] += [w for w in resolved.wifis if w not in part.wifis]
+            from_hashed["blues"] += [b for b in resolved.blues if b not in part.blues]
+            so_far = replace(
+                so_far,
+                wifis=so_far.wifis + resolved.wifis,
+                blues=so_far.blues + resolved.blues,
+                cells=so_far.cells + resolved.cells,
+            )
+            if index < len(parts) - 1:
+                estimate = search(so_far, stations, {}, None)
+                if settled(estimate):
+                    return estimate
+        # Everything was read: the whole query, as if asked at once (the client's networks in its
+        # order, then those resolved from published identifiers).
+        query = replace(
+            query,
+            wifis=merge_signals(query.wifis, from_hashed["wifis"]),
+            blues=merge_signals(query.blues, from_hashed["blues"]),
+            hashed_wifis=(),
+            hashed_blues=(),
+        )
     areas = _areas(lookup, query, stations)
     fallback = (lambda: geoip_estimate(geoip, query.client_ip)) if use_geoip and geoip is not None else None
     return search(query, stations, areas, fallback)

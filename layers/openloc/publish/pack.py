@@ -183,6 +183,9 @@ class PackReader:
                 found[cell.key] = self._known(cell.key, row, max(int(row[3]), 1))
         return query, found
 
+    def cached(self, query: LocateQuery) -> dict[str, KnownStation]:
+        return {}  # a local file: every read is free, nothing to save
+
     def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
         found: dict[str, KnownStation] = {}
         for area in {cell.area for signal in query.cells for cell in signal.ids}:
