@@ -8,10 +8,14 @@ One model for docs/benchmarks.md (per call, `make bench`) and docs/deploy.md (th
 Prices are public on-demand list prices (us-east-1, arm64, free tiers ignored) recorded here
 (`Prices`, `PRICES_AS_OF`); nothing is fetched. Function memory comes from the table the CDK app
 deploys (`infra/functions.py`). What the code does per request is measured by `make bench` and
-read from its stored results (`Measured.from_results`): the in-process request time, the
-DynamoDB keys read and round trips per phone query (strongest first, behind the per-instance
-cache), the aggregation rate and its storage requests. What cannot be measured without AWS is a
-named assumption (`Assumptions`), printed next to the tables.
+read from its stored results (`Measured.from_results`): the CPU time of one phone query through
+the locate handler, the DynamoDB keys read and round trips per phone query (strongest first,
+behind the per-instance cache), the aggregation rate and its storage requests. What cannot be
+measured without AWS is a named assumption (`Assumptions`), printed next to the tables.
+
+Billed duration of a locate call = CPU time × (1 769 MB / the function's memory: Lambda gives a
+function that share of one vCPU, so CPU-bound work stretches) + DynamoDB round trips × their
+assumed latency, rounded up to Lambda's 1 ms.
 
 API options (`openloc:api`): "http-api" puts API Gateway's HTTP API in front of locate and
 submit ($1.00 per million requests); "function-url" serves them from Lambda function URLs, which
@@ -72,6 +76,7 @@ class Assumptions:
     """What the model cannot measure on this machine; stated in the docs next to the tables."""
 
     dynamodb_round_trip_ms: float = 8.0  # one BatchGetItem from Lambda in-region
+    full_vcpu_mb: float = 1769.0  # Lambda gives one vCPU at 1 769 MB, proportionally less below
     submit_request_ms: float = 40.0  # parse + validate + one SQS SendMessageBatch, 100-report upload
     batch_get_keys: int = 100  # keys per BatchGetItem while aggregating
     vcpu_per_gb: float = 1 / 1.769  # Lambda gives one vCPU at 1 769 MB
@@ -91,7 +96,7 @@ class Assumptions:
 class Measured:
     """Per-request inputs `make bench` measures (defaults: none measured yet)."""
 
-    locate_request_ms: float = 5.0  # in-process /v1/geolocate
+    locate_cpu_ms: float = 2.0  # one phone query through the locate handler, on one full core
     keys_per_query: float = 23.3  # DynamoDB keys a phone query reads
     round_trips_per_query: float = 1.0  # DynamoDB round trips a phone query waits for
     aggregate_obs_per_s: float = 20_000.0  # per core, 1 000-observation batches
@@ -105,10 +110,11 @@ class Measured:
         base = cls()
         accuracy = results.get("accuracy") or {}
         world = accuracy.get("world") or {}
-        latency = (accuracy.get("http_latency_ms") or {}).get("p50") or base.locate_request_ms
+        cpu_ms = base.locate_cpu_ms
         keys, trips = base.keys_per_query, base.round_trips_per_query
         reads = accuracy.get("reads")
         if reads:
+            cpu_ms = reads.get("handler_cpu_ms") or cpu_ms
             kind = reads["phone_kind"]
             cached = reads["cached"][f"{reads['cost_model_rate']:g}"]
             keys = cached["keys_per_query"].get(kind, keys)
@@ -128,7 +134,7 @@ class Measured:
             base.storage_dollars_per_million_obs,
         )
         return cls(
-            locate_request_ms=latency,
+            locate_cpu_ms=cpu_ms,
             keys_per_query=keys,
             round_trips_per_query=trips,
             aggregate_obs_per_s=rate,
@@ -148,11 +154,12 @@ def api_requests(prices: Prices, requests: float, api: str = "http-api") -> floa
     return (lower * prices.api_per_million + upper * prices.api_per_million_above) / MILLION
 
 
-def locate_billed_ms(measured: Measured, assumptions: Assumptions) -> float:
-    """Billed duration of one locate call: the code, the DynamoDB round trips, rounded up to 1 ms."""
-    return math.ceil(
-        measured.locate_request_ms + measured.round_trips_per_query * assumptions.dynamodb_round_trip_ms
-    )
+def locate_billed_ms(measured: Measured, assumptions: Assumptions | None = None) -> int:
+    """Billed duration of one locate call at the deployed memory (module doc), in whole ms."""
+    assumptions = assumptions or Assumptions()
+    cpu_share = min(SPECS["locate"].memory_mb / assumptions.full_vcpu_mb, 1.0)
+    io_ms = measured.round_trips_per_query * assumptions.dynamodb_round_trip_ms
+    return math.ceil(measured.locate_cpu_ms / cpu_share + io_ms)
 
 
 def locate_cost(
@@ -317,6 +324,29 @@ def per_call_table(
     return "\n".join(lines)
 
 
+def cost_summary(results: dict[str, Any], prices: Prices | None = None) -> dict[str, Any]:
+    """The `cost` block of a `make bench` run: inputs, $ per million locate calls per API option,
+    per million observations, and the comparisons."""
+    prices = prices or Prices()
+    measured = Measured.from_results(results)
+    return {
+        "inputs": {
+            "locate_cpu_ms": measured.locate_cpu_ms,
+            "locate_billed_ms": locate_billed_ms(measured),
+            "locate_memory_mb": SPECS["locate"].memory_mb,
+            "keys_per_query": measured.keys_per_query,
+            "round_trips_per_query": measured.round_trips_per_query,
+            "aggregate_obs_per_s": measured.aggregate_obs_per_s,
+            "storage_dollars_per_million_obs": measured.storage_dollars_per_million_obs,
+            "observations_per_request": measured.observations_per_request,
+        },
+        "locate_by_api": {api: locate_cost(measured, api, prices) for api in API_OPTIONS},
+        "observations": observation_cost(measured, prices),
+        "google_per_million": prices.google_geolocation_per_1000 * 1000,
+        "fleet_monthly": fleet_monthly(prices),
+    }
+
+
 def newest_results(
     results_dir: Path = RESULTS, profile: str = "default"
 ) -> tuple[Path, dict[str, Any]] | None:
@@ -330,6 +360,37 @@ def measured_from(path: Path | None = None) -> Measured:
         return Measured.from_results(json.loads(path.read_text()), path.name)
     newest = newest_results()
     return Measured.from_results(newest[1], newest[0].name) if newest else Measured()
+
+
+DEPLOY_START = "<!-- BEGIN GENERATED BY `make bench` (infra/costs.py): edits here are overwritten -->"
+DEPLOY_END = "<!-- END GENERATED BY `make bench` (infra/costs.py) -->"
+
+
+def deploy_region(measured: Measured, run: str) -> str:
+    """The generated region of docs/deploy.md: both tables of the model fed with `run`'s inputs."""
+    return "\n".join(
+        [
+            DEPLOY_START,
+            "",
+            f"From the `make bench` run `bench/results/{run}` "
+            f"(`python -m infra.costs --results bench/results/{run}` prints the same): per locate call, then a "
+            "month of a deployment.",
+            "",
+            per_call_table(measured),
+            "",
+            monthly_table(measured),
+            "",
+            DEPLOY_END,
+        ]
+    )
+
+
+def write_deploy_doc(measured: Measured, run: str, path: Path = ROOT / "docs" / "deploy.md") -> None:
+    """Replace the generated region of docs/deploy.md (between the markers)."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(DEPLOY_START, 1)
+    _, tail = rest.split(DEPLOY_END, 1)
+    path.write_text(head + deploy_region(measured, run) + tail, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,9 +38,12 @@ class FunctionSpec:
 
 
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
+    # 256 MB: a locate call mostly waits for DynamoDB, and waiting is billed per GB-s; the CPU
+    # part (docs/benchmarks.md: ~1 ms a phone query on a full core) stretches ~7× at this share
+    # of a vCPU and costs the same whatever the memory (infra/costs.py).
     FunctionSpec(
         "locate",
-        512,
+        256,
         10,
         snap_start=True,
         description="geolocate, region, search, heartbeats",
