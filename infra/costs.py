@@ -373,8 +373,8 @@ def deploy_region(measured: Measured, run: str) -> str:
             DEPLOY_START,
             "",
             f"From the `make bench` run `bench/results/{run}` "
-            f"(`python -m infra.costs --results bench/results/{run}` prints the same): per locate call, then a "
-            "month of a deployment.",
+            f"(`python -m infra.costs --results bench/results/{run}` prints the same): per locate call, "
+            "then a month of a deployment.",
             "",
             per_call_table(measured),
             "",
