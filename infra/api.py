@@ -1,11 +1,15 @@
 """API: how clients reach the locate and submit functions (docs/design.md §1, §5), `openloc:api`.
 
 `http-api` (default): an API Gateway HTTP API. Routes follow `openloc.api.routing`: every
-submission path (POST) goes to submit, everything else (`$default`, including unknown paths that
-answer 404) to locate. Both integrations invoke the `live` alias (the SnapStart version). The
-default stage throttles (context `openloc:api_rate_limit` requests/s and `openloc:api_burst_limit`)
-and writes JSON access logs without client IPs: the privacy model never stores them, so
-`$context.identity.sourceIp` is deliberately absent, and so is the query string (it carries `?key=`).
+submission path goes to submit, whatever the method (so `OPTIONS` and a wrong method get the submit
+app's own answer, as locally), everything else (`$default`, including unknown paths that answer
+404) to locate. Both integrations invoke the `live` alias (the SnapStart version). The default
+stage throttles (context `openloc:api_rate_limit` requests/s and `openloc:api_burst_limit`) and
+writes JSON access logs without client IPs, user agents or query strings: the privacy model never
+stores the first two (docs/privacy.md), so `$context.identity.sourceIp` and
+`$context.identity.userAgent` are deliberately absent, and the query string carries `?key=`.
+Behind CloudFront (`openloc:api_behind_cdn`), the API is reachable only through its custom
+domain, which CloudFront uses as its origin: the default `execute-api` endpoint is disabled.
 
 `function-url`: Lambda function URLs on the `live` aliases of locate and submit, one URL each
 (`UrlOutput`, `SubmitUrlOutput`): no API Gateway, so no per-request fee of its own ($1.00 per
@@ -15,7 +19,12 @@ throttling (replaced by reserved concurrency on both functions, `openloc:api_con
 requests get Lambda's 429, plus the app's own per-key and per-IP limits in Redis), API Gateway's
 access logs (the functions' JSON logs remain) and one base URL for both (clients configure the
 submit URL separately, or use the CloudFront domain). Authentication is the app's `?key=` as with
-the HTTP API (auth type NONE: the contract has no AWS signatures).
+the HTTP API (auth type NONE: the contract has no AWS signatures). Behind CloudFront the function
+URLs are the origins; they cannot be switched off, so calls around CloudFront are refused by the
+functions themselves.
+
+Either way, behind CloudFront the functions refuse every request without CloudFront's origin
+secret (`openloc.api.origin`, docs/security.md).
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from openloc.api.routing import SUBMIT_PATHS
 
-from infra.context import choice_context, int_context, str_context
+from infra.cdn import API_BEHIND_CDN_CONTEXT
+from infra.context import bool_context, choice_context, int_context, str_context
 
 API_CONTEXT = "openloc:api"
 API_MODES = ("http-api", "function-url")
@@ -51,7 +61,8 @@ DEFAULT_BURST_LIMIT = 400
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 PERIOD = cdk.Duration.minutes(5)
 
-# $context variables of an HTTP API access log line. No sourceIp, no query string (API keys).
+# $context variables of an HTTP API access log line. No sourceIp, no userAgent (docs/privacy.md),
+# no query string (API keys).
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "requestTime": "$context.requestTime",
@@ -66,7 +77,6 @@ ACCESS_LOG_FORMAT = {
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
     "error": "$context.error.message",
-    "userAgent": "$context.identity.userAgent",
 }
 
 
@@ -100,6 +110,7 @@ class Api(Construct):
         certificate_arn = str_context(self, CERTIFICATE_CONTEXT)
         if bool(domain) != bool(certificate_arn):
             raise ValueError(f"{DOMAIN_CONTEXT} and {CERTIFICATE_CONTEXT} go together")
+        self.behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False)
         self.http_api: apigwv2.HttpApi | None = None
         self.function_urls: dict[str, lambda_.FunctionUrl] = {}
         if mode == "function-url":
@@ -110,6 +121,12 @@ class Api(Construct):
                 )
             self._function_urls(locate, submit)
         else:
+            if self.behind_cdn and not domain:
+                raise ValueError(
+                    f"{API_BEHIND_CDN_CONTEXT}=true needs {DOMAIN_CONTEXT} and {CERTIFICATE_CONTEXT}: "
+                    "CloudFront reaches the API through its custom domain, the execute-api endpoint is "
+                    "disabled"
+                )
             self._http_api(locate, submit, domain, certificate_arn)
 
     def _function_urls(self, locate: lambda_.IFunction, submit: lambda_.IFunction) -> None:
@@ -121,15 +138,19 @@ class Api(Construct):
                 auth_type=lambda_.FunctionUrlAuthType.NONE,
                 invoke_mode=lambda_.InvokeMode.BUFFERED,
             )
-        self.endpoints = {name: url.url for name, url in self.function_urls.items()}
-        self.url = self.endpoints["locate"]
+        endpoints = {name: url.url for name, url in self.function_urls.items()}
+        # What CloudFront connects to when the API is behind it: each function URL's host.
+        self.origin_domains = {
+            name: cdk.Fn.select(2, cdk.Fn.split("/", endpoint)) for name, endpoint in endpoints.items()
+        }
+        self.url = endpoints["locate"]
         cdk.CfnOutput(
             self, "Url", value=self.url, description="Base URL of the OpenLoc API (locate function)"
         )
         cdk.CfnOutput(
             self,
             "SubmitUrl",
-            value=self.endpoints["submit"],
+            value=endpoints["submit"],
             description="Base URL of the submissions (submit)",
         )
 
@@ -158,11 +179,13 @@ class Api(Construct):
             create_default_stage=False,
             # IPv4 and IPv6 clients (the GeoIP fallback and per-IP limits handle both).
             ip_address_type=apigwv2.IpAddressType.DUAL_STACK,
+            # Behind CloudFront, nobody may call the API around it.
+            disable_execute_api_endpoint=self.behind_cdn,
         )
         submit_integration = integrations.HttpLambdaIntegration("Submit", submit)
         for path in sorted(SUBMIT_PATHS):
             self.http_api.add_routes(
-                path=path, methods=[apigwv2.HttpMethod.POST], integration=submit_integration
+                path=path, methods=[apigwv2.HttpMethod.ANY], integration=submit_integration
             )
 
         self.access_logs = logs.LogGroup(
@@ -187,8 +210,16 @@ class Api(Construct):
             ),
         )
         self.url = f"https://{domain}/" if domain else self.stage.url
-        self.endpoints = {"locate": self.http_api.api_endpoint, "submit": self.http_api.api_endpoint}
+        # What CloudFront connects to when the API is behind it (one origin for every API path).
+        self.origin_domains = {"locate": domain} if domain else {}
         cdk.CfnOutput(self, "Url", value=self.url, description="Base URL of the OpenLoc API")
+        if self.domain_name is not None:
+            cdk.CfnOutput(
+                self,
+                "DomainTarget",
+                value=self.domain_name.regional_domain_name,
+                description=f"Point {domain} here (DNS CNAME or alias record)",
+            )
 
     # What the alarms and the dashboard watch, in either mode.
 

@@ -10,6 +10,13 @@ whose bucket-policy statement CDK scopes to this distribution. Paths and their c
     /stats.json
     /v1/* /v2/* /__*      the API, when `openloc:api_behind_cdn` is true: never cached, all methods
 
+The API behind the distribution: its origin is the API's custom domain (the `execute-api`
+endpoint is disabled, infra/api.py), or with `openloc:api=function-url` the locate function URL,
+and the submit function URL for the submission paths; every origin request carries the origin secret
+(`X-Origin-Verify`, a Secrets Manager secret, infra/origin.py) and `CloudFront-Viewer-Address`,
+the viewer's address as CloudFront saw it, which the functions take as the client IP
+(docs/security.md); the origin request policy forwards only what the API reads.
+
 Every response carries the security-headers policy (HSTS, nosniff, frame denial, referrer policy,
 a CSP that only allows the site's own scripts, styles, images and tiles). Viewers may use IPv4 or
 IPv6. CloudFront's standard access logs are not enabled: they hold viewer IPs, which the privacy
@@ -25,8 +32,10 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from openloc.api.routing import SUBMIT_PATHS
+from openloc.store.origin_rotation import ORIGIN_HEADER_NAME
 from openloc.website import CONTENT_SECURITY_POLICY
 
 from infra.context import bool_context, choice_context, str_context
@@ -46,6 +55,17 @@ PRICE_CLASSES = {
 
 # The API's public paths (Ichnaea's contract plus the heartbeats and the spec).
 API_PATH_PATTERNS = ("v1/*", "v2/*", "__*", "openapi.json")
+# Viewer headers the API reads (bodies, keyless identity, CORS preflights); CloudFront adds
+# CloudFront-Viewer-Address. Host is not forwarded: API Gateway routes by its own domain.
+API_ORIGIN_HEADERS = (
+    "Content-Type",
+    "Content-Encoding",
+    "User-Agent",
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "CloudFront-Viewer-Address",
+)
 
 
 @dataclass(frozen=True)
@@ -72,12 +92,14 @@ class Cdn(Construct):
         construct_id: str,
         *,
         assets_bucket: s3.IBucket,
-        api_endpoint: str | None = None,
-        submit_endpoint: str | None = None,
+        api_domain: str | None = None,
+        origin_secret: secretsmanager.ISecret | None = None,
+        submit_domain: str | None = None,
     ) -> None:
-        """`api_endpoint` (the HTTP API's or the locate function URL's https URL) adds the API
-        behaviours when the `openloc:api_behind_cdn` context is true; `submit_endpoint` (the
-        submit function URL, `openloc:api=function-url`) receives the submission paths."""
+        """`api_domain` (the API's custom domain, or the locate function URL's host) and
+        `origin_secret` add the API behaviours when the `openloc:api_behind_cdn` context is true;
+        `submit_domain` (the submit function URL's host, `openloc:api=function-url`) receives the
+        submission paths."""
         super().__init__(scope, construct_id)
         security = cloudfront.ResponseSecurityHeadersBehavior(
             strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -137,25 +159,36 @@ class Cdn(Construct):
                 compress=True,
             )
 
-        self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_endpoint)
-        if self.api_behind_cdn and api_endpoint:
-            # The submission paths first (CloudFront matches behaviours in order) when they have
-            # their own origin (function URLs); every other API path goes to api_endpoint.
-            routes = [(path.lstrip("/"), submit_endpoint) for path in sorted(SUBMIT_PATHS) if submit_endpoint]
-            routes += [(pattern, api_endpoint) for pattern in API_PATH_PATTERNS]
-            api_origins: dict[str, origins.HttpOrigin] = {}
-            for pattern, endpoint in routes:
-                if endpoint not in api_origins:
-                    api_origins[endpoint] = origins.HttpOrigin(
-                        cdk.Fn.select(2, cdk.Fn.split("/", endpoint)),
-                        protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-                    )
+        self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_domain)
+        if self.api_behind_cdn and api_domain and origin_secret is not None:
+            api_origins = {
+                domain: origins.HttpOrigin(
+                    domain,
+                    protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                    # A dynamic reference, resolved by CloudFormation: the value is not in the template.
+                    custom_headers={ORIGIN_HEADER_NAME: origin_secret.secret_value.unsafe_unwrap()},
+                )
+                for domain in dict.fromkeys(d for d in (submit_domain, api_domain) if d)
+            }
+            # The exact submission paths first (CloudFront matches behaviours in order) when they
+            # have their own origin; every other API path goes to api_domain.
+            routes = [(path.lstrip("/"), submit_domain) for path in sorted(SUBMIT_PATHS) if submit_domain]
+            routes += [(pattern, api_domain) for pattern in API_PATH_PATTERNS]
+            api_requests = cloudfront.OriginRequestPolicy(
+                self,
+                "ApiOriginRequestPolicy",
+                comment="OpenLoc API: the headers it reads, the viewer address, every query string",
+                header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*API_ORIGIN_HEADERS),
+                query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+                cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+            )
+            for pattern, domain in routes:
                 behaviors[pattern] = cloudfront.BehaviorOptions(
-                    origin=api_origins[endpoint],
+                    origin=api_origins[domain],
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    origin_request_policy=api_requests,
                     compress=True,
                 )
 

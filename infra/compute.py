@@ -11,7 +11,7 @@ with SnapStart behind a `live` alias, the version API Gateway invokes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
 
@@ -102,8 +103,10 @@ class Compute(Construct):
         api_reserved_concurrency: int | None = None,
         network: FunctionNetwork | None = None,
         environment: Mapping[str, str] | None = None,
+        secrets: Sequence[secretsmanager.ISecret] = (),
     ) -> None:
-        """`environment`: extra variables for every function (access policy, proxy hops...);
+        """`environment`: extra variables for every function (access policy, secrets' ARNs...);
+        `secrets`: what the API functions read at run time (IP hash key, origin secret);
         `api_reserved_concurrency`: the cap of locate and of submit (function URLs, no stage
         throttling in front of them)."""
         super().__init__(scope, construct_id)
@@ -147,7 +150,7 @@ class Compute(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
-        for spec in FUNCTION_SPECS:
+        for spec in (spec for spec in FUNCTION_SPECS if spec.in_compute):
             construct = _pascal(spec.name)
             log_group = logs.LogGroup(
                 self, f"{construct}Logs", retention=LOG_RETENTION, removal_policy=removal
@@ -213,6 +216,9 @@ class Compute(Construct):
         self._grant_submit(self.functions["submit"])
         self._grant_aggregate(self.functions["aggregate"])
         self._grant_export(self.functions["export"])
+        for name in ("locate", "submit"):
+            for secret in secrets:
+                secret.grant_read(self.functions[name])  # GetSecretValue, DescribeSecret: that secret only
 
     def _function_environment(self, name: str, shared: Mapping[str, str], in_vpc: bool) -> dict[str, str]:
         env = dict(shared)
@@ -243,6 +249,8 @@ class Compute(Construct):
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": self._log_level(),
+            # Traces never hold a handler's answer (a located position) or a method's return value.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         }
         for variable, context in (
             ("OPENLOC_COMMIT", COMMIT_CONTEXT),

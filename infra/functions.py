@@ -31,6 +31,8 @@ class FunctionSpec:
     layers: tuple[str, ...] = (SERVICE_LAYER,)
     # The package budget of this function (code + layers, unzipped), checked by `make package`.
     budget_mb: float = UNZIPPED_LIMIT_BYTES / 1e6
+    # Created by the Compute construct (infra/compute.py); False: by the construct it belongs to.
+    in_compute: bool = True
 
     @property
     def memory_gb(self) -> float:
@@ -67,6 +69,14 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         900,
         description="scheduled exports, dumps, packs, tiles, stats",
         layers=(SERVICE_LAYER, EXPORT_LAYER),
+    ),
+    # The origin secret's rotation (infra/origin.py creates it: only with the API behind CloudFront).
+    FunctionSpec(
+        "rotate",
+        256,
+        60,
+        description="the origin secret and the distribution's X-Origin-Verify header",
+        in_compute=False,
     ),
 )
 SPECS = {spec.name: spec for spec in FUNCTION_SPECS}

@@ -345,9 +345,9 @@ def package_geoip(
     folder.mkdir(parents=True)
     directory = source if source.is_dir() else source.parent
     if compact:
-        from openloc.locate.geoip_compact import convert_mmdb
+        from openloc.locate.geoip_compact import CONVERTER_VERSION, convert_mmdb
 
-        cache = build / "cache" / f"geoip-{_sha256(files)[:16]}"
+        cache = build / "cache" / f"geoip-{_sha256(files)[:16]}-v{CONVERTER_VERSION}"
         if not _geoip_files(cache):
             started = time.monotonic()
             shutil.rmtree(cache, ignore_errors=True)

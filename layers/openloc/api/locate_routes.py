@@ -32,6 +32,8 @@ from openloc.locate.service import LookupFailed, locate, region
 from openloc.observability import logger, metrics
 
 OUTPUT_DECIMALS = 7
+# Methods that ask for the IP-based answer: no body is read.
+IP_ONLY_METHODS = frozenset({"GET", "HEAD"})
 T = TypeVar("T")
 
 
@@ -50,8 +52,10 @@ class LocateEndpoints:
 
     async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
         """Identity (key, or User-Agent under OPENLOC_KEY_POLICY=optional), limits, then the body
-        (an empty body means `{}`: locate by IP)."""
+        (an empty body means `{}`: locate by IP). A GET (or HEAD) is that IP-only query whatever
+        it carries, as in Ichnaea: same identity, limits (counted with the path's POSTs) and CORS."""
         settings = self.services.settings
+        ip = client_ip(request, settings.trusted_proxy_hops)
         identity = await run_in_threadpool(
             identify,
             self.services.keys,
@@ -59,10 +63,14 @@ class LocateEndpoints:
             query_key(request),
             request.headers.get("user-agent"),
             permission,
+            ip,
         )
-        ip = client_ip(request, settings.trusted_proxy_hops)
         await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
-        payload = await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
+        payload = (
+            {}
+            if request.method in IP_ONLY_METHODS
+            else await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
+        )
         wire = (
             from_search(SearchRequest.model_validate(payload))
             if legacy

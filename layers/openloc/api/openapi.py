@@ -32,7 +32,10 @@ _ERRORS = {
 }
 
 _TOO_MANY = "429"
-_ERRORS_EXTRA = {_TOO_MANY: "rateLimitExceeded (client over a budget; Retry-After)", "404": "notFound"}
+_ERRORS_EXTRA = {
+    _TOO_MANY: "rateLimitExceeded (client or address over a budget, or too many unknown keys; Retry-After)",
+    "404": "notFound",
+}
 
 # Whether an operation needs `?key=`: never (submissions), as OPENLOC_KEY_POLICY says (the locate
 # family), or always (the private instance sync).
@@ -91,7 +94,7 @@ def _transfer_operation() -> _Operation:
     from openloc.model.exchange import TransferRequest
 
     summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
-    return (summary, TransferRequest, s.EmptyResponse, "200", "always", ())
+    return (summary, TransferRequest, s.EmptyResponse, "200", "always", (_TOO_MANY,))
 
 
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -99,6 +102,10 @@ _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
     "/__version__": ("Version, commit and build time", s.VersionResponse),
 }
+
+
+# `openloc.publish.offline.pack_region`'s spelling of a region, for the path parameter.
+REGION_PATTERN = "^(?:[A-Za-z]{2}|(?:[Mm][Cc][Cc]-)?[0-9]{3})$"
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -135,10 +142,18 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
             "parameters": parameters,
             "responses": responses,
         }
+        paths[path] = {}
+        if key_use == "policy":
+            # The locate family also answers GET: the IP-only query of an empty POST (Ichnaea's).
+            paths[path]["get"] = {
+                **operation,
+                "summary": f"{summary}: by the client's IP only, like an empty POST",
+                "responses": {k: v for k, v in responses.items() if k != "413"},
+            }
         if request is not None:
             operation["requestBody"] = {"required": False, "content": _json(request)}
             models.append(request)
-        paths[path] = {"post": operation}
+        paths[path]["post"] = operation
     for path, (summary, response) in _MONITORS.items():
         paths[path] = {
             "get": {
@@ -155,8 +170,8 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
                     "name": "region",
                     "in": "path",
                     "required": True,
-                    "description": 'ISO 3166 alpha-2 code ("DE") or "mcc-262"',
-                    "schema": {"type": "string"},
+                    "description": 'ISO 3166 alpha-2 code ("DE") or "mcc-262" (ASCII letters and digits)',
+                    "schema": {"type": "string", "pattern": REGION_PATTERN},
                 }
             ],
             "responses": {

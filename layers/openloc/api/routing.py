@@ -27,14 +27,16 @@ class RouteSpec:
 
 
 _HEAD = ("GET", "HEAD")
+# GET (and HEAD, which Starlette adds to GET routes) asks for the IP-based answer: no body is read.
+LOCATE_METHODS = ("GET", "POST")
 ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/__heartbeat__", _HEAD, "both", "monitor_routes", "MonitorEndpoints", "heartbeat"),
     RouteSpec("/__lbheartbeat__", _HEAD, "both", "monitor_routes", "MonitorEndpoints", "lbheartbeat"),
     RouteSpec("/__version__", _HEAD, "both", "monitor_routes", "MonitorEndpoints", "version"),
-    RouteSpec("/v1/geolocate", ("POST",), "locate", "locate_routes", "LocateEndpoints", "geolocate"),
-    RouteSpec("/v1/region", ("POST",), "locate", "locate_routes", "LocateEndpoints", "region"),
-    RouteSpec("/v1/country", ("POST",), "locate", "locate_routes", "LocateEndpoints", "region"),
-    RouteSpec("/v1/search", ("POST",), "locate", "locate_routes", "LocateEndpoints", "search"),
+    RouteSpec("/v1/geolocate", LOCATE_METHODS, "locate", "locate_routes", "LocateEndpoints", "geolocate"),
+    RouteSpec("/v1/region", LOCATE_METHODS, "locate", "locate_routes", "LocateEndpoints", "region"),
+    RouteSpec("/v1/country", LOCATE_METHODS, "locate", "locate_routes", "LocateEndpoints", "region"),
+    RouteSpec("/v1/search", LOCATE_METHODS, "locate", "locate_routes", "LocateEndpoints", "search"),
     RouteSpec("/v1/offline/{region}", ("GET",), "locate", "offline_routes", "OfflineEndpoints", "pack"),
     # The submit function also serves instance sync (/v1/transfer): both write data, neither is on
     # the locate hot path.

@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 MAGIC = b"OLGEO\x00\x01\x00"
+# Bumped whenever the converter writes something new (infra/packaging.py keys its cache on it).
+CONVERTER_VERSION = 2
 SUFFIX = ".olgeo"
 # magic, ip version, tops T, ranges N, records R, metadata bytes
 HEADER = struct.Struct("<8sIIIII")
@@ -295,9 +297,11 @@ def convert_mmdb(sources: Iterable[str | Path], target_dir: Path, metadata: dict
     import maxminddb
 
     versions: list[tuple[int, Path]] = []
+    epochs: dict[Path, int] = {}
     for source in sources:
         with maxminddb.open_database(str(source)) as reader:
             versions.append((int(reader.metadata().ip_version), Path(source)))
+            epochs[Path(source)] = int(reader.metadata().build_epoch)
     chosen = {
         4: next((p for v, p in versions if v == 4), None) or next((p for v, p in versions if v == 6), None),
         6: next((p for v, p in versions if v == 6), None),
@@ -308,7 +312,7 @@ def convert_mmdb(sources: Iterable[str | Path], target_dir: Path, metadata: dict
         if path is None:
             continue
         target = target_dir / f"ipv{version}{SUFFIX}"
-        info = {**metadata, "ip_version": version, "source": path.name}
+        info = {**metadata, "ip_version": version, "source": path.name, "build_epoch": epochs[path]}
         with target.open("wb") as file:
             ranges = merged_ranges(mmdb_networks(path, version), 1 << _KEY_BITS[version])
             counts = write_compact(file, version, ranges, info)

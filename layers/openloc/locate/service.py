@@ -65,7 +65,8 @@ def _strength(signal: MacSignal) -> int:
 def rounds(query: LocateQuery) -> list[LocateQuery]:
     """The parts of `query` a staged lookup reads one after the other: the strongest Wi-Fi
     networks (by MAC or by published identifier), then the other Wi-Fi and the Bluetooth
-    networks, then the cells. Empty parts are left out."""
+    networks, then the cells. Empty parts are left out, and so is a split after which too few
+    networks were read to settle anything (a small query is one read)."""
     ranked = sorted(
         [(w, False) for w in query.wifis] + [(w, True) for w in query.hashed_wifis],
         key=lambda c: -_strength(c[0]),
@@ -95,7 +96,11 @@ def rounds(query: LocateQuery) -> list[LocateQuery]:
             )
         )
     if query.cells:
-        parts.append(LocateQuery(cells=query.cells, lacf=False, ipf=False))
+        macs = len(ranked) + len(query.blues) + len(query.hashed_blues)
+        if macs >= SETTLED_MIN_USED or not parts:
+            parts.append(LocateQuery(cells=query.cells, lacf=False, ipf=False))
+        else:  # nothing read before the cells could settle: read them together
+            parts[-1] = replace(parts[-1], cells=query.cells)
     return parts
 
 
@@ -121,7 +126,8 @@ def _read(lookup: StationLookup, query: LocateQuery) -> tuple[LocateQuery, dict[
 def _areas(
     lookup: StationLookup, query: LocateQuery, stations: dict[str, KnownStation]
 ) -> dict[str, KnownStation]:
-    if not (query.lacf and query.cells) or any(c.key in stations for s in query.cells for c in s.ids):
+    no_exact_cell = not any(c.key in stations for s in query.cells for c in s.ids)
+    if not (query.lacf and (query.cells or query.area_cells) and no_exact_cell):
         return {}
     try:
         return lookup.areas(query)
@@ -195,13 +201,13 @@ def region(
     """MCCs first (no lookup needed when they are unambiguous), then a located position, then GeoIP."""
     from openloc.geo.regions import region_for_position, regions_for_mcc
 
-    candidates = candidates_from_mccs(
-        regions_for_mcc(c.mcc) for signal in query.cells for c in signal.ids[:1]
-    )
+    mccs = [c.mcc for s in query.cells for c in s.ids[:1]]
+    mccs += [a.mcc for s in query.area_cells for a in s.ids[:1]]
+    candidates = candidates_from_mccs(regions_for_mcc(mcc) for mcc in mccs)
     if len(candidates) == 1:
         return choose_region(candidates, None, None)
     position_region = None
-    if query.wifis or query.blues or query.cells:
+    if query.wifis or query.blues or query.cells or query.area_cells:
         estimate = locate(lookup, query, use_geoip=False)
         if estimate is not None:
             found = region_for_position(estimate.lat, estimate.lon)

@@ -96,17 +96,26 @@ class UnknownPackRegion(ValueError):
     """A pack asked for a region that does not exist (not an ISO 3166 code or a known MCC)."""
 
 
+# What a pack region may be spelled as: two ASCII letters, or three ASCII digits with an optional
+# `mcc-` prefix. Anything else (Unicode digits such as "²" or "٢٦٢", 4 400-digit numbers, other
+# scripts) is no region, checked before any conversion.
+_REGION_SPELLING = re.compile(r"(?:[A-Za-z]{2}|(?:mcc-)?([0-9]{3}))", re.ASCII | re.IGNORECASE)
+
+
 def pack_region(value: str) -> str:
     """Normalise a pack region: `DE`/`de` → `DE`, `mcc-262`/`262` → `mcc-262`; else UnknownPackRegion."""
     from openloc.geo.regions import region_by_code, regions_for_mcc
 
     text = value.strip()
-    digits = text.lower().removeprefix("mcc-")
-    if digits.isdigit():
+    spelled = _REGION_SPELLING.fullmatch(text)
+    if spelled is None:
+        raise UnknownPackRegion(f"unknown region {text[:16]!r}: use an ISO 3166 alpha-2 code or mcc-NNN")
+    digits = spelled.group(1)
+    if digits is not None:
         if regions_for_mcc(int(digits)):
             return f"mcc-{int(digits)}"
         raise UnknownPackRegion(f"unknown mobile country code {digits!r}")
-    found = region_by_code(text) if len(text) == 2 else None
+    found = region_by_code(text)
     if found is None:
-        raise UnknownPackRegion(f"unknown region {value!r}: use an ISO 3166 alpha-2 code or mcc-NNN")
+        raise UnknownPackRegion(f"unknown region {text!r}: use an ISO 3166 alpha-2 code or mcc-NNN")
     return found.code

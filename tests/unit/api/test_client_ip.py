@@ -8,14 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from mangum import Mangum
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 from openloc.api.app import build_app
 from openloc.api.client_ip import address_group, normalize_ip
 from openloc.api.services import Services
 from openloc.geo.distance import haversine_m
 from openloc.local.lambda_proxy import api_gateway_event
 
+from tests.geoip_files import LONDON, MANCHESTER
 from tests.unit.api.support import Client, _services, assert_envelope
 
 
@@ -43,32 +42,6 @@ def test_address_group() -> None:
 
 
 # --- IPv6 clients, forwarded and through API Gateway ----------------------------------------------
-
-
-MANCHESTER = (53.4794, -2.2453)
-
-
-LONDON = (51.5142, -0.0931)
-
-
-@pytest.fixture(scope="module")
-def geoip_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-City", languages=["en"], ipv4_compatible=True)
-    for network, (lat, lon), city in [
-        ("81.2.69.0/24", LONDON, "London"),
-        ("2a02:c7f::/32", MANCHESTER, "Manchester"),
-    ]:
-        writer.insert_network(
-            IPSet([network]),
-            {
-                "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-                "city": {"names": {"en": city}},
-                "location": {"latitude": lat, "longitude": lon},
-            },
-        )
-    path = tmp_path_factory.mktemp("geoip") / "test-city.mmdb"
-    writer.to_db_file(str(path))
-    return str(path)
 
 
 @pytest.mark.parametrize(
@@ -132,8 +105,8 @@ def test_api_gateway_ipv6_source_ip_through_mangum(
 def test_behind_a_trusted_proxy_the_forwarded_address_wins_over_source_ip(
     make_services: Callable[..., Services], geoip_file: str
 ) -> None:
-    """CloudFront in front of API Gateway: sourceIp is the edge, the viewer is the last
-    X-Forwarded-For entry (TRUSTED_PROXY_HOPS=1); anything left of it is client-controlled."""
+    """An operator's own proxy in front (TRUSTED_PROXY_HOPS=1): sourceIp is the proxy, the client
+    is the last X-Forwarded-For entry; anything left of it is client-controlled."""
     services = _services(make_services, geoip_file, trusted_proxy_hops=1)
     handler = Mangum(build_app(services, submit=False), lifespan="off")
     headers = {"host": "api.example.org", "x-forwarded-for": "81.2.69.142, 2a02:c7f:42::1"}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import quote
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openloc.api.services import Services
 from openloc.publish.manifest import DownloadFile, Manifest
 from starlette.testclient import TestClient
@@ -59,3 +63,47 @@ def test_offline_pack_lookup_without_manifest_or_with_a_broken_store(
         response.status_code == 503
         and response.json()["error"]["errors"][0]["reason"] == "serviceUnavailable"
     )
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the client keeps no state
+@given(
+    digits=st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=6),
+    prefix=st.sampled_from(["", "mcc-", "MCC-", "mcc-0"]),
+)
+def test_region_with_unicode_digits_is_not_found_never_a_5xx(
+    make_services: Callable[..., Services],
+    make_client: Callable[[Services], TestClient],
+    digits: str,
+    prefix: str,
+) -> None:
+    """The attack: `GET /v1/offline/mcc-%C2%B2` answered 503 ('²'.isdigit() is true, int('²')
+    raises); enough of them trip the 5xx alarm. Any digit of any script is checked, unconverted."""
+    region = prefix + digits
+    response = make_client(make_services()).get("/v1/offline/" + quote(region, safe=""))
+    assert response.status_code == 404
+    if not (digits.isascii() and len(digits) == 3 and prefix != "mcc-0"):
+        assert "unknown region" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "mcc-²",
+        "mcc-٢٦٢",
+        "²⁶²",
+        "mcc-" + "2" * 4_400,
+        "2" * 4_400,
+        "mcc-+262",
+        "mcc- 262",
+        "262.0",
+        "ＤＥ",
+        "Ⅱ",
+    ],
+)
+def test_malformed_regions_are_404_with_a_bounded_message(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient], region: str
+) -> None:
+    response = make_client(make_services()).get("/v1/offline/" + quote(region, safe=""))
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["errors"][0]["reason"] == "notFound" and len(error["message"]) < 120

@@ -94,6 +94,7 @@ def test_compact_answers_what_the_source_answers(sources: list[Path], compact: P
 def test_the_compact_file_keeps_only_distinct_records_and_merged_ranges(compact: Path) -> None:
     reader = CompactReader(compact / "ipv4.olgeo")
     assert reader.metadata["source"] == "city-ipv4.mmdb"
+    assert reader.metadata["build_epoch"] > 0  # the source's: the heartbeat reports the data's age
     # Berlin, country-only DE, Paris, the documentation block: four records; the two Berlin /24s
     # are one range.
     assert reader.records == 4

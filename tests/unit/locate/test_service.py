@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 from openloc.locate.lookup import CachedRecords, RecordLookup
 from openloc.locate.query import CellSignal, LocateQuery, MacSignal, Source
-from openloc.locate.service import FIRST_ROUND_WIFIS, SETTLED_MIN_USED, locate, rounds
+from openloc.locate.service import CACHED_WINDOW, FIRST_ROUND_WIFIS, SETTLED_MIN_USED, locate, rounds
 from openloc.model.records import StationRecord
 
 from tests.unit.locate.support import lte, offset
@@ -125,12 +125,27 @@ def test_neighbours_cached_stations_answer_without_any_read() -> None:
     table = Table(records)
     cache = CachedRecords(table, max_entries=100, ttl_seconds=60)
     lookup = RecordLookup(cache)
-    # A neighbour named the weaker half of these networks a moment ago.
-    cache.get_stations([f"wifi#{w.mac}" for w in query.wifis if (w.signal or 0) < -55])
+    # A neighbour named the 5th to 12th strongest of these networks a moment ago.
+    cache.get_stations([f"wifi#{w.mac}" for w in query.wifis if -56 <= (w.signal or 0) <= -49])
     table.rounds.clear()
     estimate = locate(lookup, query)
     assert estimate is not None and estimate.source is Source.WIFI
     assert table.rounds == []
+    assert len(estimate.used) >= SETTLED_MIN_USED
+
+
+def test_only_the_strongest_cached_networks_may_answer_without_a_read() -> None:
+    """Far (weak) networks place the client worse: cached ones outside the strongest
+    `CACHED_WINDOW` are not enough to skip the reads."""
+    query, records = scan(20)
+    table = Table(records)
+    cache = CachedRecords(table, max_entries=100, ttl_seconds=60)
+    weak = sorted(query.wifis, key=lambda w: w.signal or 0)[: 20 - CACHED_WINDOW]
+    cache.get_stations([f"wifi#{w.mac}" for w in weak])
+    table.rounds.clear()
+    locate(RecordLookup(cache), query)
+    strongest = sorted(query.wifis, key=lambda w: -(w.signal or -200))[:FIRST_ROUND_WIFIS]
+    assert set(table.rounds[0]) == {f"wifi#{w.mac}" for w in strongest}  # read, not answered from cache
 
 
 def test_a_failing_table_is_a_lookup_failure() -> None:
