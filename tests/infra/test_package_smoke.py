@@ -116,7 +116,9 @@ def _run(
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key.startswith(("AWS_", "POWERTOOLS_", "OBSERVATIONS_", "OPENLOC_", "PATH", "HOME", "LANG"))
+        if key.startswith(
+            ("AWS_", "POWERTOOLS_", "OBSERVATIONS_", "OPENLOC_", "ORIGIN_", "PATH", "HOME", "LANG")
+        )
     }
     if "geoip" in SPECS[name].layers:
         environment["GEOIP_PATH"] = str(geoip)
@@ -196,3 +198,29 @@ def test_export_runs_the_tiles_job_with_its_own_layer(
     export_layer = str(built[0].layers["export"])
     assert output["modules"]["numpy"].startswith(export_layer)
     assert output["modules"]["PIL"].startswith(export_layer)
+
+
+def test_rotate_runs_from_its_layer(built: tuple[Built, Path, Path], stack: Any, tmp_path: Path) -> None:
+    """The origin secret's rotation (behind the CDN): its first step, on a real secret."""
+    import uuid
+
+    from openloc.store.aws import client
+
+    secrets = client("secretsmanager")
+    arn = secrets.create_secret(Name=f"smoke-origin-{uuid.uuid4().hex[:8]}", SecretString="x" * 40)["ARN"]
+    token = str(uuid.uuid4())
+    os.environ["ORIGIN_DISTRIBUTION_ID"] = "E2SMOKE"
+    try:
+        output = _run(
+            "rotate",
+            built,
+            [{"SecretId": arn, "ClientRequestToken": token, "Step": "createSecret"}],
+            tmp_path,
+        )
+    finally:
+        del os.environ["ORIGIN_DISTRIBUTION_ID"]
+    assert output["answers"] == [None]
+    pending = secrets.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")[
+        "SecretString"
+    ]
+    assert len(pending) == 40 and pending != "x" * 40
