@@ -22,6 +22,12 @@ the whole tree normally (versions stay consistent) and their files are then remo
 target, each distribution by its own RECORD. Their small pure-Python dependencies (jmespath,
 urllib3, python-dateutil) stay: powertools imports them directly.
 
+Bytecode: a layer is read-only in Lambda, so a module without a `.pyc` is compiled again at every
+cold start. `make package` precompiles what the locate and submit functions import at cold start
+and on their first request (recorded by importing them on this machine, `cold_start_files`) with
+a CPython 3.12 (`LAMBDA_PYTHON`, else `python3.12` on the PATH; without one it says so and ships
+sources only), as unchecked-hash `.pyc` files: valid whatever timestamps the layer's zip restores.
+
 `asset_dirs(root)` gives the CDK constructs the folders to upload. Before `make package` (tests,
 a first `cdk synth`) it substitutes empty placeholder folders holding a README marker, so the app
 still synthesizes; `is_placeholder()` tells them apart and infra/app.py warns about them.
@@ -257,6 +263,76 @@ def _pip_install(python: str, site: Path, requirements: list[str], target: str, 
     subprocess.run(command, check=True)
 
 
+# Records, in a fresh interpreter on this machine, the Python files an API function imports at
+# cold start and on its first request (its route modules and wire schemas, what SnapStart's
+# warm-up loads). argv: the function's folder. Prints one path per line.
+_RECORD_IMPORTS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import handler
+handler.services.warm_routes()
+import openloc.api.schemas
+for module in list(sys.modules.values()):
+    path = getattr(module, "__file__", None)
+    if path and path.endswith(".py"):
+        print(path)
+"""
+COLD_START_FUNCTIONS = ("locate", "submit")
+
+
+def cold_start_files(root: Path, site: Path, python: str = sys.executable) -> list[str]:
+    """Layer-relative paths (under `site`) of the files the API functions import first."""
+    import sysconfig
+
+    roots = [Path(sysconfig.get_paths()["purelib"]), root / "layers"]
+    environment = {**os.environ, "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+                   "POWERTOOLS_TRACE_DISABLED": "true"}  # fmt: skip
+    environment["PYTHONPATH"] = os.pathsep.join([str(root / "layers"), str(root)])
+    relative: set[str] = set()
+    for name in COLD_START_FUNCTIONS:
+        result = subprocess.run(
+            [python, "-c", _RECORD_IMPORTS, str(root / "functions" / name)],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in result.stdout.splitlines():
+            path = Path(line)
+            for base in roots:
+                if path.is_relative_to(base) and (site / path.relative_to(base)).is_file():
+                    relative.add(path.relative_to(base).as_posix())
+    return sorted(relative)
+
+
+def lambda_python() -> str | None:
+    """A CPython 3.12 to compile the layer's bytecode with (`LAMBDA_PYTHON`, else `python3.12`)."""
+    for candidate in (os.environ.get("LAMBDA_PYTHON"), shutil.which("python3.12")):
+        if not candidate:
+            continue
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.implementation.name, *sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.split() == ["cpython", "3", "12"]:
+            return candidate
+    return None
+
+
+def precompile(site: Path, files: list[str], python: str) -> int:
+    """Write unchecked-hash `.pyc` files of `files` (relative to `site`) with `python`."""
+    code = (
+        "import py_compile, sys\n"
+        "for name in sys.argv[2:]:\n"
+        "    py_compile.compile(sys.argv[1] + '/' + name, doraise=True,\n"
+        "                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
+    )
+    subprocess.run([python, "-c", code, str(site), *files], check=True)
+    return len(files)
+
+
 @dataclass(frozen=True)
 class Built:
     """What `package` built: the layer folders and the function folders."""
@@ -290,6 +366,12 @@ def package(
     print("pruned (provided by the Lambda runtime):", ", ".join(pruned) or "nothing", flush=True)
     shutil.copytree(root / "layers" / "openloc", service / "openloc", ignore=_service_only)
     _clean_tree(service)
+    compiler = lambda_python() if target == "lambda" else None
+    if compiler is not None:
+        count = precompile(service, cold_start_files(root, service, python), compiler)
+        print(f"precompiled {count} cold-start modules with {compiler}", flush=True)
+    elif target == "lambda":
+        print("no CPython 3.12 (LAMBDA_PYTHON or python3.12): the layer ships sources only", flush=True)
 
     export = layers[EXPORT_LAYER] / "python"
     export.mkdir(parents=True)

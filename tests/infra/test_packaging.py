@@ -160,3 +160,28 @@ def test_budgets_are_checked_per_function(tmp_path: Path) -> None:
     over = check_budgets(sizes)
     assert over == [f"locate: 85.0 MB unzipped > its budget of {SPECS['locate'].budget_mb:g} MB"]
     assert json.dumps(sizes)  # what `make package` writes to build/sizes.json
+
+
+def test_cold_start_files_are_what_the_api_functions_import_first(tmp_path: Path) -> None:
+    """What gets precompiled: the handlers' imports and their routes' modules, never the export
+    layer's libraries."""
+    import sys
+
+    from infra.packaging import ROOT, cold_start_files, precompile
+
+    site = tmp_path / "python"
+    wanted = [
+        "starlette/routing.py",
+        "openloc/api/app.py",
+        "openloc/api/locate_routes.py",
+        "openloc/api/schemas.py",
+    ]
+    for name in [*wanted, "numpy/__init__.py", "PIL/Image.py", "openloc/publish/tiles.py"]:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("x = 1\n")
+    files = cold_start_files(ROOT, site)
+    assert set(wanted) <= set(files)
+    assert not {"numpy/__init__.py", "PIL/Image.py", "openloc/publish/tiles.py"} & set(files)
+    assert precompile(site, files, sys.executable) == len(files)
+    tag = sys.implementation.cache_tag
+    assert (site / "openloc" / "api" / "__pycache__" / f"app.{tag}.pyc").is_file()
