@@ -10,20 +10,7 @@ from openloc.locate.lookup import CachedRecords, RecordLookup
 from openloc.locate.query import LocateQuery, MacSignal
 from openloc.model.records import StationRecord
 
-
-class Table:
-    """A record source that counts what it is asked for, like the stations table would bill it."""
-
-    def __init__(self, records: dict[str, StationRecord]) -> None:
-        self.records = records
-        self.asked: list[list[str]] = []
-
-    def get_stations(self, keys: Sequence[str]) -> dict[str, StationRecord]:
-        self.asked.append(list(keys))
-        return {key: self.records[key] for key in keys if key in self.records}
-
-    def get_areas(self, keys: Sequence[str]) -> dict[str, StationRecord]:
-        return self.get_stations(keys)
+from tests.unit.locate.support import Table
 
 
 class Clock:
@@ -44,12 +31,12 @@ def test_fresh_entries_are_served_without_a_read_and_expire_after_the_ttl() -> N
     assert set(cache.get_stations(["wifi#a", "wifi#b"])) == {"wifi#a", "wifi#b"}
     clock.now += 59
     assert set(cache.get_stations(["wifi#b", "wifi#a"])) == {"wifi#a", "wifi#b"}
-    assert table.asked == [["wifi#a", "wifi#b"]]
+    assert table.rounds == [["wifi#a", "wifi#b"]]
     assert (cache.hits, cache.misses) == (2, 2)
     clock.now += 1  # 60 s after the read: stale
     table.records["wifi#a"] = record("wifi#a", lat=52.6)  # the table moved on meanwhile
     assert cache.get_stations(["wifi#a"])["wifi#a"].lat == 52.6
-    assert table.asked[-1] == ["wifi#a"]
+    assert table.rounds[-1] == ["wifi#a"]
 
 
 def test_unknown_keys_are_remembered_too() -> None:
@@ -57,7 +44,7 @@ def test_unknown_keys_are_remembered_too() -> None:
     cache = CachedRecords(table, max_entries=10, ttl_seconds=60, clock=Clock())
     assert set(cache.get_stations(["wifi#a", "wifi#unknown"])) == {"wifi#a"}
     assert set(cache.get_stations(["wifi#unknown", "wifi#a"])) == {"wifi#a"}
-    assert table.asked == [["wifi#a", "wifi#unknown"]]  # the absent key is not read again
+    assert table.rounds == [["wifi#a", "wifi#unknown"]]  # the absent key is not read again
 
 
 def test_only_missing_keys_are_read_once_each_and_duplicates_collapse() -> None:
@@ -65,7 +52,7 @@ def test_only_missing_keys_are_read_once_each_and_duplicates_collapse() -> None:
     cache = CachedRecords(table, max_entries=10, ttl_seconds=60, clock=Clock())
     cache.get_stations(["wifi#0", "wifi#1"])
     cache.get_stations(["wifi#1", "wifi#2", "wifi#2", "wifi#3"])
-    assert table.asked == [["wifi#0", "wifi#1"], ["wifi#2", "wifi#3"]]
+    assert table.rounds == [["wifi#0", "wifi#1"], ["wifi#2", "wifi#3"]]
 
 
 def test_the_cache_is_bounded_least_recently_used_first() -> None:
@@ -75,9 +62,9 @@ def test_the_cache_is_bounded_least_recently_used_first() -> None:
     cache.get_stations(["wifi#0"])  # used again: now the most recent
     cache.get_stations(["wifi#3"])  # evicts wifi#1, the least recently used
     assert len(cache) == 3
-    table.asked.clear()
+    table.rounds.clear()
     cache.get_stations(["wifi#0", "wifi#1", "wifi#2", "wifi#3"])
-    assert table.asked == [["wifi#1"]]
+    assert table.rounds == [["wifi#1"]]
     # A flood of distinct keys (an attacker's scans) never grows it past its bound.
     for start in range(0, 100, 10):
         cache.get_stations([f"wifi#{i}" for i in range(start, start + 10)])
@@ -92,7 +79,7 @@ def test_peek_reads_nothing_and_returns_only_fresh_known_records() -> None:
     assert set(cache.peek(["wifi#a", "wifi#none", "wifi#never"])) == {"wifi#a"}
     clock.now += 60
     assert cache.peek(["wifi#a"]) == {}
-    assert len(table.asked) == 1
+    assert len(table.rounds) == 1
     lookup = RecordLookup(cache)
     clock.now -= 30
     query = LocateQuery(wifis=(MacSignal("a", -50), MacSignal("b", -60)))

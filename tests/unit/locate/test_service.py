@@ -11,27 +11,7 @@ from openloc.locate.query import CellSignal, LocateQuery, MacSignal, Source
 from openloc.locate.service import CACHED_WINDOW, FIRST_ROUND_WIFIS, SETTLED_MIN_USED, locate, rounds
 from openloc.model.records import StationRecord
 
-from tests.unit.locate.support import lte, offset
-
-
-class Table:
-    """The stations table as a locate call sees it: every requested key is a paid read."""
-
-    def __init__(self, records: dict[str, StationRecord]) -> None:
-        self.records = records
-        self.rounds: list[list[str]] = []
-
-    def get_stations(self, keys: Sequence[str]) -> dict[str, StationRecord]:
-        self.rounds.append(list(keys))
-        return {key: self.records[key] for key in keys if key in self.records}
-
-    def get_areas(self, keys: Sequence[str]) -> dict[str, StationRecord]:
-        self.rounds.append(list(keys))
-        return {key: self.records[key] for key in keys if key in self.records}
-
-    @property
-    def keys_read(self) -> int:
-        return sum(len(keys) for keys in self.rounds)
+from tests.unit.locate.support import Table, lte, offset
 
 
 def ap(index: int, north: float, east: float) -> StationRecord:
