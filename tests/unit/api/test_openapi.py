@@ -85,7 +85,9 @@ def test_every_served_method_is_documented(services: Services) -> None:
     """GET on the locate family (Ichnaea's IP-only query) included: schemathesis fuzzes exactly
     what the document lists."""
     doc = openapi_document()
-    served = {(route.path, method.lower()) for route in ROUTES for method in route.methods if method != "HEAD"}
+    served = {
+        (route.path, method.lower()) for route in ROUTES for method in route.methods if method != "HEAD"
+    }
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert served == documented - {("/openapi.json", "get")}
     get = doc["paths"]["/v1/geolocate"]["get"]
