@@ -18,7 +18,8 @@ the viewer's address as CloudFront saw it, which the functions take as the clien
 (docs/security.md); the origin request policy forwards only what the API reads.
 
 Every response carries the security-headers policy (HSTS, nosniff, frame denial, referrer policy,
-a CSP that only allows the site's own scripts, styles, images and tiles). Viewers may use IPv4 or
+a CSP that only allows the site's own scripts, styles, images and tiles, plus the map's base
+layer tiles when `openloc:basemap_url` configures one, infra/website.py). Viewers may use IPv4 or
 IPv6. CloudFront's standard access logs are not enabled: they hold viewer IPs, which the privacy
 model never stores (docs/privacy.md); CloudWatch metrics cover operations.
 """
@@ -36,9 +37,10 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from openloc.api.routing import SUBMIT_PATHS
 from openloc.store.origin_rotation import ORIGIN_HEADER_NAME
-from openloc.website import CONTENT_SECURITY_POLICY
+from openloc.website import content_security_policy
 
 from infra.context import bool_context, choice_context, str_context
+from infra.website import basemap_context
 
 API_BEHIND_CDN_CONTEXT = "openloc:api_behind_cdn"
 DOMAIN_CONTEXT = "openloc:cdn_domain_name"
@@ -114,7 +116,7 @@ class Cdn(Construct):
                 override=True,
             ),
             content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                content_security_policy=content_security_policy(basemap_context(self)), override=True
             ),
         )
         self.headers = cloudfront.ResponseHeadersPolicy(

@@ -223,6 +223,15 @@ class Settings:
     # A station seen with an opt-out name ignores observations for this many days after.
     optout_hold_days: int = integer(365, ge=1)
 
+    # The coverage map's raster base layer (streets and labels) for `openloc site build|publish` and
+    # `make run` (a deployment sets it with the CDK context `openloc:basemap_url` & co.). Empty URL =
+    # the country outlines, nothing loaded from another host. The URL template needs {z}, {x}, {y}
+    # and https (plain http only on this machine); the attribution is required (docs/coverage-map.md).
+    openloc_basemap_url: str = text("")
+    openloc_basemap_attribution: str = text("")
+    openloc_basemap_attribution_url: str = text("")
+    openloc_basemap_max_zoom: int = integer(19, ge=0, le=22)
+
     # Build information reported by /__version__.
     openloc_commit: str = text("unknown")
     openloc_build_time: str = text("unknown")

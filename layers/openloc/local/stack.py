@@ -253,10 +253,11 @@ class LocalStack:
     def _publish(self) -> None:
         """Upload the website and run the STARTUP_TASKS jobs once."""
         from openloc.store.objects import S3ObjectStore
-        from openloc.website import SiteBuildError, publish_site
+        from openloc.website import SiteBuildError, basemap_from_settings, publish_site, site_files
 
         try:
-            publish_site(S3ObjectStore.from_settings(self.settings))
+            files = site_files(basemap=basemap_from_settings(self.settings))
+            publish_site(S3ObjectStore.from_settings(self.settings), files)
         except SiteBuildError as error:  # e.g. no npm: the API still runs, without the website
             print(f"website not published: {error}", flush=True)
         runner = Scheduler(self.handler("export"), REGION)

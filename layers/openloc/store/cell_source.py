@@ -107,6 +107,15 @@ class DynamoCellSource:
                 return
             params["ExclusiveStartKey"] = start
 
+    def approximate_count(self) -> int | None:
+        """The cells in the `by_area` index as DynamoDB last counted them (refreshed about every
+        six hours: for a progress bar, not for accounting); None when unknown."""
+        table = self.dynamodb.describe_table(TableName=self.table)["Table"]
+        for index in table.get("GlobalSecondaryIndexes", []):
+            if index.get("IndexName") == CELLS_INDEX and index.get("ItemCount"):
+                return int(index["ItemCount"])
+        return None
+
     def scan_cells(self, segment: int, total_segments: int) -> Iterator[StationRecord]:
         return self._pages("scan", IndexName=CELLS_INDEX, Segment=segment, TotalSegments=total_segments)
 

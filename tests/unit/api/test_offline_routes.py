@@ -35,6 +35,8 @@ def test_offline_pack_lookup(
     assert found.json() == {
         "region": "DE", "path": "exports/offline/2026-11-23/openloc-pack-DE.sqlite.gz", "format": "sqlite.gz",
         "size": 123, "rows": 45, "sha256": "a" * 64, "created": "2026-11-23T02:07:00Z",
+        "parts": [{"part": 1, "path": "exports/offline/2026-11-23/openloc-pack-DE.sqlite.gz", "size": 123,
+                   "rows": 45, "sha256": "a" * 64}],  # no bbox: the entry predates parts
     }  # fmt: skip
     assert client.get("/v1/offline/mcc-262").json()["region"] == "mcc-262"
     for region, message in (
@@ -63,6 +65,40 @@ def test_offline_pack_lookup_without_manifest_or_with_a_broken_store(
         response.status_code == 503
         and response.json()["error"]["errors"][0]["reason"] == "serviceUnavailable"
     )
+
+
+def part_entry(region: str, day: int, part: int, parts: int, bbox: list[float]) -> DownloadFile:
+    return DownloadFile(
+        kind="offline-pack", path=f"exports/offline/2026-11-{day:02d}/openloc-pack-{region}-{part}of{parts}.sqlite.gz",
+        region=region, format="sqlite.gz", size=1000 + part, rows=10 * part, sha256=f"{part:x}" * 64,
+        created=datetime(2026, 11, day, 2, 7 + part, tzinfo=UTC), part=part, parts=parts, bbox=bbox,
+    )  # fmt: skip
+
+
+def test_offline_pack_in_parts(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient]
+) -> None:
+    """The newest complete generation's parts, by part number; the top-level fields are part 1's
+    (what a client that predates parts downloads); an unfinished newer generation is passed over."""
+    boxes = [[5.8, 47.2, 9.0, 55.1], [9.0, 47.2, 11.5, 55.1], [11.5, 47.2, 15.1, 55.1]]
+    files = [pack_entry("DE", 21)]
+    files += [part_entry("DE", 22, n, 3, boxes[n - 1]) for n in (2, 3, 1)]
+    files += [part_entry("DE", 23, 1, 2, boxes[0])]  # its part 2 is not listed yet
+    manifest = Manifest(updated=datetime(2026, 11, 23, tzinfo=UTC), files=files)
+    client = make_client(make_services(manifest=lambda: manifest))
+    answer = client.get("/v1/offline/DE").json()
+    first = "exports/offline/2026-11-22/openloc-pack-DE-1of3.sqlite.gz"
+    assert {k: answer[k] for k in ("path", "size", "rows", "created")} == {
+        "path": first, "size": 1001, "rows": 10, "created": "2026-11-22T02:08:00Z",
+    }  # fmt: skip
+    assert answer["parts"] == [
+        {"part": n, "path": f"exports/offline/2026-11-22/openloc-pack-DE-{n}of3.sqlite.gz", "size": 1000 + n,
+         "rows": 10 * n, "sha256": f"{n:x}" * 64, "bbox": boxes[n - 1]}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schema["OfflinePackResponse"]["required"]) >= {"parts", "path", "sha256"}
+    assert set(schema["OfflinePackPart"]["properties"]) == {"part", "path", "size", "rows", "sha256", "bbox"}
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # the client keeps no state
