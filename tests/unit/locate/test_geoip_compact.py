@@ -127,3 +127,16 @@ def test_a_truncated_or_foreign_file_is_refused(tmp_path: Path) -> None:
         CompactReader(bogus)
     database = GeoIpDatabase(str(bogus))
     assert database.lookup("81.0.0.1") is None  # logged, never raised into a request
+
+
+def test_the_heartbeat_sees_the_source_databases_build_time(sources: list[Path], compact: Path) -> None:
+    import maxminddb
+
+    with maxminddb.open_database(str(sources[0])) as reader:
+        built = int(reader.metadata().build_epoch)
+    database = from_path(str(compact))
+    assert database is not None
+    database.lookup("81.0.0.1")  # opens the files
+    health = database.health()
+    assert health.up and health.files == health.opened == 2
+    assert health.oldest_build_epoch is not None and abs(health.oldest_build_epoch - built) <= 5
