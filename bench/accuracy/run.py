@@ -40,6 +40,7 @@ from bench.accuracy.engines import Answer, Centroid, Locator, OpenLocHttp, parse
 from bench.accuracy.feed import feed, prepare
 from bench.accuracy.ichnaea import Ichnaea
 from bench.accuracy.metrics import Tally
+from bench.accuracy.reads import PHONE_KIND, RATES, STREAM_SECONDS, measure_reads
 from bench.world import (
     EVAL_SEEDS,
     LARGE,
@@ -58,6 +59,13 @@ from bench.world import (
 SIZES = {"tiny": TINY, "default": WorldConfig(), "large": LARGE}
 ENGINES = ("openloc", "oracle", "before", "ichnaea", "centroid")
 BASELINES = ("ichnaea", "centroid")
+
+
+def phone_stream(world: World, radios: Radios) -> list[Query]:
+    """Phone queries (Wi-Fi + cells) enough for the cached replays of `bench.accuracy.reads`."""
+    count = int(STREAM_SECONDS * max(RATES))
+    longer = replace(world, config=replace(world.config, queries_per_kind=count))
+    return make_queries(longer, kinds=(PHONE_KIND,), radios=radios)
 
 
 def oracle_stations(world: World, stations: MemoryStationStore) -> MemoryStationStore:
@@ -90,8 +98,10 @@ class Engine:
 
 
 def _world(
-    config: WorldConfig, policy: UpdatePolicy | None
-) -> tuple[dict[str, Any], dict[str, dict[str, Tally]], list[float]]:
+    config: WorldConfig, policy: UpdatePolicy | None, reads: bool = False
+) -> tuple[dict[str, Any], dict[str, dict[str, Tally]], list[float], dict[str, Any] | None]:
+    """One world's summary, tallies per locator and kind, OpenLoc's HTTP latencies, and (with
+    `reads`) the DynamoDB reads per locate call of `bench.accuracy.reads`."""
     started = time.perf_counter()
     world = generate_world(config)
     radios = Radios(world)
@@ -117,6 +127,11 @@ def _world(
             for name, answer in locators.items():
                 tallies[name].setdefault(query.kind, Tally()).add(query, answer(query))
         geoip.close()
+        measured = (
+            measure_reads(fed.stations, queries, phone_stream(world, radios), mmdb, config.seed)
+            if reads
+            else None
+        )
     stations = fed.stations.stations
     info = {
         "config": {k: str(v) if not isinstance(v, int | float) else v for k, v in asdict(config).items()},
@@ -145,7 +160,7 @@ def _world(
         "areas": len(fed.stations.areas),
         "changes": fed.changes,
     }
-    return info, tallies, openloc.latencies_ms
+    return info, tallies, openloc.latencies_ms, measured
 
 
 def _latency(latencies: list[float]) -> dict[str, Any]:
@@ -160,27 +175,33 @@ def _latency(latencies: list[float]) -> dict[str, Any]:
 def run(config: WorldConfig, policy: UpdatePolicy | None = None) -> dict[str, Any]:
     """One world: aggregate its survey (with `policy`, default the service's) and ask its queries
     to every locator."""
-    info, tallies, latencies = _world(config, policy)
+    info, tallies, latencies, reads = _world(config, policy, reads=True)
     return {
         "world": info,
         "http_latency_ms": _latency(latencies),
         "engines": {
             name: {kind: t.summary() for kind, t in by_kind.items()} for name, by_kind in tallies.items()
         },
+        "reads": reads,
     }
 
 
 def run_profiles(
     profiles: dict[str, WorldConfig] | None = None, seeds: tuple[int, ...] = EVAL_SEEDS
 ) -> dict[str, Any]:
-    """Every profile on every seed, the queries of a profile's seeds pooled."""
-    out: dict[str, Any] = {"seeds": list(seeds), "profiles": {}}
+    """Every profile on every seed, the queries of a profile's seeds pooled. The reads per locate
+    call (`bench.accuracy.reads`, the cost model's input) are measured on the first world."""
+    out: dict[str, Any] = {"seeds": list(seeds), "profiles": {}, "reads": None}
     latencies: list[float] = []
     for name, base in (profiles or PROFILES).items():
         pooled: dict[str, dict[str, Tally]] = {engine: {} for engine in ENGINES}
         worlds = []
         for seed in seeds:
-            info, tallies, times = _world(replace(base, seed=seed), None)
+            first = out["reads"] is None
+            info, tallies, times, reads = _world(replace(base, seed=seed), None, reads=first)
+            if first:
+                out["reads"] = reads
+                out["reads_world"] = f"{name}, seed {seed}"
             worlds.append(info)
             latencies += times
             for engine, by_kind in tallies.items():

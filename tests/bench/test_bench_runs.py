@@ -49,7 +49,12 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
     tiny = first["accuracy"]["profiles"]["tiny"]["engines"]
     assert tiny["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
     assert {row["kind"] for row in goal_rows(tiny)} >= {"wifi", "cell"}
-    assert first["cost"]["locate"]["total"] > 0
+    by_api = first["cost"]["locate_by_api"]
+    assert by_api["http-api"]["total"] - by_api["function-url"]["total"] == pytest.approx(1.00)
+    reads = first["accuracy"]["reads"]  # strongest first reads less than all at once, on the same queries
+    assert (
+        reads["staged"]["keys_per_query"]["wifi_cell"] < reads["all_at_once"]["keys_per_query"]["wifi_cell"]
+    )
     costs = first["request_cost"]["rows"]  # one body of each kind, each answered as expected
     assert {r["kind"] for r in costs} == {"largest", "pathological", "bomb"}
     assert all(r["status"] == r["expected"] for r in costs)
