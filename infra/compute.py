@@ -1,4 +1,4 @@
-"""Compute: the openloc Lambda layer and the four functions (docs/design.md §1–§2).
+"""Compute: the openloc Lambda layer and the five functions (docs/design.md §1–§2).
 
 Every function runs Python 3.12 on arm64 with the layer built by `make package` (infra/packaging.py),
 X-Ray tracing on and its own log group (one month). Each has its own role holding only what its
@@ -71,6 +71,7 @@ class FunctionSpec:
     timeout_seconds: int
     snap_start: bool = False
     description: str = ""
+    asset: str = ""  # the code asset, when another function's (default: the function's own)
 
 
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
@@ -80,6 +81,9 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("aggregate", 1024, 30, description="SQS observations -> stations, areas, datamap, stats"),
     # 1 769 MB = one full vCPU; dumps and packs are built in /tmp (EXPORT_TMP_MB).
     FunctionSpec("export", 1769, 900, description="scheduled exports, dumps, packs, tiles, stats"),
+    # The export code again, with a role that may write the tables: the shards of a sharded
+    # import or replay (infra/jobs.py). The export function itself only reads them.
+    FunctionSpec("bulk", 1769, 900, description="sharded cell import and archive replay", asset="export"),
 )
 SPECS = {spec.name: spec for spec in FUNCTION_SPECS}
 if SPECS["aggregate"].timeout_seconds * SQS_VISIBILITY_FACTOR > VISIBILITY_TIMEOUT:
@@ -164,7 +168,7 @@ class Compute(Construct):
                 runtime=RUNTIME,
                 architecture=ARCHITECTURE,
                 handler=HANDLER,
-                code=lambda_.Code.from_asset(str(assets[spec.name])),
+                code=lambda_.Code.from_asset(str(assets[spec.asset or spec.name])),
                 layers=layers,
                 memory_size=spec.memory_mb,
                 ephemeral_storage_size=cdk.Size.mebibytes(EXPORT_TMP_MB if spec.name == "export" else 512),
@@ -200,6 +204,7 @@ class Compute(Construct):
         self._grant_submit(self.functions["submit"])
         self._grant_aggregate(self.functions["aggregate"])
         self._grant_export(self.functions["export"])
+        self._grant_bulk(self.functions["bulk"])
 
     def _function_environment(self, name: str, shared: Mapping[str, str], in_vpc: bool) -> dict[str, str]:
         env = dict(shared)
@@ -332,15 +337,56 @@ class Compute(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.storage.assets_bucket.bucket_arn])
         )
-        # The tile job's record of the grid it drew last (private, next to the raw archive);
+        # The tile job's record of the grid it drew last, per block in the sharded form (private,
+        # next to the raw archive; a block left without cells is deleted);
         # ListBucket makes a missing record a 404 (full render) instead of AccessDenied.
         archive = self.storage.archive_bucket
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[archive.arn_for_objects("state/*")]
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[archive.arn_for_objects("state/*")],
             )
         )
         # (No s3:prefix condition: a GetObject carries no prefix, so S3 would still answer 403.)
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn])
         )
+        self._grant_job_steps(function)
+        # Shards are sized by the tables' item counts (DescribeTable).
+        self._allow_tables(function, ("dynamodb:DescribeTable",), "stations_table", "datamap_table")
+
+    def _grant_job_steps(self, function: lambda_.Function) -> None:
+        """What every step of a sharded job does in the private bucket: items, results and
+        intermediate files under `jobs/` (read by range, written, deleted at the end)."""
+        archive = self.storage.archive_bucket
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[archive.arn_for_objects("jobs/*")],
+            )
+        )
+
+    def _grant_bulk(self, function: lambda_.Function) -> None:
+        # A sharded import writes cells and recomputes their areas (cells by area: the by_area
+        # index); a sharded replay aggregates like the aggregate function (its tables) and reads
+        # the archive. Import and replay intermediates live under jobs/ of the archive bucket.
+        tables = (
+            "stations_table",
+            "cell_areas_table",
+            "datamap_table",
+            "stats_table",
+            "processed_table",
+            "sources_table",
+        )
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
+        self._allow_indexes(function, ("dynamodb:Query",), "stations_table")
+        archive = self.storage.archive_bucket
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[archive.arn_for_objects("observations/*")]
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn])
+        )
+        self._grant_job_steps(function)
