@@ -124,7 +124,7 @@ class Jobs(Construct):
         (its versions: `<arn>:*`) and to the machine's own executions and map runs."""
         stack = cdk.Stack.of(self)
 
-        def logical_id(construct: Construct) -> str:
+        def logical_id(construct: Construct | lambda_.IFunction) -> str:
             return str(
                 stack.resolve(stack.get_logical_id(cast(cdk.CfnElement, construct.node.default_child)))
             )

@@ -216,12 +216,18 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def text_lines(raw: IO[bytes]) -> tuple[TextIO, _CountingReader]:
-    """The CSV text of a binary stream, gunzipped when it starts with the gzip magic."""
+def decompressed(raw: IO[bytes]) -> tuple[IO[bytes], _CountingReader]:
+    """The bytes of a stream, gunzipped when it starts with the gzip magic; and the counter of
+    the (compressed) bytes read from `raw`."""
     counting = _CountingReader(raw)
     buffered = io.BufferedReader(counting, buffer_size=1 << 20)
     gzipped = buffered.peek(2)[:2] == b"\x1f\x8b"
-    binary = cast(IO[bytes], gzip.GzipFile(fileobj=buffered) if gzipped else buffered)
+    return cast(IO[bytes], gzip.GzipFile(fileobj=buffered) if gzipped else buffered), counting
+
+
+def text_lines(raw: IO[bytes]) -> tuple[TextIO, _CountingReader]:
+    """The CSV text of a binary stream, gunzipped when it starts with the gzip magic."""
+    binary, counting = decompressed(raw)
     return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline=""), counting
 
 

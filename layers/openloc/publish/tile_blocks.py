@@ -260,13 +260,65 @@ class BlockResult:
         }
 
 
+def _render_changed(
+    block: Block, grid: CoverageGrid, changed: CoverageGrid, assets: ObjectStore
+) -> tuple[dict[int, bytes | None], list[str], set[str]]:
+    """Re-render the block's tiles a changed cell touches: (tile id → PNG or None when it became
+    empty, PNG keys to delete, PNG keys written)."""
+    from pmtiles.tile import zxy_to_tileid
+
+    fresh: dict[int, bytes | None] = {}
+    empty_keys: list[str] = []
+    written_keys: set[str] = set()
+    if not len(changed):
+        return fresh, empty_keys, written_keys
+    for zoom in range(BLOCK_ZOOM, MAX_ZOOM + 1):
+        wanted = _in_block(tiles_touched(changed, zoom), zoom, block)
+        for (x, y), mask in render_tiles(grid, zoom, wanted):
+            key = tile_key(zoom, x, y)
+            if mask.any():
+                png = encode_png(mask)
+                assets.put(key, png, PNG_TYPE, TILE_CACHE)
+                written_keys.add(key)
+                fresh[zxy_to_tileid(zoom, x, y)] = png
+            else:
+                empty_keys.append(key)
+                fresh[zxy_to_tileid(zoom, x, y)] = None
+    return fresh, empty_keys, written_keys
+
+
+def _stale_pngs(block: Block, assets: ObjectStore, written: set[str]) -> list[str]:
+    """PNGs in the block's tile range that this run did not write (a block without a record of
+    what it drew before removes what no cell draws any more)."""
+    stale = []
+    for zoom in range(BLOCK_ZOOM, MAX_ZOOM + 1):
+        rows = _block_columns((block[1], block[0]), zoom)  # the block's y range at this zoom
+        for x in _block_columns(block, zoom):
+            folder = f"{TILES_PREFIX}{zoom}/{x}/"
+            for key in assets.keys(folder):
+                name = key[len(folder) :].removesuffix(".png")
+                if key.endswith(".png") and name.isdigit() and int(name) in rows and key not in written:
+                    stale.append(key)
+    return stale
+
+
+def _centre_pixels(own: IntArray, zoom: int) -> IntArray:
+    """Unique (x, y) centre pixels at `zoom` of cells, derived from z 10 as the renderer does."""
+    lat_i, lon_i = decode_cells(own)
+    size = world_pixels(10)
+    gx = np.floor(lon_to_x(lon_i / SCALE, 10)).astype(np.int64).clip(0, size - 1)
+    gy = np.floor(lat_to_y(lat_i / SCALE, 10)).astype(np.int64).clip(0, size - 1)
+    for level in range(10, zoom, -1):
+        gx, gy = halve_pixels(gx, gy, level)
+    pixels: IntArray = np.stack([gx, gy], axis=1)
+    return pixels
+
+
 def render_block(
     block: Block, codes: IntArray, assets: ObjectStore, state: ObjectStore, pixels_key: str
 ) -> BlockResult:
     """Bring one block's PNGs and block archive up to `codes` (its own and margin cells); store its
     own cells' z 5 centre pixels at `pixels_key` (in `state`) for the coarse zooms."""
-    from pmtiles.tile import zxy_to_tileid
-
     prefix = block_prefix(block)
     previous_codes = state.get(prefix + ".npy")
     previous = TileSet.load(state, prefix) if previous_codes is not None else None
@@ -274,39 +326,9 @@ def render_block(
     grid = CoverageGrid(codes)
     changed = grid if full else grid.changed(CoverageGrid.from_codes(load_array(previous_codes or b"")))
     own = codes[own_block(codes) == block_code(*block)] if codes.size else codes
-    rendered = written = 0
-    fresh: dict[int, bytes | None] = {}
-    empty_keys: list[str] = []
-    written_keys: set[str] = set()
-    if len(changed):
-        for zoom in range(BLOCK_ZOOM, MAX_ZOOM + 1):
-            wanted = _in_block(tiles_touched(changed, zoom), zoom, block)
-            for (x, y), mask in render_tiles(grid, zoom, wanted):
-                rendered += 1
-                key = tile_key(zoom, x, y)
-                if mask.any():
-                    png = encode_png(mask)
-                    assets.put(key, png, PNG_TYPE, TILE_CACHE)
-                    written += 1
-                    written_keys.add(key)
-                    fresh[zxy_to_tileid(zoom, x, y)] = png
-                else:
-                    empty_keys.append(key)
-                    fresh[zxy_to_tileid(zoom, x, y)] = None
-    if full:  # no record of what the block drew before: remove PNGs no cell draws any more
-        for zoom in range(BLOCK_ZOOM, MAX_ZOOM + 1):
-            rows = _block_columns((block[1], block[0]), zoom)  # the block's y range at this zoom
-            for x in _block_columns(block, zoom):
-                folder = f"{TILES_PREFIX}{zoom}/{x}/"
-                for key in assets.keys(folder):
-                    name = key[len(folder) :].removesuffix(".png")
-                    if (
-                        key.endswith(".png")
-                        and name.isdigit()
-                        and int(name) in rows
-                        and key not in written_keys
-                    ):
-                        empty_keys.append(key)
+    fresh, empty_keys, written_keys = _render_changed(block, grid, changed, assets)
+    if full:
+        empty_keys += _stale_pngs(block, assets, written_keys)
     deleted = assets.delete(sorted(set(empty_keys))) if empty_keys else 0
     if full or fresh:
         kept = ((i, d) for i, d in (previous.tiles() if previous else iter(())) if i not in fresh)
@@ -314,19 +336,15 @@ def render_block(
     else:
         assert previous is not None
         tiles = previous
-    lat_i, lon_i = decode_cells(own)
-    size = world_pixels(10)
-    gx = np.floor(lon_to_x(lon_i / SCALE, 10)).astype(np.int64).clip(0, size - 1)
-    gy = np.floor(lat_to_y(lat_i / SCALE, 10)).astype(np.int64).clip(0, size - 1)
-    for zoom in range(10, BLOCK_ZOOM - 1, -1):
-        gx, gy = halve_pixels(gx, gy, zoom)
-    state.put(pixels_key, save_array(np.stack([gx, gy], axis=1)), "application/octet-stream", PRIVATE)
+    pixels = _centre_pixels(own, BLOCK_ZOOM - 1)
+    state.put(pixels_key, save_array(pixels), "application/octet-stream", PRIVATE)
     if codes.size == 0:
         state.delete([prefix + ".npy", prefix + ".tiles", prefix + ".dir.npy"])
     else:
         if full or fresh:
             tiles.save(state, prefix)
         state.put(prefix + ".npy", save_array(codes), "application/octet-stream", PRIVATE)  # last
+    lat_i, lon_i = decode_cells(own)
     bounds = (int(lat_i.min()), int(lon_i.min()), int(lat_i.max()), int(lon_i.max())) if own.size else None
     own_changed = int(np.isin(changed.codes, own, assume_unique=True).sum()) if own.size else 0
     return BlockResult(
@@ -335,8 +353,8 @@ def render_block(
         int(own.size),
         own_changed,
         full,
-        rendered,
-        written,
+        len(fresh),
+        len(written_keys),
         deleted,
         int(tiles.ids.size),
         bounds,
@@ -419,8 +437,8 @@ def write_block_archive(
 ) -> ArchiveResult:
     """`tiles/coverage.pmtiles` from the coarse tiles and the block archives, merged by tile
     range: only the directories are in memory; the block archives' bytes are copied inside S3."""
+    from pmtiles import writer as pmtiles_writer
     from pmtiles.tile import Compression, Entry, TileType
-    from pmtiles.writer import finalize_header
 
     from openloc.publish.tile_set import write_archive
 
@@ -473,7 +491,8 @@ def write_block_archive(
         "format": "png",
         "version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    head, root, meta, leaves = finalize_header(
+    untyped: Any = pmtiles_writer  # the package's functions are untyped
+    head, root, meta, leaves = untyped.finalize_header(
         header, int(all_ids.size), entries, contents, metadata, False, base
     )
     state.put(header_key, head + root + meta + leaves + coarse.blob, "application/octet-stream", PRIVATE)
