@@ -47,9 +47,7 @@ def test_one_state_machine_per_sharded_job_with_its_stages(template: Template) -
             (shard,) = state["ItemProcessor"]["States"].values()
             assert shard["Parameters"]["Payload.$"] == "$"
             assert any(r["ErrorEquals"] == ["States.ALL"] for r in shard["Retry"])
-        phases = [
-            s["Parameters"]["Payload"]["phase"] for s in states.values() if s["Type"] == "Task"
-        ]
+        phases = [s["Parameters"]["Payload"]["phase"] for s in states.values() if s["Type"] == "Task"]
         assert phases == ["plan", "finish"] * len(job.stages)
         item_selector = maps[0]["ItemSelector"]
         assert item_selector["run.$"] == "$$.Execution.Name"
@@ -82,8 +80,7 @@ def test_state_machine_roles_reach_s3_only_under_jobs(template: Template) -> Non
 
 
 def test_each_state_machine_invokes_one_function(template: Template) -> None:
-    arns = {name: None for name in functions(template)}
-    assert {"export", "bulk"} <= set(arns)
+    assert {"export", "bulk"} <= set(functions(template))
     for task, found in machines(template).items():
         definition = json.dumps(found["resource"]["Properties"]["DefinitionString"])
         expected = "ComputeBulkFunction" if task in ("cell_import", "replay") else "ComputeExportFunction"
@@ -119,7 +116,10 @@ def test_an_alarm_per_state_machine_on_failed_timed_out_or_aborted_runs(template
 
 
 def test_scheduled_sharded_jobs_start_their_state_machine(template: Template) -> None:
-    rules = {rule["Properties"]["Name"]: rule["Properties"] for rule in resources(template, "AWS::Events::Rule").values()}
+    rules = {
+        rule["Properties"]["Name"]: rule["Properties"]
+        for rule in resources(template, "AWS::Events::Rule").values()
+    }
     for schedule in SCHEDULES:
         (target,) = rules[f"OpenLoc-{schedule.task}"]["Targets"]
         if schedule.sharded is not None:

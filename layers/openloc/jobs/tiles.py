@@ -153,7 +153,8 @@ class BlockShards:
             "changed_cells": sum(int(b["changed_cells"]) for b in blocks),
             "full": any(bool(b["full"]) for b in blocks),
             "blocks": len(blocks),
-            "rendered": sum(int(b["rendered"]) for b in blocks) + len(coarse.ids),
+            # z 0–5 are drawn every run (≤ 1 365 small tiles): counted when their picture changed.
+            "rendered": sum(int(b["rendered"]) for b in blocks) + coarse_written + coarse_deleted,
             "written": sum(int(b["written"]) for b in blocks) + coarse_written,
             "deleted": sum(int(b["deleted"]) for b in blocks) + coarse_deleted,
             "archive_tiles": archive.tiles,

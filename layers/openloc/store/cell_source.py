@@ -116,11 +116,13 @@ class DynamoCellSource:
         return self._pages("scan", IndexName=CELLS_INDEX, Segment=segment, TotalSegments=total_segments)
 
     def approximate_count(self) -> int:
+        """The `by_area` index's item count; while DynamoDB has not counted it yet (a new index
+        reports 0 for up to ~6 hours), the whole table's count, an upper bound."""
         table = self.dynamodb.describe_table(TableName=self.table)["Table"]
         for index in table.get("GlobalSecondaryIndexes", []):
-            if index.get("IndexName") == CELLS_INDEX:
-                return int(index.get("ItemCount", 0))
-        return 0
+            if index.get("IndexName") == CELLS_INDEX and int(index.get("ItemCount", 0)):
+                return int(index["ItemCount"])
+        return int(table.get("ItemCount", 0))
 
     def cells_changed(self, partition: str) -> Iterator[StationRecord]:
         names = {**_NAMES, "#c": CHANGE_ATTRIBUTE}

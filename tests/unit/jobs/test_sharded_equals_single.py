@@ -31,7 +31,8 @@ TABLES = ("wifi", "blue", "cell", "cell_area")
 
 
 def _stores(seed: int, **limits: int) -> JobStores:
-    return JobStores.in_memory(Settings(**limits), stations=world(seed), coverage=coverage(seed))
+    settings = Settings().model_copy(update=limits)  # the shard sizes under test
+    return JobStores.in_memory(settings, stations=world(seed), coverage=coverage(seed))
 
 
 def _sharded(job: Any, stores: JobStores) -> dict[str, Any]:
@@ -72,7 +73,9 @@ def test_sharded_cell_export_has_the_single_runs_rows(seed: int, shard_cells: in
 
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10_000), scan=st.integers(5, 400), part_rows=st.integers(3, 150))
-def test_sharded_dumps_and_packs_hold_the_single_runs_rows_in_parts(seed: int, scan: int, part_rows: int) -> None:
+def test_sharded_dumps_and_packs_hold_the_single_runs_rows_in_parts(
+    seed: int, scan: int, part_rows: int
+) -> None:
     single = _stores(seed)
     sharded = _stores(seed, publish_shard_stations=scan, pack_part_rows=part_rows)
     station_publish.run(single, NOW)
@@ -121,10 +124,10 @@ def test_sharded_dumps_and_packs_hold_the_single_runs_rows_in_parts(seed: int, s
                 assert entry.path.endswith(f"-{extra['part']}of{count}.sqlite.gz")
         for table in ("wifi", "blue", "cell"):
             assert union[table] == Counter(expected_rows[table])  # each exactly once
-        assert sum(entry.rows or 0 for entry in parts) >= reference.rows  # areas repeat per part
+        assert sum(entry.rows or 0 for entry in parts) >= (reference.rows or 0)  # areas repeat per part
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 10_000), shard_cells=st.integers(20, 400), extra=st.integers(0, 10_000))
 def test_sharded_tiles_draw_the_single_runs_pyramid_and_archive_also_incrementally(
     seed: int, shard_cells: int, extra: int

@@ -62,7 +62,9 @@ class Total:
 
 
 def job(fail_on: int | None = None) -> ShardedJob:
-    return ShardedJob("sum_of_squares", (Squares(fail_on), Total()), "test job", lambda s: {"Total": s["total"]})
+    return ShardedJob(
+        "sum_of_squares", (Squares(fail_on), Total()), "test job", lambda s: {"Total": s["total"]}
+    )
 
 
 def test_the_executor_runs_every_stage_and_hands_summaries_on() -> None:
@@ -87,13 +89,15 @@ def test_the_executor_runs_every_stage_and_hands_summaries_on() -> None:
 def test_a_failed_shard_fails_the_run_before_its_finish() -> None:
     stores = JobStores.in_memory()
     with pytest.raises(RuntimeError, match="shard 4 failed"):
-        run_local(job(fail_on=4), stores.state, direct(stores, job(fail_on=4)), {"params": {"count": 6}}, run="r1")
+        run_local(
+            job(fail_on=4), stores.state, direct(stores, job(fail_on=4)), {"params": {"count": 6}}, run="r1"
+        )
     assert not any(k.endswith("summary.json") for k in stores.state.keys("jobs/sum_of_squares/r1/"))
 
 
 def test_finish_refuses_a_stage_with_a_missing_result() -> None:
     stores = JobStores.in_memory()
-    events = {"run": "r2", "started": STARTED, "job_input": {"params": {"count": 3}}}
+    events: dict[str, Any] = {"run": "r2", "started": STARTED, "job_input": {"params": {"count": 3}}}
     planned = handle(job(), stores, phase_event(job(), "plan", 0, **events))
     items = json.loads(stores.state.get(planned["items_key"]) or b"")
     for item in items[:2]:  # the third shard never ran
@@ -142,5 +146,5 @@ def test_shard_counts_and_even_splits() -> None:
     assert shards_needed(0, 10) == 1 and shards_needed(10, 10) == 1 and shards_needed(11, 10) == 2
     assert shards_needed(10**12, 1) == 2000
     groups = split_evenly(list(range(10)), 3)
-    assert [len(g) for g in groups] == [4, 3, 3] and sum(groups, []) == list(range(10))
+    assert [len(g) for g in groups] == [4, 3, 3] and [n for g in groups for n in g] == list(range(10))
     assert split_evenly([], 3) == [[]]

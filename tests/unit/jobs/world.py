@@ -36,7 +36,9 @@ def _mac(rng: random.Random) -> str:
     return f"{first:02x}" + "".join(f"{rng.randrange(256):02x}" for _ in range(5))
 
 
-def station(rng: random.Random, kind: StationKind, region: str | None, lat: float, lon: float) -> StationRecord:
+def station(
+    rng: random.Random, kind: StationKind, region: str | None, lat: float, lon: float
+) -> StationRecord:
     created = NOW - timedelta(days=rng.randrange(8, 300))
     return StationRecord(
         key=mac_key(kind, _mac(rng)),
@@ -91,7 +93,10 @@ def coverage(seed: int, cells: int = 400) -> MemoryCoverageStore:
     grids = []
     for _ in range(cells // 10):
         _region, _mcc, lat, lon = rng.choice(PLACES)
-        lat_i, lon_i = round((lat + rng.uniform(-0.8, 0.8)) * 1000), round((lon + rng.uniform(-0.8, 0.8)) * 1000)
+        lat_i, lon_i = (
+            round((lat + rng.uniform(-0.8, 0.8)) * 1000),
+            round((lon + rng.uniform(-0.8, 0.8)) * 1000),
+        )
         for _step in range(10):
             lat_i += rng.choice((-1, 0, 1))
             lon_i += rng.choice((-1, 0, 1))
