@@ -1,6 +1,7 @@
 """API: an API Gateway HTTP API in front of the locate and submit functions (docs/design.md §1, §5).
 
-Routes follow `openloc.api.routing`: every submission path (POST) goes to submit, everything else
+Routes follow `openloc.api.routing`: every submission path goes to submit, whatever the method (so
+`OPTIONS` and a wrong method get the submit app's own answer, as locally), everything else
 (`$default`, including unknown paths that answer 404) to locate. Both integrations invoke the
 `live` alias (the SnapStart version). The default stage throttles (context `openloc:api_rate_limit`
 requests/s and `openloc:api_burst_limit`) and writes JSON access logs without client IPs: the
@@ -87,7 +88,7 @@ class Api(Construct):
         submit_integration = integrations.HttpLambdaIntegration("Submit", submit)
         for path in sorted(SUBMIT_PATHS):
             self.http_api.add_routes(
-                path=path, methods=[apigwv2.HttpMethod.POST], integration=submit_integration
+                path=path, methods=[apigwv2.HttpMethod.ANY], integration=submit_integration
             )
 
         self.access_logs = logs.LogGroup(

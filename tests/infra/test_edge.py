@@ -24,7 +24,7 @@ def test_http_api_is_dual_stack_with_submit_routes(template: Template) -> None:
     routes = sorted(
         route["Properties"]["RouteKey"] for route in resources(template, "AWS::ApiGatewayV2::Route").values()
     )
-    assert routes == sorted(["$default", *(f"POST {path}" for path in SUBMIT_PATHS)])
+    assert routes == sorted(["$default", *(f"ANY {path}" for path in SUBMIT_PATHS)])
 
 
 def test_stage_throttles_and_logs_without_ips_or_keys(template: Template) -> None:

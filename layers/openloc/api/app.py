@@ -7,7 +7,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from openloc.api.errors import ApiError
 from openloc.api.guard import ErrorGuard
@@ -22,23 +23,71 @@ from openloc.api.transfer_routes import transfer_routes
 
 # Headers browser clients send: JSON bodies, gzip bodies (stumblers), GeoClue's nickname header.
 CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
+CORS_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+# Browsers cap it anyway (Firefox at 24 h, Chromium at 2 h); Ichnaea sent 30 days.
 CORS_MAX_AGE = 86_400
+
+
+def _origins(origins: str) -> list[str]:
+    return [o.strip() for o in origins.split(",") if o.strip()]
 
 
 def with_cors(app: ErrorGuard, origins: str) -> CORSMiddleware | ErrorGuard:
     """The public API's CORS policy: any (or the configured) origin may call every endpoint,
     without credentials; preflights are answered here, error answers carry the headers too."""
-    allowed = [o.strip() for o in origins.split(",") if o.strip()]
+    allowed = _origins(origins)
     if not allowed:
         return app
     return CORSMiddleware(
         app,
         allow_origins=allowed,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_methods=list(CORS_METHODS),
         allow_headers=list(CORS_HEADERS),
         allow_credentials=False,
         max_age=CORS_MAX_AGE,
     )
+
+
+def options_headers(origins: str) -> dict[str, str]:
+    """What an OPTIONS request that is not a CORS preflight is told of the CORS policy (nothing
+    when CORS is off; the origin only when any origin may call)."""
+    allowed = _origins(origins)
+    if not allowed:
+        return {}
+    headers = {
+        "Access-Control-Allow-Methods": ", ".join(CORS_METHODS),
+        "Access-Control-Allow-Headers": ", ".join(CORS_HEADERS),
+        "Access-Control-Max-Age": str(CORS_MAX_AGE),
+    }
+    if "*" in allowed:
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
+class OptionsAnswer:
+    """`OPTIONS` that is not a CORS preflight (no `Origin` or no `Access-Control-Request-Method`,
+    as API tools send it) on a known path: 200 with the path's methods in `Allow` and the CORS
+    policy's headers, as Ichnaea answered it (instead of Starlette's 405). Real preflights are
+    answered before this by the CORS middleware; unknown paths stay 404."""
+
+    def __init__(self, app: Starlette, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = headers
+
+    def allowed(self, scope: Scope) -> set[str]:
+        """The methods the routes of this path accept (empty for an unknown path)."""
+        methods: set[str] = set()
+        for route in self.app.routes:
+            if isinstance(route, Route) and route.methods and route.matches(scope)[0] is not Match.NONE:
+                methods |= route.methods
+        return methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS" and (methods := self.allowed(scope)):
+            allow = ", ".join(sorted(methods | {"OPTIONS"}))
+            await Response(status_code=200, headers={**self.headers, "Allow": allow})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> CORSMiddleware | ErrorGuard:
@@ -58,4 +107,5 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
             Exception: on_unexpected,
         },
     )
-    return with_cors(ErrorGuard(app), services.settings.cors_allow_origins)
+    origins = services.settings.cors_allow_origins
+    return with_cors(ErrorGuard(OptionsAnswer(app, options_headers(origins))), origins)

@@ -11,9 +11,9 @@ from openloc.api.schemas import (
     SearchRequest,
     WifiAccessPoint,
 )
-from openloc.locate.query import CellSignal, LocateQuery, MacSignal
+from openloc.locate.query import AreaSignal, CellSignal, LocateQuery, MacSignal
 from openloc.model.identifiers import HashFormatError, parse_station_id
-from openloc.model.keys import cell_ids, is_nomap_ssid, is_private_mac, normalize_mac, parse_radio
+from openloc.model.keys import area_ids, cell_ids, cell_radio, is_nomap_ssid, is_private_mac, normalize_mac
 
 MAX_ABS_AGE_MS = 3_600_000
 # At most this many networks of each kind are looked up (the strongest first), so one locate
@@ -94,27 +94,29 @@ def _blues(entries: list[BluetoothBeacon]) -> tuple[MacSignal, ...]:
     return _strongest(best, MAX_BLUES)
 
 
-def _cells(entries: list[CellTower], default_radio: str | None) -> tuple[CellSignal, ...]:
+def _cells(
+    entries: list[CellTower], default_radio: str | None
+) -> tuple[tuple[CellSignal, ...], tuple[AreaSignal, ...]]:
+    """The cells to look up, and the cells known only by their area (no usable cell id: answered
+    by the area fallback, as Ichnaea did); at most `MAX_CELLS` of both together."""
     cells: dict[tuple[str, ...], CellSignal] = {}
+    areas: dict[tuple[str, ...], AreaSignal] = {}
     for entry in entries:
-        radio = parse_radio(entry.radioType or entry.radio or default_radio)
-        ids = cell_ids(
-            radio,
-            entry.mobileCountryCode,
-            entry.mobileNetworkCode,
-            entry.mobileNetworkCodeStr,
-            entry.locationAreaCode,
-            entry.cellId,
-        )
-        if not ids:
-            continue  # psc-only neighbours and incomplete cells cannot be looked up
+        if len(cells) + len(areas) == MAX_CELLS:
+            break
+        radio = cell_radio(entry.radioType, entry.radio, default_radio)
+        mcc, mnc, mnc_str = entry.mobileCountryCode, entry.mobileNetworkCode, entry.mobileNetworkCodeStr
         signal = (
             entry.signalStrength if entry.signalStrength is not None and entry.signalStrength < 0 else None
         )
-        cells.setdefault(tuple(c.key for c in ids), CellSignal(tuple(ids), signal, _age(entry.age)))
-        if len(cells) == MAX_CELLS:
-            break
-    return tuple(cells.values())
+        ids = cell_ids(radio, mcc, mnc, mnc_str, entry.locationAreaCode, entry.cellId)
+        if ids:
+            cells.setdefault(tuple(c.key for c in ids), CellSignal(tuple(ids), signal, _age(entry.age)))
+            continue
+        area = area_ids(radio, mcc, mnc, mnc_str, entry.locationAreaCode)
+        if area:  # psc-only neighbours and cells without an area cannot be looked up at all
+            areas.setdefault(tuple(a.key for a in area), AreaSignal(tuple(area), signal, _age(entry.age)))
+    return tuple(cells.values()), tuple(areas.values())
 
 
 def _fallback_flags(fallbacks: Fallbacks | None, consider_ip: bool | None) -> tuple[bool, bool]:
@@ -128,10 +130,12 @@ def _fallback_flags(fallbacks: Fallbacks | None, consider_ip: bool | None) -> tu
 
 def build_query(request: LocateRequest, client_ip: str | None) -> LocateQuery:
     lacf, ipf = _fallback_flags(request.fallbacks, request.considerIp)
+    cells, area_cells = _cells(request.cellTowers, request.radioType)
     return LocateQuery(
         wifis=_wifis(request.wifiAccessPoints),
         blues=_blues(request.bluetoothBeacons),
-        cells=_cells(request.cellTowers, request.radioType),
+        cells=cells,
+        area_cells=area_cells,
         lacf=lacf,
         ipf=ipf,
         client_ip=client_ip,

@@ -33,6 +33,9 @@ from openloc.locate.service import LookupFailed, locate, region
 from openloc.observability import logger, metrics
 
 OUTPUT_DECIMALS = 7
+# Methods that ask for the IP-based answer: no body is read.
+IP_ONLY_METHODS = frozenset({"GET", "HEAD"})
+LOCATE_METHODS = ["GET", "POST"]  # Starlette adds HEAD to GET routes
 T = TypeVar("T")
 
 
@@ -51,7 +54,8 @@ class LocateEndpoints:
 
     async def _query(self, request: Request, permission: str, legacy: bool = False) -> LocateQuery:
         """Identity (key, or User-Agent under OPENLOC_KEY_POLICY=optional), limits, then the body
-        (an empty body means `{}`: locate by IP)."""
+        (an empty body means `{}`: locate by IP). A GET (or HEAD) is that IP-only query whatever
+        it carries, as in Ichnaea: same identity, limits (counted with the path's POSTs) and CORS."""
         settings = self.services.settings
         identity = await run_in_threadpool(
             identify,
@@ -63,7 +67,11 @@ class LocateEndpoints:
         )
         ip = client_ip(request, settings.trusted_proxy_hops)
         await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
-        payload = await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
+        payload = (
+            {}
+            if request.method in IP_ONLY_METHODS
+            else await read_json_object(request, BodyLimits.locate(settings), empty_is_object=True)
+        )
         wire = (
             from_search(SearchRequest.model_validate(payload))
             if legacy
@@ -130,8 +138,8 @@ class LocateEndpoints:
 def locate_routes(services: Services) -> list[Route]:
     endpoints = LocateEndpoints(services)
     return [
-        Route("/v1/geolocate", endpoints.geolocate, methods=["POST"]),
-        Route("/v1/region", endpoints.region, methods=["POST"]),
-        Route("/v1/country", endpoints.region, methods=["POST"]),
-        Route("/v1/search", endpoints.search, methods=["POST"]),
+        Route("/v1/geolocate", endpoints.geolocate, methods=LOCATE_METHODS),
+        Route("/v1/region", endpoints.region, methods=LOCATE_METHODS),
+        Route("/v1/country", endpoints.region, methods=LOCATE_METHODS),
+        Route("/v1/search", endpoints.search, methods=LOCATE_METHODS),
     ]

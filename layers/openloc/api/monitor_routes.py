@@ -12,7 +12,13 @@ from starlette.routing import Route
 
 from openloc import __version__
 from openloc.api.responses import json_response
-from openloc.api.schemas import BackendStatus, HeartbeatResponse, LbHeartbeatResponse, VersionResponse
+from openloc.api.schemas import (
+    BackendStatus,
+    GeoIpStatus,
+    HeartbeatResponse,
+    LbHeartbeatResponse,
+    VersionResponse,
+)
 from openloc.api.services import Services
 from openloc.observability import logger
 
@@ -37,16 +43,41 @@ class MonitorEndpoints:
             raise RuntimeError("redis not configured")
         client.ping()
 
+    def _geoip(self) -> GeoIpStatus:
+        """Not configured (`GEOIP_PATH` empty): up null. Configured: up only when every file it
+        names is in use (none at all, e.g. a failed S3 download, is down too)."""
+        geoip = self.services.geoip
+        if geoip is None and not self.services.settings.geoip_path.strip():
+            return GeoIpStatus(up=None, time=-1)
+        start = time.perf_counter()
+        try:
+            health = geoip.health() if geoip is not None else None
+        except Exception as error:
+            logger.warning(
+                "heartbeat check failed", extra={"backend": "geoip", "error": type(error).__name__}
+            )
+            health = None
+        if health is None:
+            return GeoIpStatus(up=False, time=-1)
+        oldest = health.oldest_build_epoch
+        return GeoIpStatus(
+            up=health.up,
+            time=round((time.perf_counter() - start) * 1000) if health.up else -1,
+            age_in_days=int((time.time() - oldest) // 86_400) if oldest is not None else None,
+        )
+
     def _check(self) -> HeartbeatResponse:
         redis_status = (
             _timed(self._ping_redis) if self.services.settings.redis_url else BackendStatus(up=None, time=-1)
         )
-        return HeartbeatResponse(database=_timed(self.services.database_ping), redis=redis_status)
+        return HeartbeatResponse(
+            database=_timed(self.services.database_ping), geoip=self._geoip(), redis=redis_status
+        )
 
     async def heartbeat(self, _request: Request) -> Response:
         """200 when every configured backend answers; 503 naming the one that does not."""
         status = await run_in_threadpool(self._check)
-        healthy = status.database.up is True and status.redis.up is not False
+        healthy = status.database.up is True and False not in (status.geoip.up, status.redis.up)
         return json_response(status.model_dump(mode="json"), 200 if healthy else 503)
 
     async def lbheartbeat(self, _request: Request) -> Response:

@@ -135,10 +135,18 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
             "parameters": parameters,
             "responses": responses,
         }
+        paths[path] = {}
+        if key_use == "policy":
+            # The locate family also answers GET: the IP-only query of an empty POST (Ichnaea's).
+            paths[path]["get"] = {
+                **operation,
+                "summary": f"{summary}: by the client's IP only, like an empty POST",
+                "responses": {k: v for k, v in responses.items() if k != "413"},
+            }
         if request is not None:
             operation["requestBody"] = {"required": False, "content": _json(request)}
             models.append(request)
-        paths[path] = {"post": operation}
+        paths[path]["post"] = operation
     for path, (summary, response) in _MONITORS.items():
         paths[path] = {
             "get": {

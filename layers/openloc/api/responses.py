@@ -33,8 +33,9 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405 in the contract's envelope."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "POST")
-        return error_response(method_not_allowed(allowed))
+        # Starlette joins the route's method set: sort it so the header is the same every time.
+        methods = (exc.headers or {}).get("Allow", "POST").split(",")
+        return error_response(method_not_allowed(", ".join(sorted(m.strip() for m in methods))))
     if exc.status_code == 404:
         return error_response(unknown_path())
     return error_response(ApiError(exc.status_code, "global", "badRequest", str(exc.detail)))

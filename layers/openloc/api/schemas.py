@@ -208,6 +208,7 @@ class GeosubmitItem(WireModel):
     timestamp: Opt[Int] = Field(default=None, description="ms since the epoch")
     position: Opt[Position] = None
     connection: Opt[Connection] = None
+    radioType: Opt[str] = Field(default=None, description="radio of the report's cells that name none")
     cellTowers: Items[CellTower] = Field(default_factory=list)
     wifiAccessPoints: Items[WifiAccessPoint] = Field(default_factory=list)
     bluetoothBeacons: Items[BluetoothBeacon] = Field(default_factory=list)
@@ -273,8 +274,18 @@ class BackendStatus(BaseModel):
     time: int = Field(description="check duration in ms, -1 when it failed")
 
 
+class GeoIpStatus(BackendStatus):
+    age_in_days: int | None = Field(
+        default=None, description="days since the oldest GeoIP file in use was built (null: none in use)"
+    )
+
+
 class HeartbeatResponse(BaseModel):
     database: BackendStatus
+    geoip: GeoIpStatus = Field(
+        description="up null: no GeoIP database configured (GEOIP_PATH empty); false: configured "
+        "but a file is missing or unreadable"
+    )
     redis: BackendStatus
 
 

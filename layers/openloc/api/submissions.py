@@ -40,9 +40,9 @@ from openloc.model.keys import (
     MAX_PSC,
     blue_key,
     cell_ids,
+    cell_radio,
     is_nomap_ssid,
     normalize_mac,
-    parse_radio,
     storable_mac,
     wifi_key,
 )
@@ -76,11 +76,32 @@ CELL_SIGNAL_DBM = {
 CELL_ASU = {Radio.GSM: (0, 31), Radio.WCDMA: (-5, 91), Radio.LTE: (0, 97), Radio.NR: (0, 127)}
 
 
+# 2001-01-01T00:00:00Z in ms. An earlier report time is a device clock that was never set (or a
+# time sent in seconds): Ichnaea's bound between a plausible time and an unknown one.
+EARLIEST_PLAUSIBLE_MS = 978_307_200_000
+
+
 @dataclass
 class SubmitLimits:
+    """When a report may have been made, relative to `now` (the time it was received).
+
+    A time is *unknown* when it is missing, unreadable, before `earliest_ms` or more than
+    `max_future_ms` after `now`: the device's clock is wrong, not its data, so the report is kept
+    with the time it was received (a time that is not sent at all is treated the same way). A
+    plausible time more than `max_past_ms` before `now` is *old*: the report is dropped (the
+    retention rule, docs/api.md#submit)."""
+
     now: datetime
     max_future_ms: int = 10 * 60 * 1000
     max_past_ms: int = 90 * 24 * 3600 * 1000
+    earliest_ms: int = EARLIEST_PLAUSIBLE_MS
+
+    def report_time(self, value: int | None) -> int | None:
+        """The time a report is kept under (ms), or None when it is too old to keep."""
+        now_ms = int(self.now.timestamp() * 1000)
+        if value is None or value < self.earliest_ms or value > now_ms + self.max_future_ms:
+            return now_ms
+        return value if value >= now_ms - self.max_past_ms else None
 
 
 @dataclass
@@ -113,7 +134,7 @@ def _cell_signal(radio: Radio, signal: int | None, asu: int | None) -> int | Non
 
 
 def cell_observation(
-    radio_name: str | None,
+    radio: Radio | None,
     mcc: int | None,
     mnc: int | None,
     mnc_str: str | None,
@@ -126,7 +147,7 @@ def cell_observation(
     timing_advance: int | None = None,
     serving: int | None = None,
 ) -> CellObservation | None:
-    ids = cell_ids(parse_radio(radio_name), mcc, mnc, mnc_str, lac, cid)
+    ids = cell_ids(radio, mcc, mnc, mnc_str, lac, cid)
     if not ids:
         return None
     cell = ids[0]
@@ -144,9 +165,9 @@ def cell_observation(
     )
 
 
-def _from_tower(tower: CellTower, default_radio: str | None) -> CellObservation | None:
+def _from_tower(tower: CellTower, item_radio: str | None) -> CellObservation | None:
     return cell_observation(
-        tower.radioType or tower.radio or default_radio,
+        cell_radio(tower.radioType, tower.radio, item_radio),
         tower.mobileCountryCode
         if tower.mobileCountryCode is not None
         else _digits(tower.mobileCountryCodeStr),
@@ -163,10 +184,10 @@ def _from_tower(tower: CellTower, default_radio: str | None) -> CellObservation 
     )
 
 
-def _from_legacy_cell(cell: LegacyCell, default_radio: str | None) -> CellObservation | None:
+def _from_legacy_cell(cell: LegacyCell, item_radio: str | None) -> CellObservation | None:
     return cell_observation(
-        cell.radio or default_radio, cell.mcc, cell.mnc, None, cell.lac, cell.cid, cell.psc, cell.signal,
-        cell.asu, cell.age, cell.ta,
+        cell_radio(cell.radio, item_radio), cell.mcc, cell.mnc, None, cell.lac, cell.cid, cell.psc,
+        cell.signal, cell.asu, cell.age, cell.ta,
     )  # fmt: skip
 
 
@@ -234,14 +255,6 @@ class ReportBuilder:
         self.submitter = submitter
         self.outcome = Outcome()
 
-    def _timestamp(self, value: int | None) -> int | None:
-        now_ms = int(self.limits.now.timestamp() * 1000)
-        if value is None:
-            return now_ms
-        if not now_ms - self.limits.max_past_ms <= value <= now_ms + self.limits.max_future_ms:
-            return None
-        return value
-
     def _keep(self, entries: list[_E | None], kind: str) -> tuple[_E, ...]:
         kept = tuple(e for e in entries if e is not None)[: MAX_ENTRIES[kind]]
         if len(kept) < len(entries):
@@ -264,7 +277,7 @@ class ReportBuilder:
         cells: list[CellObservation | None],
         opted_out: list[str] | None = None,
     ) -> None:
-        time = self._timestamp(timestamp)
+        time = self.limits.report_time(timestamp)
         if time is None:
             self.outcome.dropped["report_timestamp"] += 1
             return
@@ -299,15 +312,17 @@ class ReportBuilder:
 
 
 def _iso_time_ms(value: str | None) -> int | None:
+    """A legacy ISO 8601 `time` in ms; None (unknown: the report keeps its reception time) when
+    missing or unreadable, as Ichnaea read it. A naive time is UTC."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return -1  # present but unreadable: the report is dropped by the timestamp rule
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp() * 1000)
+    except (ValueError, OverflowError):
+        return None
 
 
 def read_items(
@@ -373,7 +388,7 @@ def from_geosubmit_v2(items: Iterable[GeosubmitItem], builder: ReportBuilder) ->
             source=position.source if position else None,
             wifi=[_from_wifi(w) for w in item.wifiAccessPoints],
             bluetooth=[_from_blue(b) for b in item.bluetoothBeacons],
-            cells=[_from_tower(c, None) for c in item.cellTowers],
+            cells=[_from_tower(c, item.radioType) for c in item.cellTowers],
             opted_out=opted_out_keys(
                 [(w.macAddress, w.ssid) for w in item.wifiAccessPoints],
                 [(b.macAddress, b.name) for b in item.bluetoothBeacons],

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from openloc.geo.distance import haversine_m
-from openloc.locate.query import CellSignal, Estimate, KnownStation, Source
+from openloc.locate.query import AreaSignal, CellSignal, Estimate, KnownStation, Source
 
 CELL_ACCURACY_M = (1_000.0, 50_000.0)
 AREA_ACCURACY_M = (50_000.0, 500_000.0)
@@ -19,7 +19,7 @@ def _clamp(value: float, bounds: tuple[float, float]) -> float:
 
 
 def _weighted(
-    found: Sequence[tuple[KnownStation, CellSignal]], bounds: tuple[float, float], source: Source
+    found: Sequence[tuple[KnownStation, CellSignal | AreaSignal]], bounds: tuple[float, float], source: Source
 ) -> Estimate:
     weights = [
         1.0 / float((sig.signal if sig.signal is not None else DEFAULT_SIGNAL_DBM) ** 2) for _, sig in found
@@ -37,7 +37,7 @@ def _weighted(
 
 def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
     """Group the known cells by location area; the area with most known cells answers."""
-    by_area: dict[str, list[tuple[KnownStation, CellSignal]]] = defaultdict(list)
+    by_area: dict[str, list[tuple[KnownStation, CellSignal | AreaSignal]]] = defaultdict(list)
     for signal in seen:
         for cell in signal.ids:
             station = known.get(cell.key)
@@ -50,11 +50,15 @@ def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) 
     return _weighted(best, CELL_ACCURACY_M, Source.CELL)
 
 
-def locate_cell_areas(seen: Sequence[CellSignal], areas: Mapping[str, KnownStation]) -> Estimate | None:
-    """The smallest known area among the client's cells (the `lacf` fallback)."""
-    found = [
+def locate_cell_areas(
+    seen: Sequence[CellSignal], areas: Mapping[str, KnownStation], area_only: Sequence[AreaSignal] = ()
+) -> Estimate | None:
+    """The smallest known area among the client's cells, including those sent without a cell id
+    (`area_only`): the `lacf` fallback."""
+    found: list[tuple[KnownStation, CellSignal | AreaSignal]] = [
         (areas[cell.area_key], signal) for signal in seen for cell in signal.ids if cell.area_key in areas
     ]
+    found += [(areas[area.key], signal) for signal in area_only for area in signal.ids if area.key in areas]
     if not found:
         return None
     area, signal = min(found, key=lambda pair: pair[0].radius)

@@ -72,6 +72,7 @@ class _Record:
 class _Source(Protocol):
     path: str
     ip_version: int
+    build_epoch: int  # when the database file was built (Unix seconds, from its metadata)
 
     def get(self, addr: IpAddress) -> _Record | None: ...
 
@@ -169,6 +170,7 @@ class _CitySource:
         self.path = path
         self._reader = reader
         self.ip_version = int(reader.metadata().ip_version)
+        self.build_epoch = int(reader.metadata().build_epoch)
 
     def get(self, addr: IpAddress) -> _Record | None:
         from geoip2.errors import AddressNotFoundError
@@ -199,6 +201,7 @@ class _RawSource:
         self.path = path
         self._reader = reader
         self.ip_version = int(reader.metadata().ip_version)
+        self.build_epoch = int(reader.metadata().build_epoch)
 
     def get(self, addr: IpAddress) -> _Record | None:
         return record_from_raw(self._reader.get(addr))
@@ -222,6 +225,21 @@ def _log_warning(message: str, **fields: Any) -> None:
     from openloc.observability import logger
 
     logger.warning(message, extra=fields)
+
+
+@dataclass(frozen=True)
+class GeoIpHealth:
+    """What the heartbeat reports: how many of the configured files could be opened, and when
+    the oldest of those was built."""
+
+    files: int
+    opened: int
+    oldest_build_epoch: int | None
+
+    @property
+    def up(self) -> bool:
+        """Every configured file is in use (a missing IPv6 file alone already loses IPv6 clients)."""
+        return self.files > 0 and self.opened == self.files
 
 
 class GeoIpDatabase:
@@ -259,6 +277,16 @@ class GeoIpDatabase:
                         )
                 self._sources = tuple(opened)
             return self._sources
+
+    def health(self) -> GeoIpHealth:
+        """Open the files if that has not happened yet (a missing or unreadable one is logged
+        once, as for a lookup) and say how many are in use."""
+        sources = self._open()
+        return GeoIpHealth(
+            files=len(self.paths),
+            opened=len(sources),
+            oldest_build_epoch=min((s.build_epoch for s in sources), default=None),
+        )
 
     def lookup(self, ip: str) -> GeoIpAnswer | None:
         addr = public_address(ip)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from openloc.model.keys import CellId
+from openloc.model.keys import AreaId, CellId
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +27,21 @@ class CellSignal:
 
 
 @dataclass(frozen=True, slots=True)
+class AreaSignal:
+    """A cell in a query sent without a usable cell id: only its location area is known (one
+    identity per MNC spelling), so it can answer only through the area fallback (`lacf`)."""
+
+    ids: tuple[AreaId, ...]
+    signal: int | None = None
+    age_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LocateQuery:
     wifis: tuple[MacSignal, ...] = ()
     blues: tuple[MacSignal, ...] = ()
     cells: tuple[CellSignal, ...] = ()
+    area_cells: tuple[AreaSignal, ...] = ()
     lacf: bool = True
     ipf: bool = True
     client_ip: str | None = None
@@ -51,8 +62,15 @@ class LocateQuery:
         return list(dict.fromkeys(keys))
 
     @property
+    def area_ids(self) -> list[AreaId]:
+        """The location areas of every cell sent, with or without a cell id."""
+        areas = [cell.area for c in self.cells for cell in c.ids]
+        areas += [area for a in self.area_cells for area in a.ids]
+        return list(dict.fromkeys(areas))
+
+    @property
     def area_keys(self) -> list[str]:
-        return list(dict.fromkeys(cell.area_key for c in self.cells for cell in c.ids))
+        return [area.key for area in self.area_ids]
 
 
 @dataclass(frozen=True, slots=True)

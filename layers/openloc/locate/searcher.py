@@ -31,7 +31,7 @@ def search(
     if cell is not None:
         return cell
     if query.lacf:
-        area = locate_cell_areas(query.cells, areas)
+        area = locate_cell_areas(query.cells, areas, query.area_cells)
         if area is not None:
             return area
     if query.ipf and geoip is not None:

@@ -41,7 +41,8 @@ def _lookup(
     try:
         query, stations = lookup.stations(query)
         areas: dict[str, KnownStation] = {}
-        if query.lacf and query.cells and not any(c.key in stations for s in query.cells for c in s.ids):
+        no_exact_cell = not any(c.key in stations for s in query.cells for c in s.ids)
+        if query.lacf and (query.cells or query.area_cells) and no_exact_cell:
             areas = lookup.areas(query)
     except Exception as error:
         raise LookupFailed(type(error).__name__) from error
@@ -63,13 +64,13 @@ def region(
     """MCCs first (no lookup needed when they are unambiguous), then a located position, then GeoIP."""
     from openloc.geo.regions import region_for_position, regions_for_mcc
 
-    candidates = candidates_from_mccs(
-        regions_for_mcc(c.mcc) for signal in query.cells for c in signal.ids[:1]
-    )
+    mccs = [c.mcc for s in query.cells for c in s.ids[:1]]
+    mccs += [a.mcc for s in query.area_cells for a in s.ids[:1]]
+    candidates = candidates_from_mccs(regions_for_mcc(mcc) for mcc in mccs)
     if len(candidates) == 1:
         return choose_region(candidates, None, None)
     position_region = None
-    if query.wifis or query.blues or query.cells:
+    if query.wifis or query.blues or query.cells or query.area_cells:
         estimate = locate(lookup, query, use_geoip=False)
         if estimate is not None:
             found = region_for_position(estimate.lat, estimate.lon)

@@ -56,6 +56,19 @@ def parse_radio(value: str | None) -> Radio | None:
     return _RADIO_ALIASES.get(value.strip().lower())
 
 
+def cell_radio(*names: str | None) -> Radio | None:
+    """The radio of a reported cell: the first of `names` that is sent (not missing or blank),
+    most specific first — the cell's own `radioType`, its legacy `radio`, then the request's or
+    report's item-level radio. The one rule of every wire form (the locate bodies and the three
+    submission forms), as in Ichnaea: an item-level radio fills in for a cell that names none,
+    and never overrides one the cell names. A cell that names a radio OpenLoc does not know
+    (`"cdma"`, `"18"`) has none: it is not relabelled with the item's."""
+    for name in names:
+        if name and name.strip():
+            return parse_radio(name)
+    return None
+
+
 def normalize_mac(value: str | None) -> str | None:
     """Any case and separators → 12 lower-case hex digits; None if not a usable address."""
     if not value:
@@ -222,16 +235,25 @@ def area_of(key: str) -> str | None:
     return parsed.cell.area_key if parsed is not None and parsed.cell is not None else None
 
 
+def valid_area_fields(radio: Radio, mcc: int | None, lac: int | None) -> bool:
+    """Ranges a location area must satisfy to be looked up (−1 and 0 mean unknown)."""
+    return mcc is not None and 1 <= mcc <= 999 and lac is not None and 1 <= lac <= MAX_LAC[radio]
+
+
 def valid_cell_fields(radio: Radio, mcc: int | None, lac: int | None, cid: int | None) -> bool:
     """Ranges a cell must satisfy to be looked up or aggregated (−1 and 0 mean unknown)."""
-    return (
-        mcc is not None
-        and 1 <= mcc <= 999
-        and lac is not None
-        and 1 <= lac <= MAX_LAC[radio]
-        and cid is not None
-        and 1 <= cid <= MAX_CID[radio]
-    )
+    return valid_area_fields(radio, mcc, lac) and cid is not None and 1 <= cid <= MAX_CID[radio]
+
+
+def area_ids(
+    radio: Radio | None, mcc: int | None, mnc: int | None, mnc_str: str | None, lac: int | None
+) -> list[AreaId]:
+    """Every table identity of a reported cell's location area (one per MNC spelling); [] if the
+    area is not identified. For a cell sent without a usable cell id: its area is still known."""
+    if radio is None or not valid_area_fields(radio, mcc, lac):
+        return []
+    assert mcc is not None and lac is not None
+    return [AreaId(radio, mcc, form, lac) for form in mnc_forms(mnc, mnc_str)]
 
 
 def cell_ids(

@@ -185,7 +185,7 @@ class PackReader:
 
     def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
         found: dict[str, KnownStation] = {}
-        for area in {cell.area for signal in query.cells for cell in signal.ids}:
+        for area in query.area_ids:
             row = self.db.execute(
                 "SELECT lat, lon, radius FROM cell_area WHERE radio=? AND mcc=? AND mnc=? AND lac=?",
                 (str(area.radio), area.mcc, area.mnc, area.lac),

@@ -16,24 +16,28 @@ from tests.unit.api.support import Client, assert_envelope, v2_item, wifi_body
 # --- unknown paths and methods --------------------------------------------------------------------
 
 
-def test_get_on_post_endpoint_is_405(client: TestClient) -> None:
-    response = client.get("/v1/geolocate?key=test")
-    assert_envelope(response, 405, "global", "methodNotAllowed")
-    assert response.headers["allow"] == "POST"
-    assert client.get("/v2/geosubmit").status_code == 405
+def test_get_on_a_submission_path_is_405_naming_post(client: TestClient) -> None:
+    """Kept on purpose (docs/api.md, "Differences from Ichnaea"): Ichnaea answered 400 parseError."""
+    for path in ["/v2/geosubmit", "/v1/geosubmit", "/v1/submit"]:
+        response = client.get(f"{path}?key=test")
+        assert_envelope(response, 405, "global", "methodNotAllowed")
+        assert response.headers["allow"] == "POST"
+        assert "POST" in response.json()["error"]["message"]
 
 
 def test_unknown_path_is_404_envelope(client: TestClient) -> None:
     assert_envelope(client.post("/v1/nope", json={}), 404, "global", "notFound")
     assert_envelope(client.get("/"), 404, "global", "notFound")
+    assert_envelope(client.options("/v1/nope"), 404, "global", "notFound")
 
 
-@pytest.mark.parametrize("path", ["/v1/geolocate", "/v1/region", "/v1/search", "/v2/geosubmit", "/v1/submit"])
-def test_get_names_the_right_method(client: TestClient, path: str) -> None:
-    response = client.get(f"{path}?key=test")
+@pytest.mark.parametrize("method", ["DELETE", "PATCH", "PUT"])
+@pytest.mark.parametrize("path", ["/v1/geolocate", "/v1/region", "/v1/country", "/v1/search"])
+def test_unsupported_methods_on_locate_paths_are_405(client: TestClient, path: str, method: str) -> None:
+    """Ichnaea's `test_unsupported_methods`; the Allow header is the same on every call."""
+    response = client.request(method, f"{path}?key=test")
     assert_envelope(response, 405, "global", "methodNotAllowed")
-    assert response.headers["allow"] == "POST"
-    assert "POST" in response.json()["error"]["message"]
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 # --- unexpected errors ----------------------------------------------------------------------------
@@ -73,6 +77,59 @@ def test_cors_preflight_is_answered_for_any_origin(client: TestClient, path: str
     assert "access-control-allow-credentials" not in response.headers
 
 
+# Ichnaea's `test_options`, on every kind of path: `OPTIONS` without `Origin` (as API tools send it).
+OPTIONS_PATHS = {
+    "/v1/geolocate": "GET, HEAD, OPTIONS, POST",
+    "/v1/region": "GET, HEAD, OPTIONS, POST",
+    "/v1/country": "GET, HEAD, OPTIONS, POST",
+    "/v1/search": "GET, HEAD, OPTIONS, POST",
+    "/v2/geosubmit": "OPTIONS, POST",
+    "/v1/geosubmit": "OPTIONS, POST",
+    "/v1/submit": "OPTIONS, POST",
+    "/v1/transfer": "OPTIONS, POST",
+    "/__heartbeat__": "GET, HEAD, OPTIONS",
+    "/__lbheartbeat__": "GET, HEAD, OPTIONS",
+    "/__version__": "GET, HEAD, OPTIONS",
+    "/v1/offline/DE": "GET, HEAD, OPTIONS",
+}
+
+
+@pytest.mark.parametrize(("path", "allow"), OPTIONS_PATHS.items())
+def test_options_without_origin_is_200_with_the_allowed_methods(
+    client: TestClient, path: str, allow: str
+) -> None:
+    response = client.options(path)
+    assert response.status_code == 200
+    assert response.headers["allow"] == allow
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD, POST, OPTIONS"
+    assert response.headers["access-control-max-age"] == str(CORS_MAX_AGE)
+    assert response.content == b""
+    assert "access-control-allow-credentials" not in response.headers
+
+
+def test_options_with_origin_but_no_requested_method_is_200_too(client: TestClient) -> None:
+    """Not a preflight (no Access-Control-Request-Method): answered like the above, with CORS."""
+    response = client.options("/v1/geolocate", headers={"Origin": "https://maps.example.org"})
+    assert response.status_code == 200
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_options_follows_the_configured_cors_policy(
+    make_services: Callable[..., Services], make_client: Client
+) -> None:
+    restricted = make_client(make_services(settings=Settings(cors_allow_origins="https://a.example")))
+    response = restricted.options("/v1/geolocate")
+    assert response.status_code == 200 and response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert "access-control-allow-origin" not in response.headers  # no origin to name
+    allowed = restricted.options("/v1/geolocate", headers={"Origin": "https://a.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://a.example"
+    off = make_client(make_services(settings=Settings(cors_allow_origins=""))).options("/v2/geosubmit")
+    assert off.status_code == 200 and off.headers["allow"] == "OPTIONS, POST"
+    assert not [h for h in off.headers if h.startswith("access-control-")]
+
+
 def test_cors_headers_on_answers_and_on_errors(client: TestClient) -> None:
     origin = {"Origin": "https://maps.example.org"}
     ok = client.post("/v1/geolocate?key=test", json=wifi_body(9, 10), headers=origin)
@@ -97,3 +154,10 @@ def test_cors_origins_can_be_restricted(make_services: Callable[..., Services], 
         "/v1/geolocate", headers={"Origin": "https://b.example", "Access-Control-Request-Method": "POST"}
     )
     assert preflight.status_code == 400
+
+
+def test_post_on_the_load_balancer_heartbeat_is_405(client: TestClient) -> None:
+    """Kept on purpose (docs/api.md, "Differences from Ichnaea"): Ichnaea answered 200."""
+    response = client.post("/__lbheartbeat__")
+    assert_envelope(response, 405, "global", "methodNotAllowed")
+    assert response.headers["allow"] == "GET, HEAD"

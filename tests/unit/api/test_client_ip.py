@@ -8,14 +8,13 @@ from collections.abc import Callable
 
 import pytest
 from mangum import Mangum
-from mmdb_writer import MMDBWriter
-from netaddr import IPSet
 from openloc.api.app import build_app
 from openloc.api.client_ip import address_group, normalize_ip
 from openloc.api.services import Services
 from openloc.geo.distance import haversine_m
 from openloc.local.lambda_proxy import api_gateway_event
 
+from tests.geoip_files import LONDON, MANCHESTER, write_city_mmdb
 from tests.unit.api.support import Client, _services, assert_envelope
 
 
@@ -45,30 +44,9 @@ def test_address_group() -> None:
 # --- IPv6 clients, forwarded and through API Gateway ----------------------------------------------
 
 
-MANCHESTER = (53.4794, -2.2453)
-
-
-LONDON = (51.5142, -0.0931)
-
-
 @pytest.fixture(scope="module")
 def geoip_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    writer = MMDBWriter(ip_version=6, database_type="GeoLite2-City", languages=["en"], ipv4_compatible=True)
-    for network, (lat, lon), city in [
-        ("81.2.69.0/24", LONDON, "London"),
-        ("2a02:c7f::/32", MANCHESTER, "Manchester"),
-    ]:
-        writer.insert_network(
-            IPSet([network]),
-            {
-                "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
-                "city": {"names": {"en": city}},
-                "location": {"latitude": lat, "longitude": lon},
-            },
-        )
-    path = tmp_path_factory.mktemp("geoip") / "test-city.mmdb"
-    writer.to_db_file(str(path))
-    return str(path)
+    return write_city_mmdb(tmp_path_factory.mktemp("geoip") / "test-city.mmdb")
 
 
 @pytest.mark.parametrize(

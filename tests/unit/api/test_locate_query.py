@@ -72,6 +72,43 @@ def test_cells_need_all_five_and_top_level_radio_applies() -> None:
     assert [c.ids[0].key for c in query.cells] == ["cell#lte#262#01#4711#5", "cell#wcdma#262#02#5#6"]
     assert query.cells[1].signal is None  # positive dBm dropped
     assert [c.key for c in query.cells[0].ids] == ["cell#lte#262#01#4711#5", "cell#lte#262#001#4711#5"]
+    # The cell without a cell id still names its area (the lacf fallback); the psc-only one nothing.
+    assert [[a.key for a in c.ids] for c in query.area_cells] == [
+        ["area#lte#262#01#4711", "area#lte#262#001#4711"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tower", "area_keys"),
+    [
+        ({"locationAreaCode": 4711}, ["area#lte#262#01#4711", "area#lte#262#001#4711"]),
+        ({"locationAreaCode": 4711, "cellId": -1}, ["area#lte#262#01#4711", "area#lte#262#001#4711"]),
+        ({"locationAreaCode": 4711, "cellId": 2**40}, ["area#lte#262#01#4711", "area#lte#262#001#4711"]),
+        ({"locationAreaCode": 4711, "mobileNetworkCodeStr": "01"}, ["area#lte#262#01#4711"]),
+        ({"locationAreaCode": -1}, []),  # no area either: neighbour cells with lac −1
+        ({"locationAreaCode": 70_000}, []),  # beyond LTE's TAC range
+        ({}, []),
+    ],
+)
+def test_cells_without_a_usable_cell_id_are_looked_up_by_area(
+    tower: dict[str, Any], area_keys: list[str]
+) -> None:
+    base = {"radioType": "lte", "mobileCountryCode": 262, "mobileNetworkCode": 1}
+    query = query_of({"cellTowers": [{**base, **tower}]})
+    assert query.cells == ()
+    assert [a.key for c in query.area_cells for a in c.ids] == area_keys
+    assert query.area_keys == area_keys
+
+
+def test_cells_and_area_only_cells_share_the_cell_cap() -> None:
+    from openloc.api.locate_query import MAX_CELLS
+
+    base = {"radioType": "lte", "mobileCountryCode": 262, "mobileNetworkCode": 1}
+    towers = [{**base, "locationAreaCode": i + 1, "cellId": i + 1} for i in range(10)]
+    towers += [{**base, "locationAreaCode": 100 + i} for i in range(200)]
+    query = query_of({"cellTowers": towers})
+    assert (len(query.cells), len(query.area_cells)) == (10, MAX_CELLS - 10)
+    assert len(query.area_keys) == 2 * MAX_CELLS  # one area read of at most 30 keys
 
 
 def test_cells_without_any_radio_are_dropped() -> None:

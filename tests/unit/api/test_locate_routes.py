@@ -13,10 +13,11 @@ from openloc.api.services import Services
 from openloc.ingest.demo_seed import BLUE_PREFIX, CENTER, DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.model.identifiers import station_digest, station_id
 from openloc.model.kinds import StationKind
-from openloc.model.records import StationRecord
+from openloc.model.records import ApiKeyRecord, StationRecord
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
+from tests.geoip_files import LONDON, write_city_mmdb
 from tests.unit.api.support import Client, _services, assert_envelope, lte_tower, wifi_body
 
 # --- geolocate ------------------------------------------------------------------------------------
@@ -484,3 +485,137 @@ def test_region_from_wifi_position(client: TestClient) -> None:
     response = client.post("/v1/region?key=test", json={"wifiAccessPoints": wifi})
     assert response.status_code == 200
     assert response.json() == {"country_code": "DE", "country_name": "Germany"}
+
+
+# --- Ichnaea's requests (the divergences found by replaying its API tests) -------------------------
+
+# A known demo area, named without a cell id (Ichnaea's area lookup: `model_query` of a CellArea).
+AREA_ONLY = {"radioType": "lte", "mobileCountryCode": 262, "mobileNetworkCode": 1, "locationAreaCode": 4711}
+
+
+def test_area_lookup_without_a_cell_id_answers_the_area(client: TestClient) -> None:
+    response = client.post("/v1/geolocate?key=test", json={"cellTowers": [AREA_ONLY]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["fallback"] == "lacf"
+    assert body["location"] == {"lat": CENTER[0], "lng": CENTER[1]}
+    # The same answer as the same area named with a cell id nobody knows.
+    unknown_cell = client.post("/v1/geolocate?key=test", json={"cellTowers": [{**AREA_ONLY, "cellId": 999}]})
+    assert body == unknown_cell.json()
+    refused = client.post(
+        "/v1/geolocate?key=test", json={"cellTowers": [AREA_ONLY], "fallbacks": {"lacf": False}}
+    )
+    assert_envelope(refused, 404, "geolocation", "notFound")
+    unknown_area = client.post(
+        "/v1/geolocate?key=test", json={"cellTowers": [{**AREA_ONLY, "locationAreaCode": 7}]}
+    )
+    assert_envelope(unknown_area, 404, "geolocation", "notFound")
+
+
+def test_area_lookup_without_a_cell_id_in_search_and_region(client: TestClient) -> None:
+    legacy = {"cell": [{"radio": "lte", "mcc": 262, "mnc": 1, "lac": 4711}]}
+    search = client.post("/v1/search?key=test", json=legacy).json()
+    assert search == {"status": "ok", "lat": CENTER[0], "lon": CENTER[1], "accuracy": search["accuracy"],
+                      "fallback": "lacf"}  # fmt: skip
+    # Its MCC names the country at once (no fallback needed, as for a cell with an id).
+    region = client.post("/v1/region?key=test", json={"cellTowers": [AREA_ONLY]})
+    assert region.json() == {"country_code": "DE", "country_name": "Germany"}
+
+
+def test_area_only_cells_cost_one_area_read_and_no_station_keys(
+    make_services: Callable[..., Services], make_client: Client, seeded: MemoryStationStore
+) -> None:
+    """A body full of area-only cells stays one bounded area read (≤ 2 × MAX_CELLS keys)."""
+    from openloc.api.locate_query import MAX_CELLS
+
+    reads: list[tuple[str, int]] = []
+
+    class CountingStations:
+        def get_stations(self, requested: Sequence[str]) -> dict[str, StationRecord]:
+            reads.append(("stations", len(requested)))
+            return seeded.get_stations(requested)
+
+        def get_areas(self, requested: Sequence[str]) -> dict[str, StationRecord]:
+            reads.append(("areas", len(requested)))
+            return seeded.get_areas(requested)
+
+    towers = [{**AREA_ONLY, "locationAreaCode": lac} for lac in range(4000, 4500)]
+    client = make_client(make_services(stations=CountingStations()))
+    response = client.post("/v1/geolocate?key=test", json={"cellTowers": towers})
+    assert response.status_code == 404  # 4711 is past the first MAX_CELLS areas
+    assert reads == [("stations", 0), ("areas", 2 * MAX_CELLS)]
+
+
+@pytest.fixture(scope="module")
+def geoip_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return write_city_mmdb(tmp_path_factory.mktemp("geoip") / "city.mmdb")
+
+
+LONDON_IP = {"X-Forwarded-For": "81.2.69.142"}
+IP_ANSWERS = {
+    "/v1/geolocate": {
+        "location": {"lat": LONDON[0], "lng": LONDON[1]},
+        "accuracy": 25_000.0,
+        "fallback": "ipf",
+    },
+    "/v1/region": {"country_code": "GB", "country_name": "United Kingdom", "fallback": "ipf"},
+    "/v1/country": {"country_code": "GB", "country_name": "United Kingdom", "fallback": "ipf"},
+    "/v1/search": {
+        "status": "ok",
+        "lat": LONDON[0],
+        "lon": LONDON[1],
+        "accuracy": 25_000.0,
+        "fallback": "ipf",
+    },
+}
+
+
+@pytest.mark.parametrize(("path", "answer"), IP_ANSWERS.items())
+def test_get_is_the_ip_query_of_an_empty_post(
+    make_services: Callable[..., Services], make_client: Client, geoip_file: str, path: str, answer: Any
+) -> None:
+    """Ichnaea's `test_get`: a GET answers what an empty POST answers, by the client's IP."""
+    client = make_client(_services(make_services, geoip_file, trusted_proxy_hops=1))
+    get = client.get(f"{path}?key=test", headers=LONDON_IP)
+    assert get.status_code == 200 and get.json() == answer
+    assert client.post(f"{path}?key=test", content=b"", headers=LONDON_IP).json() == answer
+    # Whatever a GET carries, it is the IP query: a body is not read.
+    with_body = client.request("GET", f"{path}?key=test", headers=LONDON_IP, json=wifi_body(9, 10))
+    assert with_body.json() == answer
+    head = client.head(f"{path}?key=test", headers=LONDON_IP)
+    assert head.status_code == 200 and head.content == b""
+
+
+@pytest.mark.parametrize("path", IP_ANSWERS)
+def test_get_needs_the_same_key_and_permission_as_post(
+    make_services: Callable[..., Services], make_client: Client, key_store: Any, path: str
+) -> None:
+    key_store.put(ApiKeyRecord(key="no-locate", allow_locate=False, allow_region=False))
+    client = make_client(make_services())
+    for url in [path, f"{path}?key=unknown", f"{path}?key=no-locate"]:
+        assert_envelope(client.get(url), 400, "usageLimits", "keyInvalid")
+
+
+def test_get_answers_carry_cors_and_the_not_found_of_each_endpoint(client: TestClient) -> None:
+    origin = {"Origin": "https://maps.example.org"}
+    geolocate = client.get("/v1/geolocate?key=test", headers=origin)  # no GeoIP database here
+    assert_envelope(geolocate, 404, "geolocation", "notFound")
+    search = client.get("/v1/search?key=test", headers=origin)
+    assert search.status_code == 200 and search.json() == {"status": "not_found"}
+    for response in (geolocate, search):
+        assert response.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/v1/geolocate", "/v1/region", "/v1/country"])
+def test_considerip_false_holds_when_fallbacks_leave_out_ipf(
+    make_services: Callable[..., Services], make_client: Client, geoip_file: str, path: str
+) -> None:
+    """Kept on purpose (docs/api.md, "Differences from Ichnaea"): Ichnaea ignored `considerIp`
+    once `fallbacks` was sent and answered from the IP; `fallbacks.ipf` still wins when sent."""
+    client = make_client(_services(make_services, geoip_file, trusted_proxy_hops=1))
+    body: dict[str, Any] = {"considerIp": False, "fallbacks": {"lacf": True}}
+    assert_envelope(
+        client.post(f"{path}?key=test", json=body, headers=LONDON_IP), 404, "geolocation", "notFound"
+    )
+    body["fallbacks"]["ipf"] = True
+    assert client.post(f"{path}?key=test", json=body, headers=LONDON_IP).json() == IP_ANSWERS[path]

@@ -84,3 +84,27 @@ def test_openapi_documents_hashed_id(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert "hashedId" in schemas["WifiAccessPoint"]["properties"]
     assert "hashedId" in schemas["BluetoothBeacon"]["properties"]
+
+
+def test_every_served_method_is_documented(services: Services) -> None:
+    """GET on the locate family (Ichnaea's IP-only query) included: schemathesis fuzzes exactly
+    what the document lists."""
+    from openloc.api.monitor_routes import monitor_routes
+    from openloc.api.offline_routes import offline_routes
+
+    doc = openapi_document()
+    routes = [
+        *locate_routes(services),
+        *submit_routes(services),
+        *transfer_routes(services),
+        *monitor_routes(services),
+        *offline_routes(services),
+    ]
+    served = {
+        (route.path, method.lower()) for route in routes for method in route.methods or () if method != "HEAD"
+    }
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert served == documented - {("/openapi.json", "get")}
+    get = doc["paths"]["/v1/geolocate"]["get"]
+    assert "requestBody" not in get and "413" not in get["responses"]
+    assert get["parameters"] == doc["paths"]["/v1/geolocate"]["post"]["parameters"]

@@ -80,7 +80,6 @@ def test_v2_good_report() -> None:
     ("overrides", "reason"),
     [
         ({"timestamp": NOW_MS - 91 * 24 * 3600 * 1000}, "report_timestamp"),
-        ({"timestamp": NOW_MS + 11 * 60 * 1000}, "report_timestamp"),
         ({"position": None}, "report_position"),
         ({"position": {"latitude": 91, "longitude": 0}}, "report_position"),
         ({"position": {"latitude": 0, "longitude": 0}}, "report_position"),
@@ -100,6 +99,36 @@ def test_missing_timestamp_means_now() -> None:
     del item["timestamp"]
     (report,) = v2(item).reports
     assert report.timestamp == NOW_MS
+
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "kept_as"),
+    [
+        (146_000_000_000, NOW_MS),  # 1974: a clock never set → unknown → the time it was received
+        (0, NOW_MS),
+        (-5, NOW_MS),
+        (1_795_000_000, NOW_MS),  # seconds instead of ms (January 1970 as ms) → unknown
+        (978_307_199_999, NOW_MS),  # the last ms of 2000 → unknown
+        (978_307_200_000, None),  # 2001-01-01T00:00Z: a plausible time, and old → dropped
+        (NOW_MS - 100 * DAY_MS, None),  # 2026 data uploaded 100 days late: old → dropped
+        (NOW_MS - 90 * DAY_MS, NOW_MS - 90 * DAY_MS),  # exactly 90 days: kept as sent
+        (NOW_MS + 10 * 60 * 1000, NOW_MS + 10 * 60 * 1000),  # within the clock skew: kept as sent
+        (NOW_MS + 10 * 60 * 1000 + 1, NOW_MS),  # beyond it: a clock ahead → unknown
+        (4_102_444_800_000, NOW_MS),  # 2100 → unknown
+    ],
+)
+def test_implausible_times_are_unknown_and_old_times_are_dropped(timestamp: int, kept_as: int | None) -> None:
+    """Ichnaea's rule, from a device's view: a broken clock does not lose the report; the
+    retention rule still drops a real old one."""
+    outcome = v2(v2_item(timestamp=timestamp))
+    if kept_as is None:
+        assert outcome.reports == [] and outcome.dropped == Counter({"report_timestamp": 1})
+    else:
+        (report,) = outcome.reports
+        assert report.timestamp == kept_as and not outcome.dropped
 
 
 def test_bad_entries_dropped_and_counted() -> None:
@@ -165,19 +194,19 @@ def test_optional_values_out_of_range_are_dropped_not_the_report() -> None:
     ],
 )
 def test_cell_signal_from_asu(radio: str, signal: int | None, asu: int | None, expected: int | None) -> None:
-    obs = cell_observation(radio, 262, 1, None, 100, 200, signal=signal, asu=asu)
+    obs = cell_observation(Radio(radio), 262, 1, None, 100, 200, signal=signal, asu=asu)
     assert obs is not None and obs.signal == expected
 
 
 def test_cell_observation_ranges() -> None:
-    obs = cell_observation("wcdma", 262, 1, None, 100, 200, psc=600, timing_advance=3, serving=0)
+    obs = cell_observation(Radio.WCDMA, 262, 1, None, 100, 200, psc=600, timing_advance=3, serving=0)
     assert obs is not None
     assert obs.psc is None  # wcdma psc ≤ 511
     assert obs.timing_advance is None  # not meaningful for wcdma
     assert obs.serving is False
-    lte = cell_observation("lte", 262, 1, "001", 100, 200, psc=500, timing_advance=70)
+    lte = cell_observation(Radio.LTE, 262, 1, "001", 100, 200, psc=500, timing_advance=70)
     assert lte is not None and lte.psc == 500 and lte.timing_advance is None and lte.mnc == "001"
-    assert cell_observation("lte", 262, 1, None, 100, 200, timing_advance=10).timing_advance == 10  # type: ignore[union-attr]
+    assert cell_observation(Radio.LTE, 262, 1, None, 100, 200, timing_advance=10).timing_advance == 10  # type: ignore[union-attr]
     assert cell_observation(None, 262, 1, None, 100, 200) is None
 
 
@@ -222,6 +251,58 @@ def test_v1_flat_items_and_top_level_radio() -> None:
     assert outcome.dropped["report_networks"] == 1
 
 
+def _one_cell_report(form: str, item_radio: str | None, cell_radio: str | None):  # type: ignore[no-untyped-def]
+    """One report with one cell (GSM-valid ids) in each wire form, radios given or left out."""
+    cell = {"mcc": 262, "mnc": 1, "lac": 100, "cid": 200}
+    if form == "legacy":
+        item: dict[str, Any] = {"lat": 52.52, "lon": 13.41, "cell": [{**cell, "radio": cell_radio}]}
+        if item_radio is not None:
+            item["radio"] = item_radio
+        return from_legacy_submit(LegacySubmitRequest.model_validate({"items": [item]}).items, builder())
+    tower = {
+        "mobileCountryCode": 262,
+        "mobileNetworkCode": 1,
+        "locationAreaCode": 100,
+        "cellId": 200,
+        "radioType": cell_radio,
+    }
+    if form == "v1":
+        item = {"latitude": 52.52, "longitude": 13.41, "cellTowers": [tower]}
+        wire: Any = GeosubmitV1Request
+        convert: Any = from_geosubmit_v1
+    else:
+        item = v2_item(wifiAccessPoints=[], cellTowers=[tower])
+        wire, convert = GeosubmitRequest, from_geosubmit_v2
+    if item_radio is not None:
+        item["radioType"] = item_radio
+    return convert(wire.model_validate({"items": [item]}).items, builder())
+
+
+@pytest.mark.parametrize("form", ["v2", "v1", "legacy"])
+@pytest.mark.parametrize(
+    ("item_radio", "cell_radio", "radio"),
+    [
+        ("gsm", None, Radio.GSM),  # Ichnaea's test_radio_missing_in_observation
+        ("gsm", "", Radio.GSM),  # blank is not sent
+        ("gsm", "lte", Radio.LTE),  # test_radio_duplicated: the cell's own radio wins
+        (None, "wcdma", Radio.WCDMA),  # test_radio_missing_top_level
+        ("umts", None, Radio.WCDMA),
+        (None, None, None),  # test_radio_missing: no radio, no cell
+        (None, "18", None),  # test_radio_invalid
+        ("gsm", "cdma", None),  # a radio OpenLoc does not know is not relabelled
+    ],
+)
+def test_item_level_radio_applies_to_cells_without_one_in_every_form(
+    form: str, item_radio: str | None, cell_radio: str | None, radio: Radio | None
+) -> None:
+    outcome = _one_cell_report(form, item_radio, cell_radio)
+    if radio is None:
+        assert outcome.reports == [] and outcome.dropped == Counter({"cell_entry": 1, "report_networks": 1})
+    else:
+        (report,) = outcome.reports
+        assert [c.radio for c in report.cells] == [radio] and not outcome.dropped
+
+
 def test_legacy_submit_iso_time_and_legacy_names() -> None:
     body = {
         "items": [
@@ -233,22 +314,24 @@ def test_legacy_submit_iso_time_and_legacy_names() -> None:
                 "cell": [{"mcc": 262, "mnc": 1, "lac": 100, "cid": 200, "signal": -70}],
                 "wifi": [{"key": "00:1a:2b:00:00:01", "signal": -60, "frequency": 2412}],
             },
-            {
-                "lat": 52.52,
-                "lon": 13.41,
-                "time": "not a time",
-                "cell": [{"radio": "gsm", "mcc": 262, "mnc": 1, "lac": 1, "cid": 2}],
-            },
             {"lat": 52.52, "lon": 13.41, "time": "2026-11-23T11:59:00", "blue": [{"key": "c0ffee000001"}]},
+            {"lat": 52.52, "lon": 13.41, "time": "2026-08-01T12:00:00Z", "blue": [{"key": "c0ffee000001"}]},
         ]
     }
     outcome = from_legacy_submit(LegacySubmitRequest.model_validate(body).items, builder())
-    assert len(outcome.reports) == 2
     first, naive = outcome.reports
     assert first.timestamp == int(datetime(2026, 11, 23, 11, 30, tzinfo=UTC).timestamp() * 1000)
     assert first.cells[0].signal == -70 and first.wifi[0].signal == -60
     assert naive.timestamp == int((NOW - timedelta(minutes=1)).timestamp() * 1000)  # naive = UTC
-    assert outcome.dropped["report_timestamp"] == 1
+    assert outcome.dropped == Counter({"report_timestamp": 1})  # August: more than 90 days old
+
+
+@pytest.mark.parametrize("time", ["1710-02-28", "1970-01-01T00:00:00Z", "not a time", "2026-13-45", "  "])
+def test_legacy_time_that_is_unreadable_or_before_2001_is_unknown(time: str) -> None:
+    body = {"items": [{"lat": 52.52, "lon": 13.41, "time": time, "blue": [{"key": "c0ffee000001"}]}]}
+    outcome = from_legacy_submit(LegacySubmitRequest.model_validate(body).items, builder())
+    (report,) = outcome.reports
+    assert report.timestamp == NOW_MS and not outcome.dropped
 
 
 def test_unicode_digit_mcc_string_drops_the_cell() -> None:

@@ -36,7 +36,7 @@ def test_geosubmit_v2_keeps_good_reports_only(
             v2_item(now_ms, position=None),  # no position
             v2_item(now_ms, wifiAccessPoints=[{"macAddress": "00:1a:2b:aa:00:01"}]),  # one wifi
             "not an item",
-            v2_item(now_ms, timestamp=1),  # far past
+            v2_item(now_ms, timestamp=now_ms - 100 * 24 * 3600 * 1000),  # 100 days old
             v2_item(now_ms, cellTowers=[lte_tower(5)], wifiAccessPoints=[]),
         ]
     }
@@ -375,3 +375,51 @@ def test_over_the_item_or_entry_caps_is_413(
     assert queue.messages == []
     ok: dict[str, Any] = {"items": [{lists: [{}] * per_item}] * (settings.submit_max_entries // per_item)}
     assert client.post(path, content=gzip.compress(json.dumps(ok).encode())).status_code in {200, 204}
+
+
+# --- Ichnaea's requests (the divergences found by replaying its API tests) -------------------------
+
+
+def test_v2_item_level_radio_type_applies_to_its_cells(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    """Ichnaea's `test_radio_missing_in_observation` on /v2/geosubmit: the item names the radio,
+    its cell does not. The cell is learned (it was dropped silently before)."""
+    tower = {"mobileCountryCode": 262, "mobileNetworkCode": 1, "locationAreaCode": 2, "cellId": 3}
+    item = v2_item(now_ms, radioType="gsm", cellTowers=[tower], wifiAccessPoints=[])
+    assert client.post("/v2/geosubmit", json={"items": [item]}).json() == {}
+    (report,) = reports_in(queue)
+    assert [(c["radio"], c["lac"], c["cid"]) for c in report["cells"]] == [("gsm", 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [
+        (
+            "/v2/geosubmit",
+            {"timestamp": 146_000_000_000, "position": {"latitude": 52.52, "longitude": 13.41}},
+        ),
+        ("/v1/geosubmit", {"timestamp": 146_000_000_000, "latitude": 52.52, "longitude": 13.41}),
+        ("/v1/submit", {"time": "1710-02-28", "lat": 52.52, "lon": 13.41}),
+    ],
+)
+def test_a_report_from_a_broken_clock_is_kept_with_the_time_it_was_received(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int, path: str, item: dict[str, Any]
+) -> None:
+    """1974 (`timestamp` 146·10⁹ ms) or 1710: before 2001 the time is unknown, not old (Ichnaea)."""
+    networks = {"wifi": [{"key": "001a2b000001"}, {"key": "001a2b000002"}]}
+    if path != "/v1/submit":
+        networks = {"wifiAccessPoints": [{"macAddress": "001a2b000001"}, {"macAddress": "001a2b000002"}]}
+    response = client.post(path, json={"items": [{**item, **networks}]})
+    assert response.status_code in (200, 204)
+    (report,) = reports_in(queue)
+    assert now_ms <= report["timestamp"] <= now_ms + 60_000  # the request's own clock, not 1974
+
+
+def test_an_old_upload_still_follows_the_retention_rule(
+    client: TestClient, queue: MemoryObservationQueue, now_ms: int
+) -> None:
+    """A plausible time 100 days back is old data, not a broken clock: dropped, the rest kept."""
+    late = v2_item(now_ms, timestamp=now_ms - 100 * 24 * 3600 * 1000)
+    assert client.post("/v2/geosubmit", json={"items": [late, v2_item(now_ms)]}).json() == {}
+    assert [r["timestamp"] for r in reports_in(queue)] == [now_ms - 5_000]

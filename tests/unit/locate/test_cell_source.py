@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
-from openloc.locate.query import CellSignal, KnownStation, Source
+from openloc.locate.query import AreaSignal, CellSignal, KnownStation, Source
 from openloc.model.keys import CellId
 from openloc.model.kinds import Radio
 
@@ -63,6 +63,22 @@ def test_locate_cell_areas_smallest_area() -> None:
     assert (estimate.lat, estimate.lon) == pytest.approx(offset(10_000, 0))
     assert estimate.accuracy == 50_000  # clamped to the area band
     assert locate_cell_areas([CellSignal((lte(9, lac=9),), -80)], areas) is None
+
+
+def test_locate_cell_areas_from_cells_sent_without_a_cell_id() -> None:
+    c1, c2 = lte(1, lac=1), lte(2, lac=2)
+    areas = {
+        c1.area_key: KnownStation(c1.area_key, *offset(0, 0), 120_000),
+        c2.area_key: KnownStation(c2.area_key, *offset(10_000, 0), 3_000),
+    }
+    only_area = [AreaSignal((c1.area,), -80)]
+    estimate = locate_cell_areas([], areas, only_area)
+    assert estimate is not None and estimate.fallback == "lacf"
+    assert (estimate.lat, estimate.lon, estimate.accuracy) == pytest.approx((*offset(0, 0), 120_000))
+    # With a full cell of a smaller area too, the smallest area answers whichever way it was named.
+    both = locate_cell_areas([CellSignal((c2,), -80)], areas, only_area)
+    assert both is not None and both.used == (c2.area_key,)
+    assert locate_cell_areas([], areas, [AreaSignal((lte(9, lac=9).area,), -80)]) is None
 
 
 LAT, LON = 52.52, 13.405

@@ -9,9 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openloc.model.keys import (
     CellId,
+    area_ids,
     area_key,
     blue_key,
     cell_ids,
+    cell_radio,
     is_nomap_ssid,
     is_private_mac,
     mnc_forms,
@@ -134,6 +136,33 @@ def test_is_nomap_ssid(ssid: str | None, nomap: bool) -> None:
 )
 def test_parse_radio(value: str | None, radio: Radio | None) -> None:
     assert parse_radio(value) is radio
+
+
+@pytest.mark.parametrize(
+    ("names", "radio"),
+    [
+        (("lte", "gsm"), Radio.LTE),  # the cell's own radio wins over the item's
+        ((None, None, "gsm"), Radio.GSM),  # the item's fills in
+        (("", " ", "umts"), Radio.WCDMA),  # blank is not sent
+        (("cdma", "gsm"), None),  # named but unknown: not relabelled
+        (("18", None, "lte"), None),
+        ((None, None, None), None),
+        ((), None),
+    ],
+)
+def test_cell_radio_the_first_radio_sent_decides(names: tuple[str | None, ...], radio: Radio | None) -> None:
+    assert cell_radio(*names) is radio
+
+
+def test_area_ids_of_a_cell_without_a_cell_id() -> None:
+    assert [a.key for a in area_ids(Radio.LTE, 262, 1, None, 4711)] == [
+        "area#lte#262#01#4711",
+        "area#lte#262#001#4711",
+    ]
+    assert [a.key for a in area_ids(Radio.NR, 310, None, "001", 70_000)] == ["area#nr#310#001#70000"]
+    for radio, mcc, lac in [(None, 262, 1), (Radio.LTE, 0, 1), (Radio.LTE, 262, 0), (Radio.LTE, 262, 65_534),
+                            (Radio.LTE, 1000, 1), (Radio.LTE, 262, None), (Radio.LTE, None, 1)]:  # fmt: skip
+        assert area_ids(radio, mcc, 1, None, lac) == []
 
 
 @pytest.mark.parametrize(
