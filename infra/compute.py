@@ -50,6 +50,15 @@ EXPORT_TMP_MB = 4096
 SQS_VISIBILITY_FACTOR = 6
 
 DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")
+# What aggregating observations writes (the aggregate function, and the bulk function's replay).
+AGGREGATION_TABLES = (
+    "stations_table",
+    "cell_areas_table",
+    "datamap_table",
+    "stats_table",
+    "processed_table",
+    "sources_table",
+)
 DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 
 
@@ -307,17 +316,9 @@ class Compute(Construct):
     def _grant_aggregate(self, function: lambda_.Function) -> None:
         # The SQS event source mapping adds receive/delete on the queue (infra/pipeline.py).
         # sources_table: the daily new-station budgets per submitter source (docs/abuse.md).
-        tables = (
-            "stations_table",
-            "cell_areas_table",
-            "datamap_table",
-            "stats_table",
-            "processed_table",
-            "sources_table",
-        )
-        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *AGGREGATION_TABLES)
         # Cells by area: an area is recomputed from all its cells.
-        self._allow_indexes(function, ("dynamodb:Query",), *tables)
+        self._allow_indexes(function, ("dynamodb:Query",), *AGGREGATION_TABLES)
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[self.storage.archive_bucket.arn_for_objects("*")]
@@ -370,15 +371,7 @@ class Compute(Construct):
         # A sharded import writes cells and recomputes their areas (cells by area: the by_area
         # index); a sharded replay aggregates like the aggregate function (its tables) and reads
         # the archive. Import and replay intermediates live under jobs/ of the archive bucket.
-        tables = (
-            "stations_table",
-            "cell_areas_table",
-            "datamap_table",
-            "stats_table",
-            "processed_table",
-            "sources_table",
-        )
-        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *AGGREGATION_TABLES)
         self._allow_indexes(function, ("dynamodb:Query",), "stations_table")
         archive = self.storage.archive_bucket
         function.add_to_role_policy(

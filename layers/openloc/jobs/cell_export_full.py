@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from openloc.jobs.sharding import Json, RunContext, ShardedJob, shards_needed
+from openloc.jobs.sharding import Json, RunContext, ShardedJob, segment_items
 from openloc.jobs.stores import JobResult, JobStores
 from openloc.model.kinds import FileKind
 from openloc.publish.cell_export import (
@@ -60,8 +60,7 @@ class CellShards:
     max_concurrency = 64
 
     def plan(self, stores: JobStores, ctx: RunContext, previous: Json) -> list[Json]:
-        shards = shards_needed(stores.cells.approximate_count(), stores.settings.cell_export_shard_cells)
-        return [{"shard": index, "shards": shards} for index in range(shards)]
+        return segment_items(stores.cells.approximate_count(), stores.settings.cell_export_shard_cells)
 
     def shard(self, stores: JobStores, ctx: RunContext, item: Json) -> Json:
         threads = stores.settings.cell_export_segments

@@ -237,6 +237,13 @@ def shards_needed(total: int, per_shard: int, cap: int = MAX_SHARDS) -> int:
     return max(1, min(cap, -(-max(total, 0) // max(per_shard, 1))))
 
 
+def segment_items(total: int, per_shard: int) -> list[Json]:
+    """Items of a stage that reads a table in parallel Scan segments: one per segment, sized so
+    a shard reads about `per_shard` of the `total` items."""
+    shards = shards_needed(total, per_shard)
+    return [{"shard": index, "shards": shards} for index in range(shards)]
+
+
 def split_evenly(values: Sequence[Any], parts: int) -> list[list[Any]]:
     """`values` in `parts` contiguous groups of nearly equal length (none empty when possible)."""
     parts = max(1, min(parts, len(values))) if values else 1

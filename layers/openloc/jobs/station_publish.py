@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from openloc.jobs.sharding import Json, RunContext, ShardedJob, shards_needed
+from openloc.jobs.sharding import Json, RunContext, ShardedJob, segment_items
 from openloc.jobs.stores import JobResult, JobStores
 from openloc.publish.dumps import PUBLISHED_KINDS, RETENTION, run_publication
 from openloc.publish.manifest import DownloadFile, delete_dropped, update_manifest
@@ -71,8 +71,7 @@ class ScanStage:
 
     def plan(self, stores: JobStores, ctx: RunContext, previous: Json) -> list[Json]:
         stations, _areas = stores.stations.approximate_counts()
-        shards = shards_needed(stations, stores.settings.publish_shard_stations)
-        return [{"shard": index, "shards": shards} for index in range(shards)]
+        return segment_items(stations, stores.settings.publish_shard_stations)
 
     def shard(self, stores: JobStores, ctx: RunContext, item: Json) -> Json:
         segment, total = int(item["shard"]), int(item["shards"])

@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from openloc.jobs.sharding import Json, RunContext, ShardedJob, shards_needed
+from openloc.jobs.sharding import Json, RunContext, ShardedJob, segment_items
 from openloc.jobs.stores import JobResult, JobStores
 
 TASK = "tiles"
@@ -47,8 +47,7 @@ class GridShards:
     max_concurrency = 32
 
     def plan(self, stores: JobStores, ctx: RunContext, previous: Json) -> list[Json]:
-        shards = shards_needed(stores.coverage.approximate_grid_count(), stores.settings.tiles_shard_cells)
-        return [{"shard": index, "shards": shards} for index in range(shards)]
+        return segment_items(stores.coverage.approximate_grid_count(), stores.settings.tiles_shard_cells)
 
     def shard(self, stores: JobStores, ctx: RunContext, item: Json) -> Json:
         from openloc.publish.tile_blocks import save_array, write_grid_shard

@@ -188,11 +188,10 @@ class TileSet:
 
     @classmethod
     def load(cls, store: ObjectStore, prefix: str) -> TileSet | None:
-        directory, blob = store.get(prefix + ".dir.npy"), store.get(prefix + ".tiles")
+        directory, blob = Directory.load(store, prefix), store.get(prefix + ".tiles")
         if directory is None or blob is None:
             return None
-        rows = load_array(directory).astype(np.int64).reshape(-1, 3)
-        return cls(blob, rows[:, 0], rows[:, 1], rows[:, 2])
+        return cls(blob, directory.ids, directory.offsets, directory.lengths)
 
     def save(self, store: ObjectStore, prefix: str) -> None:
         store.put(prefix + ".tiles", self.blob, "application/octet-stream", PRIVATE)
@@ -438,9 +437,9 @@ def write_block_archive(
     """`tiles/coverage.pmtiles` from the coarse tiles and the block archives, merged by tile
     range: only the directories are in memory; the block archives' bytes are copied inside S3."""
     from pmtiles import writer as pmtiles_writer
-    from pmtiles.tile import Compression, Entry, TileType
+    from pmtiles.tile import Entry
 
-    from openloc.publish.tile_set import write_archive
+    from openloc.publish.tile_set import archive_header, write_archive
 
     if coarse.ids.size == 0 and not any(block.ids.size for block in blocks):
         archive = write_archive(iter(()), bounds, now)
@@ -471,26 +470,7 @@ def write_block_archive(
             last.run_length += 1
         else:
             entries.append(Entry(tile_id, offset, length, 1))
-    west, south, east, north = _bounds_degrees(bounds)
-    header: dict[str, Any] = {
-        "tile_type": TileType.PNG,
-        "tile_compression": Compression.NONE,
-        "min_lon_e7": round(west * 1e7),
-        "min_lat_e7": round(south * 1e7),
-        "max_lon_e7": round(east * 1e7),
-        "max_lat_e7": round(north * 1e7),
-        "center_zoom": 11 if len(bounds) else 0,
-        "center_lon_e7": round((west + east) / 2 * 1e7),
-        "center_lat_e7": round((south + north) / 2 * 1e7),
-    }
-    metadata = {
-        "name": "OpenLoc coverage",
-        "description": "Where OpenLoc has observations: 0.001° grid cells seen by contributors.",
-        "attribution": "OpenLoc contributors",
-        "type": "overlay",
-        "format": "png",
-        "version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    header, metadata = archive_header(bounds, now)
     untyped: Any = pmtiles_writer  # the package's functions are untyped
     head, root, meta, leaves = untyped.finalize_header(
         header, int(all_ids.size), entries, contents, metadata, False, base
@@ -498,12 +478,6 @@ def write_block_archive(
     state.put(header_key, head + root + meta + leaves + coarse.blob, "application/octet-stream", PRIVATE)
     uploaded = assets.compose(PMTILES_KEY, [Piece(state, header_key), *pieces], PMTILES_TYPE, TILE_CACHE)
     return ArchiveResult(int(all_ids.size), uploaded.size)
-
-
-def _bounds_degrees(grid: CoverageGrid) -> tuple[float, float, float, float]:
-    from openloc.publish.tiles import pyramid_bounds
-
-    return pyramid_bounds(grid)
 
 
 def load_blocks_list(state: ObjectStore) -> list[Block]:

@@ -76,23 +76,11 @@ def archive_tiles(archive: bytes) -> Iterator[tuple[int, bytes]]:
         yield zxy_to_tileid(z, x, y), bytes(data)
 
 
-def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: datetime) -> bytes:
-    """A PMTiles v3 archive of PNG tiles given in ascending tile-id order (identical tiles stored once)."""
-    from pmtiles import writer as pmtiles_writer
+def archive_header(grid: CoverageGrid, now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """The PMTiles header fields (bounds and centre of `grid`) and metadata of the archive."""
     from pmtiles.tile import Compression, TileType
 
     west, south, east, north = pyramid_bounds(grid)
-    out = io.BytesIO()
-    untyped: Any = pmtiles_writer  # the package's Writer is untyped
-    writer = untyped.Writer(out)
-    count = 0
-    for tile_id, data in tiles:
-        writer.write_tile(tile_id, data)
-        count += 1
-    if count == 0:  # PMTiles needs at least one entry: an empty z0 tile keeps the format valid
-        from openloc.publish.tiles import TILE_SIZE
-
-        writer.write_tile(0, encode_png(np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_)))
     header = {
         "tile_type": TileType.PNG,
         "tile_compression": Compression.NONE,
@@ -112,6 +100,25 @@ def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: d
         "format": "png",
         "version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    return header, metadata
+
+
+def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: datetime) -> bytes:
+    """A PMTiles v3 archive of PNG tiles given in ascending tile-id order (identical tiles stored once)."""
+    from pmtiles import writer as pmtiles_writer
+
+    out = io.BytesIO()
+    untyped: Any = pmtiles_writer  # the package's Writer is untyped
+    writer = untyped.Writer(out)
+    count = 0
+    for tile_id, data in tiles:
+        writer.write_tile(tile_id, data)
+        count += 1
+    if count == 0:  # PMTiles needs at least one entry: an empty z0 tile keeps the format valid
+        from openloc.publish.tiles import TILE_SIZE
+
+        writer.write_tile(0, encode_png(np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_)))
+    header, metadata = archive_header(grid, now)
     writer.finalize(header, metadata)
     return out.getvalue()
 
