@@ -150,7 +150,10 @@ class BlockShards:
         return {
             "cells": sum(int(b["cells"]) for b in blocks),
             "changed_cells": sum(int(b["changed_cells"]) for b in blocks),
-            "full": any(bool(b["full"]) for b in blocks),
+            # A first run draws every block; later a block without a state (new coverage far from
+            # the old) draws fully too, alone.
+            "full": bool(blocks) and all(bool(b["full"]) for b in blocks),
+            "full_blocks": sum(bool(b["full"]) for b in blocks),
             "blocks": len(blocks),
             # z 0–5 are drawn every run (≤ 1 365 small tiles): counted when their picture changed.
             "rendered": sum(int(b["rendered"]) for b in blocks) + coarse_written + coarse_deleted,
