@@ -17,6 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from openloc.jobs.sharding import Json, RunContext, ShardedJob, segment_items
 from openloc.jobs.stores import JobResult, JobStores
 from openloc.publish.dumps import PUBLISHED_KINDS, RETENTION, run_publication
@@ -95,24 +98,33 @@ class BuildStage:
     max_concurrency = 64
 
     def plan(self, stores: JobStores, ctx: RunContext, previous: Json) -> list[Json]:
-        indexes = []
-        for key in previous["scans"]:
-            blob = stores.state.get(key + ".index.npy")
+        """Two passes over the scan shards' indexes, one index in memory at a time (1 500 scan
+        shards of a world-size table hold ~2 GB of index): the row totals per bucket, then each
+        part's byte range in every scan object."""
+
+        def index(shard: int) -> npt.NDArray[np.int64]:
+            blob = stores.state.get(_scan_key(ctx, shard) + ".index.npy")
             if blob is None:
-                raise FileNotFoundError(key + ".index.npy")
-            indexes.append(decode_index(blob))
-        codes, rows = bucket_totals(indexes)
-        items = []
-        for part in plan_parts(codes, rows, stores.settings.pack_part_rows):
-            ranges, areas = [], []
-            for shard, index in enumerate(indexes):
-                found, area = part_ranges(part, index)
+                raise FileNotFoundError(_scan_key(ctx, shard) + ".index.npy")
+            return decode_index(blob)
+
+        shards = range(len(previous["scans"]))
+        codes, rows = bucket_totals(index(shard) for shard in shards)
+        parts = plan_parts(codes, rows, stores.settings.pack_part_rows)
+        ranges: list[list[list[int]]] = [[] for _ in parts]
+        areas: list[list[list[int]]] = [[] for _ in parts]
+        for shard in shards:
+            current = index(shard)
+            for number, part in enumerate(parts):
+                found, area = part_ranges(part, current)
                 if found:
-                    ranges.append([shard, *found])
+                    ranges[number].append([shard, *found])
                 if area:
-                    areas.append([shard, *area])
-            items.append({**part.item(), "ranges": ranges, "areas": areas})
-        return items
+                    areas[number].append([shard, *area])
+        return [
+            {**part.item(), "ranges": ranges[number], "areas": areas[number]}
+            for number, part in enumerate(parts)
+        ]
 
     def shard(self, stores: JobStores, ctx: RunContext, item: Json) -> Json:
         cut = item.get("slice")
