@@ -219,64 +219,107 @@ def projections(results: dict[str, Any], prices: Prices | None = None) -> dict[s
 
     Assumptions (stated in docs/benchmarks.md): a shard runs as fast on the jobs function (1 769 MB
     = one vCPU, arm64) as one core here; all shards of a stage run at once up to the stage's
-    MaxConcurrency; DynamoDB parallel Scan reads ~400 bytes per cell and ~500 per station item
-    (eventually consistent: 0.5 read unit per 4 KB); Step Functions standard transitions."""
+    MaxConcurrency; the plan and finish steps grow linearly with the data; DynamoDB parallel Scan
+    reads ~400 bytes per cell and ~500 per station item (eventually consistent: 0.5 read unit per
+    4 KB); a Step Functions standard transition is $0.000025, about 3 per shard and 3 per stage."""
     prices = prices or Prices()
     gb = 1.769
-    sfn_transition = 0.000025
+    transition = 0.000025
     out: dict[str, Any] = {}
-
-    def stage_time(
-        stage: dict[str, Any], units_per_shard: float, units: float, concurrency: int
-    ) -> tuple[float, float, int]:
-        per_unit = stage["mean_seconds"] / units_per_shard
-        shards = max(1, -(-int(units) // int(units_per_shard)))
-        waves = -(-shards // concurrency)
-        return (
-            waves * per_unit * min(units, units_per_shard),
-            shards * per_unit * min(units, units_per_shard),
-            shards,
-        )
-
     export = results["export"]
+    stage = export["stages"]["cells"]
     cells = results["args"]["cells"]
+    per_cell = stage["mean_seconds"] * stage["shards"] / cells
     shard_cells = Settings().cell_export_shard_cells
-    per_shard = min(cells, shard_cells)
-    wall, busy, shards = stage_time(export["stages"]["cells"], per_shard, 45e6, 64)
-    finish = sum(s["seconds"] for s in export["steps"] if s["phase"] == "finish") * 45e6 / cells
+    shards = -(-int(45e6) // shard_cells)
+    steps = sum(s["seconds"] for s in export["steps"]) * 45e6 / cells
+    wall = -(-shards // 64) * per_cell * shard_cells + steps
     out["export_45m"] = {
         "shards": shards,
-        "shard_seconds": wall,
-        "finish_seconds": finish,
-        "wall_minutes": (wall + finish) / 60,
-        "lambda_usd": (busy + finish) * gb * prices.lambda_gb_second,
+        "shard_seconds": per_cell * shard_cells,
+        "wall_minutes": wall / 60,
+        "lambda_usd": (per_cell * 45e6 + steps) * gb * prices.lambda_gb_second,
         "dynamodb_usd": 45e6 * 400 / 4096 * 0.5 * prices.dynamodb_read_unit,
-        "stepfunctions_usd": (6 + 3 * shards) * sfn_transition,
+        "stepfunctions_usd": (3 + 3 * shards) * transition,
     }
     publish = results["publish"]
-    stations = results["args"]["wifi"] + results["args"]["blue"]
-    scale = 1.5e9 / stations
-    totals: dict[str, float] = {"wall": 0.0, "busy": 0.0, "shards": 0}
+    scale = 1.5e9 / (results["args"]["wifi"] + results["args"]["blue"])
+    wall = busy = 0.0
+    count_total = 0
     for name, stage in publish["stages"].items():
+        count = int(stage["shards"] * scale) if name != "files" else stage["shards"]
         concurrency = {"scan": 64, "build": 64, "files": 16}[name]
-        count = stage["shards"] * scale
-        waves = -(-int(count) // concurrency)
-        totals["wall"] += (
-            waves * stage["mean_seconds"]
-            if name != "files"
-            else stage["max_seconds"] * scale / max(1, count / concurrency)
-        )
-        totals["busy"] += count * stage["mean_seconds"]
-        totals["shards"] += count
+        if name == "files":  # a file cannot be split: the largest grows with the data
+            wall += stage["max_seconds"] * scale
+            busy += stage["mean_seconds"] * stage["shards"] * scale
+        else:
+            wall += -(-count // concurrency) * stage["mean_seconds"]
+            busy += count * stage["mean_seconds"]
+        count_total += count
     steps = sum(s["seconds"] for s in publish["steps"]) * scale
     out["publish_1_5b"] = {
-        "shards": int(totals["shards"]),
-        "wall_minutes": (totals["wall"] + steps) / 60,
-        "lambda_usd": (totals["busy"] + steps) * gb * prices.lambda_gb_second,
+        "shards": count_total,
+        "wall_minutes": (wall + steps) / 60,
+        "lambda_usd": (busy + steps) * gb * prices.lambda_gb_second,
         "dynamodb_usd": 1.5e9 * 500 / 4096 * 0.5 * prices.dynamodb_read_unit,
-        "stepfunctions_usd": (10 + 3 * totals["shards"]) * sfn_transition,
+        "stepfunctions_usd": (9 + 3 * count_total) * transition,
     }
     return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The tables of docs/benchmarks.md ("Sharded jobs at scale") from one stored run."""
+    lines = [
+        "| job | stage | shards | work per shard | mean s | max s | throughput per shard | max Δ memory MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    args = results["args"]
+    units = {
+        ("cell_export_full", "cells"): ("cells", min(args["cells"], Settings().cell_export_shard_cells)),
+        ("station_publish", "scan"): (
+            "stations",
+            min(args["wifi"] + args["blue"], Settings().publish_shard_stations),
+        ),
+        ("cell_import", "rows"): ("rows", args["import_rows"]),
+    }
+    jobs = [results.get("export"), results.get("publish"), (results.get("tiles") or {}).get("full")]
+    jobs.append((results.get("tiles") or {}).get("day"))
+    jobs.append(results.get("import"))
+    for index, job in enumerate(jobs):
+        if not job:
+            continue
+        task = job["task"] + (" (+1 day)" if index == 3 else "")
+        for name, stage in job["stages"].items():
+            unit, size = units.get((job["task"], name), ("", 0))
+            if job["task"] == "cell_import" and name == "rows":
+                size = size / max(stage["shards"], 1)
+            rate = f"{size / stage['mean_seconds']:,.0f} {unit}/s" if unit and stage["mean_seconds"] else "–"
+            work = f"{size:,.0f} {unit}" if unit else "–"
+            lines.append(
+                f"| {task} | {name} | {stage['shards']} | {work} | {stage['mean_seconds']:.1f} | "
+                f"{stage['max_seconds']:.1f} | {rate} | {stage['max_rss_delta_mib']:.0f} |"
+            )
+    out = ["\n".join(lines)]
+    projected = results.get("projections")
+    if projected:
+        out.append(
+            "\n".join(
+                [
+                    "| projection | shards | wall time | Lambda $ | DynamoDB reads $ | Step Functions $ | total $ |",
+                    "|---|---|---|---|---|---|---|",
+                    *(
+                        f"| {name} | {p['shards']:,} | {p['wall_minutes']:.1f} min | {p['lambda_usd']:.2f} | "
+                        f"{p['dynamodb_usd']:.2f} | {p['stepfunctions_usd']:.2f} | "
+                        f"{p['lambda_usd'] + p['dynamodb_usd'] + p['stepfunctions_usd']:.2f} |"
+                        for name, p in (
+                            ("full cell export, 45 M cells", projected["export_45m"]),
+                            ("dumps and packs, 1.5 B Wi-Fi stations", projected["publish_1_5b"]),
+                        )
+                    ),
+                ]
+            )
+        )
+    return "\n\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -289,7 +332,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--import-rows", type=int, default=1_500_000)
     parser.add_argument("--only", default="", help="comma-separated: export,publish,tiles,import")
+    parser.add_argument(
+        "--markdown", default="", help="print the docs tables of a stored result file and exit"
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text())))
+        return
     wanted = set(filter(None, args.only.split(","))) or {"export", "publish", "tiles", "import"}
     results: dict[str, Any] = {
         "args": vars(args),

@@ -39,9 +39,9 @@ from openloc.jobs.stores import JobResult, JobStores
 JOBS_PREFIX = "jobs/"
 JSON_TYPE = "application/json"
 PRIVATE = "no-store"
-# Distributed Map iterations are children of one execution: a stage never plans more shards than
-# this (each shard is sized from measured throughput, so this is ~100 M cells per stage).
-MAX_SHARDS = 2000
+# A stage never plans more shards than this: a composed file has at most one S3 multipart part
+# per shard and S3 allows 10 000 parts (at the default shard sizes: 20 G cells, 10 G stations).
+MAX_SHARDS = 10_000
 
 Json = dict[str, Any]
 
