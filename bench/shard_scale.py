@@ -300,7 +300,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{stage['max_seconds']:.1f} | {rate} | {stage['max_rss_delta_mib']:.0f} |"
             )
     out = ["\n".join(lines)]
-    projected = results.get("projections")
+    projected = projections(results) if "export" in results and "publish" in results else None
     if projected:
         out.append(
             "\n".join(
