@@ -35,6 +35,7 @@ import gzip
 import json
 import math
 import shutil
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -404,18 +405,21 @@ def build_part(
 ) -> BuiltPart:
     """Write one part's SQLite file to its public key (and, for a dump, its CSV member to
     `csv_key` in `scratch`)."""
-    rows = list(lines)
-    if plan.slice is not None:
+    rows: Iterable[str] = lines
+    if plan.slice is not None:  # the k-th of n equal slices of one oversized grid cell's rows
         k, n = plan.slice
-        rows.sort()
-        size, extra = divmod(len(rows), n)
+        ordered = sorted(lines)
+        size, extra = divmod(len(ordered), n)
         start = k * size + min(k, extra)
-        rows = rows[start : start + size + (1 if k < extra else 0)]
+        rows = ordered[start : start + size + (1 if k < extra else 0)]
     kind = FileKind.OFFLINE_PACK if plan.family == PACK else FileKind.dump(StationKind(plan.family))
     day = now.strftime("%Y-%m-%d")
     key = file_key(plan.family, plan.region, day, plan.part, plan.parts, "sqlite.gz")
     bounds = _Bounds()
-    csv_lines: list[str] = []
+    # The part's CSV rows, compressed as they come (a gzip member): rows are never all in memory.
+    csv_member = bytearray()
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    csv_rows = 0
     with temporary_workdir() as work:
         path = Path(work) / "part.sqlite"
         writer = PackWriter(path, plan.region, kind, now)
@@ -424,7 +428,8 @@ def build_part(
             if isinstance(row, PublishedStation):
                 writer.add_station(row)
                 if plan.family != PACK:
-                    csv_lines.append(csv_row(row))
+                    csv_member += compressor.compress(csv_row(row).encode())
+                    csv_rows += 1
             elif isinstance(row, PublishedCell):
                 writer.add_cell(row)
             bounds.add(row.lat, row.lon)
@@ -459,9 +464,9 @@ def build_part(
     )
     if plan.family == PACK:
         return BuiltPart(entry, None, 0, 0)
-    member = gzip.compress("".join(csv_lines).encode(), compresslevel=6, mtime=int(now.timestamp()))
-    scratch.put(csv_key, member, "application/gzip", PRIVATE)
-    return BuiltPart(entry, csv_key, len(member), len(csv_lines))
+    csv_member += compressor.flush()
+    scratch.put(csv_key, bytes(csv_member), "application/gzip", PRIVATE)
+    return BuiltPart(entry, csv_key, len(csv_member), csv_rows)
 
 
 def compose_csv(
