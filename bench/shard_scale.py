@@ -51,6 +51,8 @@ from bench.open_data import GeneratedCells, synthetic_cell
 from scripts.deploy_costs import PRICES_AS_OF, Prices
 
 NOW = datetime(2026, 11, 23, 2, 7, tzinfo=UTC)
+WORLD_GRID_CELLS = 100e6  # assumed datamap of a world-scale instance (docs/benchmarks.md)
+TABLE_WRITES_PER_SECOND = 40_000  # DynamoDB's default per-table throughput quota (on-demand)
 RESULTS = Path(__file__).resolve().parent / "results"
 # (region, lat, lon, share of the stations) — a dense country split into parts, a few others.
 CITIES = (
@@ -264,6 +266,39 @@ def projections(results: dict[str, Any], prices: Prices | None = None) -> dict[s
         "dynamodb_usd": 1.5e9 * 500 / 4096 * 0.5 * prices.dynamodb_read_unit,
         "stepfunctions_usd": (9 + 3 * count_total) * transition,
     }
+    tiles = results.get("tiles")
+    if tiles:  # a world datamap of WORLD_GRID_CELLS, cut as the job cuts it
+        per_shard = Settings().tiles_shard_cells
+        shards = -(-int(WORLD_GRID_CELLS) // per_shard)
+        for name, run in (("tiles_world_first", tiles["full"]), ("tiles_world_day", tiles["day"])):
+            grid, render = run["stages"]["grid"], run["stages"]["render"]
+            per_cell = (
+                grid["mean_seconds"] * grid["shards"] + render["mean_seconds"] * render["shards"]
+            ) / tiles["cells"]
+            wall = -(-shards // 32) * per_cell * per_shard * 2  # grid then render, 32 at a time
+            out[name] = {
+                "shards": 2 * shards,
+                "wall_minutes": wall / 60,
+                "lambda_usd": per_cell * WORLD_GRID_CELLS * gb * prices.lambda_gb_second,
+                "dynamodb_usd": WORLD_GRID_CELLS * 100 / 4096 * 0.5 * prices.dynamodb_read_unit,
+                "stepfunctions_usd": (6 + 3 * 2 * shards) * transition,
+            }
+    imported = results.get("import")
+    if imported:  # 45 M rows: the table's write quota bounds it, not the shards' CPU
+        rows = imported["stages"]["rows"]
+        per_row = rows["mean_seconds"] * rows["shards"] / results["args"]["import_rows"]
+        shard_rows = results["args"]["import_rows"] / rows["shards"]
+        shards = -(-int(45e6) // int(shard_rows))
+        cpu_wall = -(-shards // 8) * per_row * shard_rows
+        out["import_45m"] = {
+            "shards": shards,
+            "wall_minutes": max(cpu_wall, 45e6 / TABLE_WRITES_PER_SECOND) / 60,
+            "lambda_usd": max(per_row * 45e6, 45e6 / TABLE_WRITES_PER_SECOND * 8)
+            * gb
+            * prices.lambda_gb_second,
+            "dynamodb_usd": 45e6 * prices.dynamodb_write_unit,
+            "stepfunctions_usd": (6 + 3 * shards) * transition,
+        }
     return out
 
 
@@ -305,15 +340,22 @@ def markdown(results: dict[str, Any]) -> str:
         out.append(
             "\n".join(
                 [
-                    "| projection | shards | wall time | Lambda $ | DynamoDB reads $ | Step Functions $ | total $ |",
+                    "| projection | shards | wall time | Lambda $ | DynamoDB $ | Step Functions $ | total $ |",
                     "|---|---|---|---|---|---|---|",
                     *(
                         f"| {name} | {p['shards']:,} | {p['wall_minutes']:.1f} min | {p['lambda_usd']:.2f} | "
                         f"{p['dynamodb_usd']:.2f} | {p['stepfunctions_usd']:.2f} | "
                         f"{p['lambda_usd'] + p['dynamodb_usd'] + p['stepfunctions_usd']:.2f} |"
                         for name, p in (
-                            ("full cell export, 45 M cells", projected["export_45m"]),
-                            ("dumps and packs, 1.5 B Wi-Fi stations", projected["publish_1_5b"]),
+                            (label, projected[key])
+                            for key, label in (
+                                ("export_45m", "full cell export, 45 M cells"),
+                                ("publish_1_5b", "dumps and packs, 1.5 B Wi-Fi stations"),
+                                ("import_45m", "import, 45 M rows (table at 40 000 writes/s)"),
+                                ("tiles_world_first", "tiles, first render of 100 M grid cells"),
+                                ("tiles_world_day", "tiles, a day later (same 100 M cells)"),
+                            )
+                            if key in projected
                         )
                     ),
                 ]
