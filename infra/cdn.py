@@ -10,8 +10,15 @@ whose bucket-policy statement CDK scopes to this distribution. Paths and their c
     /stats.json
     /v1/* /v2/* /__*      the API, when `openloc:api_behind_cdn` is true: never cached, all methods
 
+The API behind the distribution: its origin is the API's custom domain (the `execute-api`
+endpoint is disabled, infra/api.py), every origin request carries the origin secret
+(`X-Origin-Verify`, a Secrets Manager secret, infra/origin.py) and `CloudFront-Viewer-Address`,
+the viewer's address as CloudFront saw it, which the functions take as the client IP
+(docs/security.md); the origin request policy forwards only what the API reads.
+
 Every response carries the security-headers policy (HSTS, nosniff, frame denial, referrer policy,
-a CSP that only allows the site's own scripts, styles, images and tiles). Viewers may use IPv4 or
+a CSP that only allows the site's own scripts, styles, images and tiles, plus the map's base
+layer tiles when `openloc:basemap_url` configures one, infra/website.py). Viewers may use IPv4 or
 IPv6. CloudFront's standard access logs are not enabled: they hold viewer IPs, which the privacy
 model never stores (docs/privacy.md); CloudWatch metrics cover operations.
 """
@@ -25,10 +32,13 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from openloc.website import CONTENT_SECURITY_POLICY
+from openloc.store.origin_rotation import ORIGIN_HEADER_NAME
+from openloc.website import content_security_policy
 
 from infra.context import bool_context, choice_context, str_context
+from infra.website import basemap_context
 
 API_BEHIND_CDN_CONTEXT = "openloc:api_behind_cdn"
 DOMAIN_CONTEXT = "openloc:cdn_domain_name"
@@ -45,6 +55,17 @@ PRICE_CLASSES = {
 
 # The API's public paths (Ichnaea's contract plus the heartbeats and the spec).
 API_PATH_PATTERNS = ("v1/*", "v2/*", "__*", "openapi.json")
+# Viewer headers the API reads (bodies, keyless identity, CORS preflights); CloudFront adds
+# CloudFront-Viewer-Address. Host is not forwarded: API Gateway routes by its own domain.
+API_ORIGIN_HEADERS = (
+    "Content-Type",
+    "Content-Encoding",
+    "User-Agent",
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "CloudFront-Viewer-Address",
+)
 
 
 @dataclass(frozen=True)
@@ -71,10 +92,11 @@ class Cdn(Construct):
         construct_id: str,
         *,
         assets_bucket: s3.IBucket,
-        api_endpoint: str | None = None,
+        api_domain: str | None = None,
+        origin_secret: secretsmanager.ISecret | None = None,
     ) -> None:
-        """`api_endpoint` (the HTTP API's https URL) adds the API behaviours when the
-        `openloc:api_behind_cdn` context is true."""
+        """`api_domain` (the API's custom domain) and `origin_secret` add the API behaviours when
+        the `openloc:api_behind_cdn` context is true."""
         super().__init__(scope, construct_id)
         security = cloudfront.ResponseSecurityHeadersBehavior(
             strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -89,7 +111,7 @@ class Cdn(Construct):
                 override=True,
             ),
             content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                content_security_policy=content_security_policy(basemap_context(self)), override=True
             ),
         )
         self.headers = cloudfront.ResponseHeadersPolicy(
@@ -134,11 +156,21 @@ class Cdn(Construct):
                 compress=True,
             )
 
-        self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_endpoint)
-        if self.api_behind_cdn and api_endpoint:
+        self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_domain)
+        if self.api_behind_cdn and api_domain and origin_secret is not None:
             api_origin = origins.HttpOrigin(
-                cdk.Fn.select(2, cdk.Fn.split("/", api_endpoint)),
+                api_domain,
                 protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                # A dynamic reference, resolved by CloudFormation: the value is not in the template.
+                custom_headers={ORIGIN_HEADER_NAME: origin_secret.secret_value.unsafe_unwrap()},
+            )
+            api_requests = cloudfront.OriginRequestPolicy(
+                self,
+                "ApiOriginRequestPolicy",
+                comment="OpenLoc API: the headers it reads, the viewer address, every query string",
+                header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*API_ORIGIN_HEADERS),
+                query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+                cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
             )
             for pattern in API_PATH_PATTERNS:
                 behaviors[pattern] = cloudfront.BehaviorOptions(
@@ -146,7 +178,7 @@ class Cdn(Construct):
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    origin_request_policy=api_requests,
                     compress=True,
                 )
 

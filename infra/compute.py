@@ -9,7 +9,7 @@ with SnapStart behind a `live` alias, the version API Gateway invokes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
 
@@ -119,8 +120,10 @@ class Compute(Construct):
         aggregate_reserved_concurrency: int | None = None,
         network: FunctionNetwork | None = None,
         environment: Mapping[str, str] | None = None,
+        secrets: Sequence[secretsmanager.ISecret] = (),
     ) -> None:
-        """`environment`: extra variables for every function (access policy, proxy hops...)."""
+        """`environment`: extra variables for every function (access policy, secrets' ARNs...);
+        `secrets`: what the API functions read at run time (IP hash key, origin secret)."""
         super().__init__(scope, construct_id)
         self.storage = storage
         self.network = network
@@ -214,6 +217,9 @@ class Compute(Construct):
         self._grant_aggregate(self.functions["aggregate"])
         self._grant_export(self.functions["export"])
         self._grant_bulk(self.functions["bulk"])
+        for name in ("locate", "submit"):
+            for secret in secrets:
+                secret.grant_read(self.functions[name])  # GetSecretValue, DescribeSecret: that secret only
 
     def _function_environment(self, name: str, shared: Mapping[str, str], in_vpc: bool) -> dict[str, str]:
         env = dict(shared)
@@ -244,6 +250,8 @@ class Compute(Construct):
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": self._log_level(),
+            # Traces never hold a handler's answer (a located position) or a method's return value.
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         }
         for variable, context in (
             ("OPENLOC_COMMIT", COMMIT_CONTEXT),

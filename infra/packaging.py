@@ -33,7 +33,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("locate", "submit", "aggregate", "export")
+FUNCTIONS = ("locate", "submit", "aggregate", "export", "rotate")
 # The free DB-IP city databases (CC BY 4.0) that `make geoip` installs from npm.
 DEFAULT_GEOIP_SOURCE = ROOT / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
 GEOIP_LICENSE_FILES = ("DBIP-LICENSE", "LICENSE", "COPYRIGHT.txt", "LICENSE.txt")

@@ -21,6 +21,7 @@ from infra.compute import Compute, FunctionNetwork
 from infra.context import bool_context, choice_context, int_context
 from infra.jobs import Jobs
 from infra.monitoring import Monitoring
+from infra.origin import OriginSecret
 from infra.packaging import asset_dirs, is_placeholder
 from infra.pipeline import Pipeline, PipelineSettings
 from infra.schedule import SHARDED_CONTEXT, Schedule
@@ -78,6 +79,9 @@ class OpenLocStack(cdk.Stack):
             raise ValueError(f"{STAGE_CONTEXT} must be one of {', '.join(STAGES)}, got {stage!r}")
         self.assets = assets if assets is not None else asset_dirs()
         self.storage = Storage(self, "Storage", stage=stage)
+        self.behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False)
+        # Behind CloudFront: the value CloudFront proves itself with (docs/security.md).
+        self.origin_secret = OriginSecret(self, "OriginSecret") if self.behind_cdn else None
         self.cache = Cache(self, "Cache") if bool_context(self, REDIS_CONTEXT, default=False) else None
         pipeline_settings = PipelineSettings.from_context(self)
         self.compute = Compute(
@@ -97,6 +101,7 @@ class OpenLocStack(cdk.Stack):
                 else None
             ),
             environment=self._service_environment(),
+            secrets=[self.ip_hash_secret, *([self.origin_secret.secret] if self.origin_secret else [])],
         )
         self.api = Api(
             self, "Api", locate=self.compute.aliases["locate"], submit=self.compute.aliases["submit"]
@@ -109,8 +114,16 @@ class OpenLocStack(cdk.Stack):
             settings=pipeline_settings,
         )
         self.cdn = Cdn(
-            self, "Cdn", assets_bucket=self.storage.assets_bucket, api_endpoint=self.api.http_api.api_endpoint
+            self,
+            "Cdn",
+            assets_bucket=self.storage.assets_bucket,
+            api_domain=self.api.origin_domain or None,
+            origin_secret=self.origin_secret.secret if self.origin_secret else None,
         )
+        if self.origin_secret is not None:
+            self.origin_secret.rotate_with(
+                distribution=self.cdn.distribution, layer=self.compute.layer, code=self.assets["rotate"]
+            )
         # Without `make site` there is nothing to copy: the stack then deploys without the pages.
         self.website = (
             None
@@ -157,8 +170,9 @@ class OpenLocStack(cdk.Stack):
                 "openloc:keyless-without-redis",
                 "openloc:key_policy=optional without openloc:redis=true: keyless traffic is unlimited",
             )
-        # The key of the hash standing for client IPs and API keys in Redis: a per-deployment
-        # secret, generated once by Secrets Manager and resolved into the environment at deploy time.
+        # The key of the hash standing for client IPs and API keys in Redis and in submitted reports:
+        # a per-deployment secret, generated once by Secrets Manager and read by the API functions
+        # at run time (IP_HASH_KEY_SECRET_ARN): its value is never in the template or environment.
         self.ip_hash_secret = secretsmanager.Secret(
             self,
             "IpHashKey",
@@ -171,22 +185,23 @@ class OpenLocStack(cdk.Stack):
             cdk.Acknowledgment(
                 id="AwsSolutions::AwsSolutions-SMG4",
                 reason=(
-                    "Rotating the hash key only renames the rate-limit counters (they restart from 0); "
-                    "rotate by hand when needed, no rotation Lambda for that."
+                    "Rotating the hash key renames the rate-limit counters (they restart from 0) and makes "
+                    "new source tags unrelated to old ones (docs/abuse.md): rotate by hand when needed."
                 ),
             )
         )
         env = {
             "OPENLOC_KEY_POLICY": key_policy,
-            "IP_HASH_KEY": self.ip_hash_secret.secret_value.unsafe_unwrap(),
+            "IP_HASH_KEY_SECRET_ARN": self.ip_hash_secret.secret_arn,
             # The same retention for the S3 lifecycle rule and for `openloc replay`.
             "ARCHIVE_RETENTION_DAYS": str(
                 int_context(self, ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS)
             ),
         }
-        if bool_context(self, API_BEHIND_CDN_CONTEXT, default=False):
-            # CloudFront appends the viewer's address to X-Forwarded-For: trust exactly that hop.
-            env["TRUSTED_PROXY_HOPS"] = "1"
+        if self.origin_secret is not None:
+            # Only requests carrying this secret are served, and their client is CloudFront's
+            # CloudFront-Viewer-Address (X-Forwarded-For is never trusted: TRUSTED_PROXY_HOPS unset).
+            env["ORIGIN_SECRET_ARN"] = self.origin_secret.secret.secret_arn
         return env
 
     def _object_write_acknowledgments(self) -> dict[str, str]:

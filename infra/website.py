@@ -4,8 +4,13 @@ on every deploy (CloudFront serves it at /).
 Two BucketDeployments because the site has two cache lifetimes (`openloc.website`): pages,
 manifest-reading scripts and openapi.json for 5 minutes, the vendored libraries and the basemap
 for a day. Neither prunes: exports, tiles and manifests live in the same bucket. After the copy
-CloudFront's cache of the pages is invalidated. BucketDeployment runs a CDK-provided Lambda with
-the AWS CLI (no Docker involved); its cdk-nag findings are acknowledged below with the reason.
+CloudFront's cache of the pages is invalidated. A third writes `config.json` from the CDK context:
+the coverage map's raster base layer (`openloc:basemap_url`, `openloc:basemap_attribution`,
+`openloc:basemap_attribution_url`, `openloc:basemap_max_zoom`; none by default: the country
+outlines), whose tile host the CSP of infra/cdn.py then allows (`basemap_context`).
+
+BucketDeployment runs a CDK-provided Lambda with the AWS CLI (no Docker involved); its cdk-nag
+findings are acknowledged below with the reason.
 """
 
 from __future__ import annotations
@@ -18,9 +23,31 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
-from openloc.website import LIBRARY_CACHE, PAGE_CACHE
+from openloc.website import CONFIG_KEY, LIBRARY_CACHE, PAGE_CACHE, Basemap, BasemapError, site_config
+
+from infra.context import int_context, str_context
 
 LONG_LIVED = ("vendor/*", "basemap/*")
+BASEMAP_URL_CONTEXT = "openloc:basemap_url"
+BASEMAP_ATTRIBUTION_CONTEXT = "openloc:basemap_attribution"
+BASEMAP_ATTRIBUTION_URL_CONTEXT = "openloc:basemap_attribution_url"
+BASEMAP_MAX_ZOOM_CONTEXT = "openloc:basemap_max_zoom"
+
+
+def basemap_context(scope: Construct) -> Basemap | None:
+    """The map's raster base layer the context configures (None without `openloc:basemap_url`)."""
+    url = str_context(scope, BASEMAP_URL_CONTEXT)
+    if not url:
+        return None
+    try:
+        return Basemap(
+            url,
+            str_context(scope, BASEMAP_ATTRIBUTION_CONTEXT),
+            str_context(scope, BASEMAP_ATTRIBUTION_URL_CONTEXT),
+            int_context(scope, BASEMAP_MAX_ZOOM_CONTEXT, 19),
+        )
+    except BasemapError as error:
+        raise ValueError(f"context {BASEMAP_URL_CONTEXT} & co.: {error}") from None
 
 
 class Website(Construct):
@@ -40,7 +67,7 @@ class Website(Construct):
             "Pages",
             sources=[source],
             destination_bucket=assets_bucket,
-            exclude=list(LONG_LIVED),
+            exclude=[*LONG_LIVED, CONFIG_KEY],
             prune=False,
             cache_control=[s3deploy.CacheControl.from_string(PAGE_CACHE)],
             distribution=distribution,
@@ -56,6 +83,18 @@ class Website(Construct):
             include=list(LONG_LIVED),
             prune=False,
             cache_control=[s3deploy.CacheControl.from_string(LIBRARY_CACHE)],
+            memory_limit=512,
+        )
+        self.config = s3deploy.BucketDeployment(
+            self,
+            "Config",
+            sources=[s3deploy.Source.data(CONFIG_KEY, site_config(basemap_context(self)).decode())],
+            destination_bucket=assets_bucket,
+            prune=False,
+            cache_control=[s3deploy.CacheControl.from_string(PAGE_CACHE)],
+            content_type="application/json",
+            distribution=distribution,
+            distribution_paths=[f"/{CONFIG_KEY}"],
             memory_limit=512,
         )
         self._acknowledge_handler_findings(assets_bucket)

@@ -33,7 +33,7 @@ def _first_received(record: SQSRecord) -> datetime | None:
 POLICY = UpdatePolicy(optout_hold_days=settings.optout_hold_days)
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> None:
     reports = parse_message(record.body)
     result = process_reports(
@@ -56,7 +56,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no answer in traces (docs/privacy.md)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(

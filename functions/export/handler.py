@@ -33,7 +33,7 @@ def _count(values: dict[str, int]) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no answer in traces (docs/privacy.md)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "phase" in event:

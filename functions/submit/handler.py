@@ -17,7 +17,7 @@ register_snapshot_warm_up(services)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no answer in traces (docs/privacy.md)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return asgi(event, cast(Any, context))  # Mangum's own LambdaContext protocol

@@ -58,7 +58,11 @@ class Settings(BaseSettings):
     # A kept entry costs ~1 KB of memory until it is queued: the entry cap bounds a request's memory.
     submit_max_items: int = Field(default=4000, ge=1)
     submit_max_entries: int = Field(default=64_000, ge=1)
+    # API keys: how long a looked-up key is kept (process and Redis), how long an unknown key is
+    # remembered as unknown, and how many keys one process keeps (least recently used first out).
     api_key_cache_seconds: int = Field(default=300, ge=0)
+    api_key_negative_cache_seconds: int = Field(default=30, ge=0)
+    api_key_cache_size: int = Field(default=10_000, ge=1)
     submit_requires_key: bool = False
     # Locate/region access: "required" = every request needs a known key (the contract);
     # "optional" = a request without a key is served and identified by its User-Agent.
@@ -69,16 +73,31 @@ class Settings(BaseSettings):
     # Daily budget of each keyless client (User-Agent family); keys use their own `maxreq`.
     limit_agent_per_day: int = Field(default=100_000, ge=0)
     # What each source IP (IPv6: each /64) may still use of a client that is over its budget.
+    # Keyless requests: also the cap of each address across all User-Agents and paths together.
     limit_ip_per_minute: int = Field(default=60, ge=0)
     limit_ip_per_day: int = Field(default=2000, ge=0)
+    # Unknown keys one address may try per minute; past it, keys not yet cached are refused (429)
+    # without a database read. 0 = no limit.
+    limit_invalid_keys_per_minute: int = Field(default=20, ge=0)
     # Cache-Control max-age of successful /v1/region and /v1/country answers; 0 = no header.
     region_cache_seconds: int = Field(default=86400, ge=0)
     trusted_proxy_hops: int = Field(default=0, ge=0)
-    # Anonymous (keyless) submissions per client IP and minute; 0 = no limit.
+    # Behind CloudFront (docs/security.md): the Secrets Manager secret whose value CloudFront sends
+    # as the X-Origin-Verify header. Set, every request without a current (or pending, or previous)
+    # value is refused with 403, and the client IP is CloudFront's CloudFront-Viewer-Address.
+    origin_secret_arn: str = ""
+    # The distribution whose API origins the origin secret's rotation function updates.
+    origin_distribution_id: str = ""
+    # Anonymous (keyless) submissions per client IP and minute, all submission paths together;
+    # 0 = no limit.
     submit_ip_limit_per_minute: int = Field(default=60, ge=0)
     # Key of the hashes that stand for client IPs in Redis counters and for API keys in the Redis
-    # key cache and in submitted reports (neither IPs nor keys are stored in full).
+    # key cache and in submitted reports (neither IPs nor keys are stored in full). Read from the
+    # Secrets Manager secret IP_HASH_KEY_SECRET_ARN when that is set (as deployed), else IP_HASH_KEY.
     ip_hash_key: str = "openloc"
+    ip_hash_key_secret_arn: str = ""
+    # Secrets (IP hash key, origin secret) are re-read from Secrets Manager after this long.
+    secrets_cache_seconds: int = Field(default=300, ge=1)
     # CORS: origins allowed to call the API from a browser, comma-separated; "*" = any (the
     # public-API default: keys travel in the query string, no cookies, so no ambient authority).
     cors_allow_origins: str = "*"
@@ -114,6 +133,15 @@ class Settings(BaseSettings):
     publish_min_days: int = Field(default=7, ge=0)
     # A station seen with an opt-out name ignores observations for this many days after.
     optout_hold_days: int = Field(default=365, ge=1)
+
+    # The coverage map's raster base layer (streets and labels) for `openloc site build|publish` and
+    # `make run` (a deployment sets it with the CDK context `openloc:basemap_url` & co.). Empty URL =
+    # the country outlines, nothing loaded from another host. The URL template needs {z}, {x}, {y}
+    # and https (plain http only on this machine); the attribution is required (docs/coverage-map.md).
+    openloc_basemap_url: str = ""
+    openloc_basemap_attribution: str = ""
+    openloc_basemap_attribution_url: str = ""
+    openloc_basemap_max_zoom: int = Field(default=19, ge=0, le=22)
 
     # Build information reported by /__version__.
     openloc_commit: str = "unknown"

@@ -34,7 +34,10 @@ def test_stage_throttles_and_logs_without_ips_or_keys(template: Template) -> Non
     assert properties["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 400
     log_format = json.loads(properties["AccessLogSettings"]["Format"])
     assert "status" in log_format and "responseLatency" in log_format
-    assert not any("sourceIp" in value or "querystring" in value.lower() for value in log_format.values())
+    assert not any(
+        "sourceIp" in value or "userAgent" in value or "querystring" in value.lower()
+        for value in log_format.values()
+    )
 
 
 def test_integrations_invoke_the_live_aliases(template: Template) -> None:
@@ -94,7 +97,8 @@ def test_distribution_https_ipv6_and_security_headers(template: Template) -> Non
     assert security["ContentTypeOptions"]["Override"] is True
     assert security["FrameOptions"]["FrameOption"] == "DENY"
     assert "frame-ancestors 'none'" in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    assert "https:" not in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]  # no CDN scripts
+    # No CDN scripts, and without a configured base layer no other host at all.
+    assert "http" not in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
 
 
 def test_caching_per_path(template: Template) -> None:
@@ -119,8 +123,6 @@ def test_api_behind_the_distribution_is_never_cached(full_template: Template) ->
     assert len(config["Origins"]) == 2
     assert config["Aliases"] == ["www.example.org"]
     assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
-    for name in ("locate", "submit"):
-        assert functions(full_template)[name]["Environment"]["Variables"]["TRUSTED_PROXY_HOPS"] == "1"
 
 
 def test_no_cache_means_no_vpc(template: Template) -> None:
@@ -163,15 +165,45 @@ def test_valkey_reachable_from_the_functions_only(full_template: Template) -> No
 def test_website_copied_without_pruning_with_two_cache_lifetimes(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("<!doctype html><title>OpenLoc</title>")
     template = synth(assets={**unbuilt_assets(), "site": tmp_path})
-    deployments = resources(template, "Custom::CDKBucketDeployment")
-    by_cache = {
-        d["Properties"]["SystemMetadata"]["cache-control"]: d["Properties"] for d in deployments.values()
+    deployments = [d["Properties"] for d in resources(template, "Custom::CDKBucketDeployment").values()]
+    assert all(properties["Prune"] is False for properties in deployments)
+    (libraries,) = [d for d in deployments if "Include" in d]
+    (config,) = [d for d in deployments if d.get("DistributionPaths") == ["/config.json"]]
+    (pages,) = [d for d in deployments if d is not libraries and d is not config]
+    assert libraries["Include"] == ["vendor/*", "basemap/*"]
+    assert libraries["SystemMetadata"]["cache-control"] == LIBRARY_CACHE
+    assert pages["Exclude"] == ["vendor/*", "basemap/*", "config.json"]  # config.json comes from the context
+    assert "/*.html" in pages["DistributionPaths"]
+    assert pages["SystemMetadata"]["cache-control"] == config["SystemMetadata"]["cache-control"] == PAGE_CACHE
+    assert config["DistributionPaths"] == ["/config.json"]
+    assert config["SystemMetadata"]["content-type"] == "application/json"
+
+
+def security_policy(template: Template) -> str:
+    (headers,) = [
+        policy
+        for logical_id, policy in resources(template, "AWS::CloudFront::ResponseHeadersPolicy").items()
+        if "SecurityHeaders" in logical_id
+    ]
+    config = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    return str(config["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+
+
+def test_configured_base_layer_is_the_one_host_the_site_may_load_images_from(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<!doctype html><title>OpenLoc</title>")
+    context = {
+        "openloc:basemap_url": "https://tiles.example.org/{z}/{x}/{y}.png",
+        "openloc:basemap_attribution": "© OpenStreetMap contributors",
+        "openloc:basemap_max_zoom": "18",
     }
-    assert set(by_cache) == {PAGE_CACHE, LIBRARY_CACHE}
-    assert all(properties["Prune"] is False for properties in by_cache.values())
-    assert by_cache[LIBRARY_CACHE]["Include"] == ["vendor/*", "basemap/*"]
-    assert by_cache[PAGE_CACHE]["Exclude"] == ["vendor/*", "basemap/*"]
-    assert "/*.html" in by_cache[PAGE_CACHE]["DistributionPaths"]
+    template = synth(context, assets={**unbuilt_assets(), "site": tmp_path})
+    policy = security_policy(template)
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
+    assert policy.count("tiles.example.org") == 1
+    with pytest.raises(ValueError, match="must use https"):
+        synth({**context, "openloc:basemap_url": "http://tiles.example.org/{z}/{x}/{y}.png"})
+    with pytest.raises(ValueError, match="needs its attribution"):
+        synth({"openloc:basemap_url": "https://tiles.example.org/{z}/{x}/{y}.png"})
 
 
 def test_no_website_deployment_before_the_site_is_built(template: Template) -> None:

@@ -1,11 +1,15 @@
 """Open data against the local stack's DynamoDB/S3 APIs: the export handler (full and hourly
-diff through the change index), `openloc import` into fresh tables (round trip), `/v1/transfer`."""
+diff through the change index), `openloc import` into fresh tables (round trip), `/v1/transfer`,
+`openloc export --out` and `openloc transfer` from a second instance's tables."""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,3 +129,64 @@ def test_transfer_merges_into_the_stack(seeded: LocalStack) -> None:
     stored = DynamoStationStore(seeded.settings).get_stations(["cell#lte#262#02#99#4242"])
     record = stored["cell#lte#262#02#99#4242"]
     assert (record.lat, record.lon, record.samples) == (50.1, 8.6, 12)
+
+
+def test_export_cli_writes_the_full_exports_rows(
+    seeded: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`openloc export --out FILE` against the stack's moto server: the handler's full export rows."""
+    full = export(seeded, "cell_export_full", NOW)
+    out = tmp_path / "cells.csv.gz"
+    assert openloc_main(["export", "--out", str(out), "--quiet"]) == 0
+    assert (
+        f"wrote {out}: {full['rows']} cells from {seeded.settings.stations_table}" in capsys.readouterr().out
+    )
+    mine = list(csv.reader(io.StringIO(gzip.decompress(out.read_bytes()).decode())))
+    theirs = rows_of(seeded.settings.assets_bucket, full["key"])
+    assert mine[0] == theirs[0] and sorted(mine[1:]) == sorted(theirs[1:])
+
+
+def _transfer(stack: LocalStack, state: Path, key: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`openloc transfer` as an operator runs it: its own process, reading the peer's tables."""
+    env = os.environ | {"STATIONS_TABLE": "peer-stations", "CELL_AREAS_TABLE": "peer-cell-areas"}
+    command = [sys.executable, "-m", "openloc.cli", "transfer", "--to", stack.url, "--key", key]
+    command += ["--state", str(state), "--sender", "peer-a", "--batch-size", "100", *extra]
+    # Generous: three batches merged by moto take seconds alone, much longer on a busy machine.
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_transfer_cli_sends_another_instance_into_the_stack(seeded: LocalStack, tmp_path: Path) -> None:
+    """A second instance's tables in the same moto server, sent over HTTP to the stack's
+    `/v1/transfer` by `openloc transfer`; a second run sends nothing; a key without the transfer
+    permission stops the command with the peer's reason."""
+    peer = Settings(stations_table="peer-stations", cell_areas_table="peer-cell-areas")
+    create_tables(client("dynamodb"), peer)
+    records = [
+        StationRecord(
+            key=f"cell#lte#262#07#{700 + i % 3}#{9000 + i}", lat=48.1 + i / 1000, lon=11.5 + i / 1000,
+            radius=400.0 + i, samples=3 + i, created=NOW - timedelta(days=9), modified=NOW - timedelta(days=1),
+        )
+        for i in range(1, 241)
+    ] + [
+        StationRecord(key=f"wifi#00163e{i:06x}", lat=48.1, lon=11.5 + i / 10_000, radius=60.0, samples=4,
+                      created=NOW - timedelta(days=9), modified=NOW - timedelta(days=1))
+        for i in range(1, 61)
+    ]  # fmt: skip
+    try:
+        DynamoStationStore(peer).put_stations(records)
+    finally:
+        bind_models(seeded.settings)
+    DynamoApiKeyStore(seeded.settings).put(ApiKeyRecord(key="peer-a-key", allow_transfer=True))
+
+    first = _transfer(seeded, tmp_path / "peer.sqlite", "peer-a-key")
+    assert first.returncode == 0, first.stderr
+    assert "sent 300 items in 3 batches" in first.stdout and "240 cell, 60 wifi" in first.stdout
+    stored = DynamoStationStore(seeded.settings).get_stations([r.key for r in records])
+    assert {k: (r.lat, r.lon, r.samples) for k, r in stored.items()} == {
+        r.key: (r.lat, r.lon, r.samples) for r in records
+    }
+    again = _transfer(seeded, tmp_path / "peer.sqlite", "peer-a-key")
+    assert again.returncode == 0 and "sent 0 items in 0 batches" in again.stdout, again.stderr
+    refused = _transfer(seeded, tmp_path / "other.sqlite", "test", "--full")
+    assert refused.returncode == 2
+    assert "403 transferNotAllowed" in refused.stderr and "--allow-transfer" in refused.stderr

@@ -9,16 +9,18 @@ api_keys table itself is the one place a key is kept (it is the key store) and i
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from openloc.ingest.demo_seed import WIFI_PREFIX, demo_mac
 from openloc.local.stack import LocalStack
 from openloc.model.records import ApiKeyRecord
 from openloc.store.api_keys import DynamoApiKeyStore
@@ -28,6 +30,9 @@ from openloc.store.tables import TABLES, table_name
 pytestmark = pytest.mark.integration
 
 KEY = "privacy-check-key-7f3a9c2e1d5b"
+# A User-Agent with a device-identifying tail: only its family (`PrivacyProbe/9.8`) may be kept,
+# as the name of a keyless client's limit counters (docs/privacy.md).
+USER_AGENT = "PrivacyProbe/9.8.7 (Linux; Android 14; SM-X999-secret-model)"
 CLIENT_IP = "203.0.113.77"
 SUBMITTER_IP = "198.51.100.23"
 IPV6 = "2001:db8::1f2e"
@@ -92,7 +97,8 @@ def test_no_client_ip_and_no_full_key_is_stored(
     }
     locate = {"wifiAccessPoints": [{"macAddress": m} for m in macs], "considerIp": True}
     for address in (CLIENT_IP, IPV6):
-        headers = {"X-Forwarded-For": address}
+        headers = {"X-Forwarded-For": address, "User-Agent": USER_AGENT}
+        assert api.post("/v1/geolocate", json=locate, headers=headers).status_code in (200, 404)  # keyless
         assert (
             api.post(f"/v2/geosubmit?key={KEY}", json={"items": [item]}, headers=headers).status_code == 200
         )
@@ -120,5 +126,58 @@ def test_no_client_ip_and_no_full_key_is_stored(
     )  # ...and the data stored
     assert stored["redis"]  # key cache and per-IP counters exist, under digests
     for place, text in stored.items():
-        for secret in (KEY, CLIENT_IP, SUBMITTER_IP, IPV6, "203.0.113", "198.51.100"):
+        for secret in (KEY, CLIENT_IP, SUBMITTER_IP, IPV6, "203.0.113", "198.51.100", "9.8.7", "SM-X999"):
             assert secret not in text, f"{secret!r} found in {place}"
+    assert "PrivacyProbe/9.8" in stored["redis"]  # the family, as documented, and nothing more
+
+
+class RecordingSegment:
+    def __init__(self, recorded: list[tuple[str, Any]]) -> None:
+        self.recorded = recorded
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self.recorded.append((key, value))
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        self.recorded.append((key, value))
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        self.recorded.append(("exception", repr(exception)))
+
+
+class RecordingProvider:
+    """An X-Ray provider that keeps what the handlers' tracer would send."""
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, Any]] = []
+
+    @contextlib.contextmanager
+    def in_subsegment(self, name: Any = None, **kwargs: Any) -> Iterator[RecordingSegment]:
+        yield RecordingSegment(self.recorded)
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        self.recorded.append((key, value))
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self.recorded.append((key, value))
+
+
+def test_traces_hold_no_located_position(stack: LocalStack, api: httpx.Client) -> None:
+    """X-Ray recorded each handler's answer as trace metadata: the located position to 7 digits.
+    The handlers' tracer records annotations (cold start, service) and nothing of the answer."""
+    from openloc.observability import tracer
+
+    stack.handler("locate")  # the real handler module and its decorators
+    recorder = RecordingProvider()
+    original = tracer.provider
+    tracer.provider = recorder  # type: ignore[assignment]
+    try:
+        body = {"wifiAccessPoints": [{"macAddress": demo_mac(WIFI_PREFIX, i)} for i in (1, 2, 3)]}
+        answer = api.post("/v1/geolocate?key=test", json=body)
+    finally:
+        tracer.provider = original
+    assert answer.status_code == 200
+    lat = str(answer.json()["location"]["lat"])
+    assert recorder.recorded, "the tracer was not called"
+    assert {key for key, _ in recorder.recorded} <= {"ColdStart", "Service"}
+    assert lat not in repr(recorder.recorded)

@@ -1,23 +1,61 @@
 // Coverage map: Leaflet + the coverage PMTiles archive (read with HTTP range requests, so areas
-// without coverage cost no request and no 404), over country outlines from basemap/.
+// without coverage cost no request and no 404), over a base layer: the raster tiles the deployment
+// configures in config.json (streets and labels), or else country outlines from basemap/ (nothing
+// loaded from another host).
 (function () {
   "use strict";
   const status = document.getElementById("map-status");
   const map = L.map("map", { minZoom: 1, maxZoom: 15, worldCopyJump: true }).setView([30, 10], 2);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  // Country outlines below the coverage tiles (tilePane is at z-index 200).
+  // The base layer below the coverage tiles (tilePane is at z-index 200).
   map.createPane("basemap").style.zIndex = "150";
 
-  fetch("basemap/countries.geojson")
-    .then((response) => response.json())
-    .then((countries) => {
-      L.geoJSON(countries, {
-        pane: "basemap",
-        interactive: false,
-        style: { color: "#8a99a8", weight: 1, fillColor: "#ffffff", fillOpacity: 1 },
-      }).addTo(map);
+  function escapeHtml(text) {
+    const span = document.createElement("span");
+    span.textContent = String(text);
+    return span.innerHTML.replace(/"/g, "&quot;");
+  }
+
+  // The attribution is plain text (escaped), linked when the configuration gives an http(s) link.
+  function attribution(basemap) {
+    const text = escapeHtml(basemap.attribution);
+    const link = basemap.attributionUrl;
+    return typeof link === "string" && /^https?:\/\//.test(link)
+      ? '<a href="' + escapeHtml(link) + '">' + text + "</a>"
+      : text;
+  }
+
+  function rasterBasemap(basemap) {
+    document.body.dataset.basemap = "raster";
+    const layer = L.tileLayer(basemap.url, {
+      pane: "basemap",
+      maxNativeZoom: basemap.maxZoom,
+      maxZoom: 15,
+      attribution: attribution(basemap),
+    });
+    layer.once("load", () => {
       document.body.dataset.basemapReady = "1";
     });
+    layer.addTo(map);
+  }
+
+  function countryOutlines() {
+    document.body.dataset.basemap = "outlines";
+    fetch("basemap/countries.geojson")
+      .then((response) => response.json())
+      .then((countries) => {
+        L.geoJSON(countries, {
+          pane: "basemap",
+          interactive: false,
+          style: { color: "#8a99a8", weight: 1, fillColor: "#ffffff", fillOpacity: 1 },
+        }).addTo(map);
+        document.body.dataset.basemapReady = "1";
+      });
+  }
+
+  const configured = fetch("config.json")
+    .then((response) => (response.ok ? response.json() : {}))
+    .catch(() => ({}));
 
   const archive = new pmtiles.PMTiles("tiles/coverage.pmtiles");
   const CoverageLayer = L.GridLayer.extend({
@@ -48,7 +86,7 @@
     },
   });
 
-  archive
+  const opened = archive
     .getHeader()
     .then((header) => {
       const layer = new CoverageLayer({
@@ -75,4 +113,15 @@
       status.textContent = "No coverage published yet.";
       document.body.dataset.mapReady = "1";
     });
+
+  // The base layer once the map shows its first view: no tile of the world view is fetched from
+  // the tile server only to be dropped when the map moves to the covered area.
+  Promise.all([configured, opened]).then(([config]) => {
+    const basemap = config && config.basemap;
+    if (basemap && typeof basemap.url === "string" && typeof basemap.attribution === "string") {
+      rasterBasemap(basemap);
+    } else {
+      countryOutlines();
+    }
+  });
 })();

@@ -5,7 +5,12 @@ endpoint's permission. With `OPENLOC_KEY_POLICY=optional` a request without a ke
 counted against the *family* of its User-Agent: the first product token, name and version cut
 to major.minor (`microG/0.3.1 (Android 14)` → `microG/0.3`, `NeoStumbler/62` → `NeoStumbler/62`).
 A request with neither a key nor such a token gets a 400 that says what to send. A key that is
-sent is always checked, in both modes (a wrong key is a client bug worth reporting).
+sent is always checked, in both modes (a wrong key is a client bug worth reporting); so is a
+key given twice (`?key=a&key=b`), which is no valid key.
+
+A User-Agent is whatever the client says: a keyless client that rotates it gets a fresh family
+budget each time. What holds such a client is the per-address cap of keyless requests across all
+families (`openloc.api.limits`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from openloc.api.errors import ApiError
-from openloc.api.keys import KeyChecker, key_digest, redact
+from openloc.api.keys import KeyChecker, redact
 from openloc.settings import Settings
 
 # RFC 9110 product = token ["/" product-version]; here the version is required and must start
@@ -55,19 +60,21 @@ class ClientIdentity:
     per_minute: int
 
 
-def key_tag(key: str, hash_key: str) -> str:
-    return "k:" + key_digest(key, hash_key)
-
-
 def identify(
-    keys: KeyChecker, settings: Settings, key: str | None, user_agent: str | None, permission: str
+    keys: KeyChecker,
+    settings: Settings,
+    key: str | None,
+    user_agent: str | None,
+    permission: str,
+    ip: str | None = None,
 ) -> ClientIdentity:
-    """The caller's identity for a locate/region request, or keyInvalid / userAgentRequired."""
+    """The caller's identity for a locate/region request, or keyInvalid / userAgentRequired
+    (or 429 when `ip` tried too many unknown keys, `openloc.api.keys`)."""
     if key or settings.openloc_key_policy == "required":
-        record = keys.require(key, permission)
+        record = keys.require(key, permission, ip)
         return ClientIdentity(
             keyed=True,
-            tag=key_tag(record.key, settings.ip_hash_key),
+            tag="k:" + keys.digest(record.key),
             label=redact(record.key),
             daily=max(record.maxreq, 0),
             # A key without a daily limit is a trusted partner: no burst limit either.

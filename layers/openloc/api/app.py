@@ -16,6 +16,7 @@ from openloc.api.locate_routes import locate_routes
 from openloc.api.monitor_routes import monitor_routes
 from openloc.api.offline_routes import offline_routes
 from openloc.api.openapi import openapi_document
+from openloc.api.origin import OriginGuard
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
 from openloc.api.services import Services
 from openloc.api.submit_routes import submit_routes
@@ -90,7 +91,12 @@ class OptionsAnswer:
         await self.app(scope, receive, send)
 
 
-def build_app(services: Services, *, locate: bool = True, submit: bool = True) -> CORSMiddleware | ErrorGuard:
+def build_app(
+    services: Services, *, locate: bool = True, submit: bool = True
+) -> OriginGuard | CORSMiddleware | ErrorGuard:
+    """The ASGI app; behind CloudFront (`services.origin_secret`), the origin check is outermost:
+    a request that did not come through CloudFront gets nothing but a 403."""
+
     async def _openapi(_request: Request) -> Response:
         return JSONResponse(openapi_document(services.settings.openloc_key_policy))
 
@@ -108,4 +114,7 @@ def build_app(services: Services, *, locate: bool = True, submit: bool = True) -
         },
     )
     origins = services.settings.cors_allow_origins
-    return with_cors(ErrorGuard(OptionsAnswer(app, options_headers(origins))), origins)
+    served = with_cors(ErrorGuard(OptionsAnswer(app, options_headers(origins))), origins)
+    if services.origin_secret is not None:
+        return OriginGuard(served, services.origin_secret)
+    return served

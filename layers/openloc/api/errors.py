@@ -25,6 +25,12 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.domain, self.reason, self.message)
 
+    @property
+    def retry_after(self) -> int:
+        """The seconds of its Retry-After header (1 when it has none)."""
+        value = dict(self.headers).get("Retry-After", "1")
+        return int(value) if value.isdigit() else 1
+
 
 def error_body(status: int, domain: str, reason: str, message: str) -> dict[str, Any]:
     return {
@@ -46,6 +52,17 @@ def key_invalid() -> ApiError:
 
 def daily_limit() -> ApiError:
     return ApiError(403, "usageLimits", "dailyLimitExceeded", "You have exceeded your daily limit.")
+
+
+def rate_limited(retry_after: int, who: str = "this client") -> ApiError:
+    """429 rateLimitExceeded with Retry-After; `who` names what is over its limit."""
+    return ApiError(
+        429,
+        "usageLimits",
+        "rateLimitExceeded",
+        f"Too many requests from {who}: retry after the time given in Retry-After.",
+        headers=(("Retry-After", str(retry_after)),),
+    )
 
 
 def transfer_not_allowed() -> ApiError:

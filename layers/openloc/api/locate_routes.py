@@ -57,6 +57,7 @@ class LocateEndpoints:
         (an empty body means `{}`: locate by IP). A GET (or HEAD) is that IP-only query whatever
         it carries, as in Ichnaea: same identity, limits (counted with the path's POSTs) and CORS."""
         settings = self.services.settings
+        ip = client_ip(request, settings.trusted_proxy_hops)
         identity = await run_in_threadpool(
             identify,
             self.services.keys,
@@ -64,8 +65,8 @@ class LocateEndpoints:
             query_key(request),
             request.headers.get("user-agent"),
             permission,
+            ip,
         )
-        ip = client_ip(request, settings.trusted_proxy_hops)
         await run_in_threadpool(self.services.limiter.check, identity, request.url.path, ip)
         payload = (
             {}

@@ -32,7 +32,10 @@ _ERRORS = {
 }
 
 _TOO_MANY = "429"
-_ERRORS_EXTRA = {_TOO_MANY: "rateLimitExceeded (client over a budget; Retry-After)", "404": "notFound"}
+_ERRORS_EXTRA = {
+    _TOO_MANY: "rateLimitExceeded (client or address over a budget, or too many unknown keys; Retry-After)",
+    "404": "notFound",
+}
 
 # Whether an operation needs `?key=`: never (submissions), as OPENLOC_KEY_POLICY says (the locate
 # family), or always (the private instance sync).
@@ -91,7 +94,7 @@ def _transfer_operation() -> _Operation:
     from openloc.model.exchange import TransferRequest
 
     summary = "Instance sync: merge aggregated stations and cell areas (keys with the transfer permission)"
-    return (summary, TransferRequest, s.EmptyResponse, "200", "always", ())
+    return (summary, TransferRequest, s.EmptyResponse, "200", "always", (_TOO_MANY,))
 
 
 _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
@@ -99,6 +102,10 @@ _MONITORS: dict[str, tuple[str, type[BaseModel]]] = {
     "/__lbheartbeat__": ("Process alive", s.LbHeartbeatResponse),
     "/__version__": ("Version, commit and build time", s.VersionResponse),
 }
+
+
+# `openloc.publish.offline.pack_region`'s spelling of a region, for the path parameter.
+REGION_PATTERN = "^(?:[A-Za-z]{2}|(?:[Mm][Cc][Cc]-)?[0-9]{3})$"
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -163,8 +170,8 @@ def openapi_document(key_policy: str = "required") -> dict[str, Any]:
                     "name": "region",
                     "in": "path",
                     "required": True,
-                    "description": 'ISO 3166 alpha-2 code ("DE") or "mcc-262"',
-                    "schema": {"type": "string"},
+                    "description": 'ISO 3166 alpha-2 code ("DE") or "mcc-262" (ASCII letters and digits)',
+                    "schema": {"type": "string", "pattern": REGION_PATTERN},
                 }
             ],
             "responses": {

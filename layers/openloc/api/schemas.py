@@ -322,8 +322,28 @@ class ErrorResponse(BaseModel):
 # --- offline packs --------------------------------------------------------------------------
 
 
+class OfflinePackPart(BaseModel):
+    """One part of a region's pack (a dense region is split by grid cells into parts ≤ 100 MB)."""
+
+    part: int = Field(ge=1, description="1-based part number")
+    path: str = Field(description="object key in the assets bucket; download from the site at /<path>")
+    size: int = Field(description="bytes of the download")
+    rows: int | None = Field(default=None, description="stations, cells and areas in the part")
+    sha256: str
+    bbox: list[float] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="[west, south, east, north] (degrees) of the stations and cells the part holds; "
+        "absent for a pack written before packs had parts",
+    )
+
+
 class OfflinePackResponse(BaseModel):
-    """Where to download the newest offline pack of a region (an entry of `downloads.json`)."""
+    """Where to download the newest offline pack of a region (entries of `downloads.json`). The
+    top-level fields describe part 1 (what clients that predate parts download); `parts` lists
+    every part of the same generation. Each part is a complete pack: a client uses all of them
+    (each station or cell is in exactly one part, the cell areas are in every part)."""
 
     region: str = Field(description='ISO 3166 alpha-2 code ("DE") or "mcc-262"')
     path: str = Field(description="object key in the assets bucket; download from the site at /<path>")
@@ -332,3 +352,6 @@ class OfflinePackResponse(BaseModel):
     rows: int | None = Field(default=None, description="stations, cells and areas in the pack")
     sha256: str
     created: str = Field(description="when the pack was built (UTC, ISO 8601)")
+    parts: list[OfflinePackPart] = Field(
+        description="every part of this generation, by part number (one entry for an unsplit region)"
+    )

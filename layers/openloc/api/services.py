@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from openloc.api.keys import KeyChecker
+from openloc.api.keys import KeyCachePolicy, KeyChecker
 from openloc.api.limits import Limiter, LimitSettings
 from openloc.locate.geoip import GeoIpDatabase
 from openloc.locate.lookup import RecordLookup, StationLookup
 from openloc.settings import Settings, get_settings
 from openloc.store.api_keys import ApiKeyStore
+from openloc.store.counters import CounterStore, RedisCounters
+from openloc.store.key_cache import KeyCache, RedisKeyCache
 from openloc.store.processed import ProcessedMessages
 from openloc.store.queue import ObservationQueue
 from openloc.store.stations import StationStore
@@ -53,26 +55,53 @@ class Services:
     # The downloads manifest (None: none published yet), for `GET /v1/offline/{region}`.
     manifest: Callable[[], Manifest | None] = lambda: None
     processed: ProcessedMessages | None = None  # batch ids merged by /v1/transfer
+    # Limit counters and the shared key cache (default: in Redis, through `redis`).
+    counters: CounterStore | None = None
+    key_cache: KeyCache | None = None
+    # The IP hash key (default: the IP_HASH_KEY setting; deployed: a Secrets Manager secret).
+    hash_key: Callable[[], str] | None = None
+    # Behind CloudFront: the origin secret's accepted values, `origin_secret(fresh)` (openloc.api.origin).
+    origin_secret: Callable[[bool], frozenset[str]] | None = None
     keys: KeyChecker = field(init=False)
     limiter: Limiter = field(init=False)
     lookup: StationLookup = field(init=False)
 
     def __post_init__(self) -> None:
+        settings = self.settings
         self.lookup = RecordLookup(self.stations)
+        if self.counters is None:
+            self.counters = RedisCounters(self.redis)
+        if self.key_cache is None:
+            self.key_cache = RedisKeyCache(self.redis)
+        if self.hash_key is None:
+            fixed = settings.ip_hash_key
+            self.hash_key = lambda: fixed
         self.keys = KeyChecker(
             self.api_keys,
-            self.redis,
-            self.settings.api_key_cache_seconds,
-            hash_key=self.settings.ip_hash_key,
+            self.key_cache,
+            self.counters,
+            KeyCachePolicy(
+                ttl=settings.api_key_cache_seconds,
+                negative_ttl=settings.api_key_negative_cache_seconds,
+                size=settings.api_key_cache_size,
+                unknown_per_minute=settings.limit_invalid_keys_per_minute,
+            ),
+            self.hash_key,
         )
         self.limiter = Limiter(
-            self.redis,
-            LimitSettings(
-                per_ip_minute=self.settings.limit_ip_per_minute,
-                per_ip_day=self.settings.limit_ip_per_day,
-                hash_key=self.settings.ip_hash_key,
-            ),
+            self.counters,
+            LimitSettings(per_ip_minute=settings.limit_ip_per_minute, per_ip_day=settings.limit_ip_per_day),
+            self.hash_key,
         )
+
+    @property
+    def counter_store(self) -> CounterStore:
+        assert self.counters is not None  # set by __post_init__
+        return self.counters
+
+    def current_hash_key(self) -> str:
+        assert self.hash_key is not None  # set by __post_init__
+        return self.hash_key()
 
 
 def country_radius_m(code: str) -> float | None:
@@ -93,6 +122,7 @@ def aws_services(settings: Settings | None = None) -> Services:
     from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
+    from openloc.store.secrets import hash_key_source, origin_secret_source
     from openloc.store.stations import DynamoStationStore
 
     settings = settings or get_settings()
@@ -108,6 +138,8 @@ def aws_services(settings: Settings | None = None) -> Services:
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
         manifest=cached_manifest(lambda: read_manifest(assets)[0], time.monotonic),
         processed=DynamoProcessedMessages.from_settings(settings),
+        hash_key=hash_key_source(settings),
+        origin_secret=origin_secret_source(settings),
     )
 
 

@@ -4,6 +4,9 @@ A body that is not JSON (or not an object) is a 400 parseError and an oversized 
 size limit, more JSON values, reports or entries than the caps: `openloc.api.body`, `read_items`);
 everything else answers success once the valid reports are durably in the queue — bad reports
 and entries are dropped and counted, never answered with a 4xx. Queue failure → 503.
+
+Before the body is read: without a valid submit key the address's per-minute limit, with one the
+key's daily observation budget (`openloc.api.submit_limits`), each a 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ from starlette.routing import Route
 
 from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.client_ip import client_ip
-from openloc.api.errors import key_invalid, service_unavailable
-from openloc.api.ip_limit import check_ip_limit
+from openloc.api.errors import ApiError, key_invalid, service_unavailable
 from openloc.api.keys import key_digest, query_key, redact, valid_key_syntax
 from openloc.api.responses import json_response
 from openloc.api.schemas import GeosubmitRequest, GeosubmitV1Request, LegacySubmitRequest
@@ -36,16 +38,25 @@ from openloc.api.submissions import (
     from_legacy_submit,
     read_items,
 )
+from openloc.api.submit_limits import charge_key_budget, check_ip_limit, check_key_budget, retry_later
+from openloc.model.records import ApiKeyRecord
+from openloc.model.report import Report
 from openloc.observability import logger, metrics
 from openloc.store.queue import QueueUnavailable, ReportTooLarge
+
+
+def observation_count(reports: list[Report]) -> int:
+    """What a key's submit budget counts: the Wi-Fi, Bluetooth, cell and opt-out entries queued."""
+    return sum(len(r.wifi) + len(r.bluetooth) + len(r.cells) + len(r.opted_out) for r in reports)
 
 
 class SubmitEndpoints:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def _api_key(self, request: Request) -> str | None:
-        """The submitter's key when it is a known key allowed to submit (attribution only)."""
+    def _api_key(self, request: Request, ip: str | None) -> ApiKeyRecord | None:
+        """The submitter's key record when it is a known key allowed to submit (attribution and
+        its budget); None for an anonymous submission."""
         key = query_key(request)
         if not valid_key_syntax(key):
             if self.services.settings.submit_requires_key:
@@ -53,12 +64,31 @@ class SubmitEndpoints:
             return None
         assert key is not None
         if self.services.settings.submit_requires_key:
-            return self.services.keys.require(key, "allow_submit").key
+            try:
+                return self.services.keys.require(key, "allow_submit", ip)
+            except ApiError as error:
+                if error.status != 429:
+                    raise
+                # Too many unknown keys from this address: a submission is told to retry (5xx)
+                raise retry_later("too many unknown API keys from this address", error.retry_after) from error
         try:
-            record = self.services.keys.lookup(key)
+            record = self.services.keys.lookup(key, ip)
         except Exception:
             return None  # attribution is optional: never refuse data over it
-        return record.key if record is not None and record.allow_submit else None
+        return record if record is not None and record.allow_submit else None
+
+    def _limit(self, record: ApiKeyRecord | None, ip: str | None) -> str | None:
+        """Apply the per-address limit or the key's budget; the key's digest (attribution)."""
+        settings = self.services.settings
+        hash_key = self.services.current_hash_key()
+        counters = self.services.counter_store
+        if record is None:
+            check_ip_limit(counters, ip, settings.submit_ip_limit_per_minute, hash_key)
+            return None
+        # Reports carry a keyed digest of the submitter's key (attribution), never the key itself.
+        attribution = key_digest(record.key, hash_key)
+        check_key_budget(counters, attribution, record.maxsubmit)
+        return attribution
 
     async def _accept(
         self,
@@ -67,21 +97,12 @@ class SubmitEndpoints:
         convert: Callable[[Any, ReportBuilder], Outcome],
     ) -> None:
         settings = self.services.settings
-        api_key = await run_in_threadpool(self._api_key, request)
         ip = client_ip(request, settings.trusted_proxy_hops)
-        if api_key is None:
-            await run_in_threadpool(
-                check_ip_limit,
-                self.services.redis(),
-                ip,
-                request.url.path,
-                settings.submit_ip_limit_per_minute,
-                settings.ip_hash_key,
-            )
+        record = await run_in_threadpool(self._api_key, request, ip)
+        attribution = await run_in_threadpool(self._limit, record, ip)
+        api_key = record.key if record is not None else None
         payload = await read_json_object(request, BodyLimits.submit(settings), empty_is_object=False)
-        # Reports carry a keyed digest of the submitter's key (attribution), never the key itself.
-        attribution = key_digest(api_key, settings.ip_hash_key) if api_key is not None else None
-        submitter = submitter_tag(ip, attribution, settings.ip_hash_key)
+        submitter = submitter_tag(ip, attribution, self.services.current_hash_key())
         builder = ReportBuilder(SubmitLimits(now=datetime.now(UTC)), attribution, submitter)
         # Items are validated one at a time as `convert` consumes them (413 over the caps).
         items = read_items(
@@ -100,6 +121,14 @@ class SubmitEndpoints:
                     "observation queue unavailable", extra={"error": str(error), "key": redact(api_key)}
                 )
                 raise service_unavailable() from error
+            if record is not None and attribution is not None:
+                await run_in_threadpool(
+                    charge_key_budget,
+                    self.services.counter_store,
+                    attribution,
+                    record.maxsubmit,
+                    observation_count(outcome.reports),
+                )
         for reason, count in outcome.dropped.items():
             metrics.add_metric(name=f"SubmitDropped_{reason}", unit=MetricUnit.Count, value=count)
         metrics.add_metric(name="SubmitReportsAccepted", unit=MetricUnit.Count, value=len(outcome.reports))

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openloc.api.body import BodyLimits, read_json_object
+from openloc.api.client_ip import client_ip
 from openloc.api.errors import (
     ApiError,
     invalid_items,
@@ -59,11 +60,11 @@ class TransferEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def _check_key(self, key: str | None) -> str:
+    def _check_key(self, key: str | None, ip: str | None) -> str:
         if not valid_key_syntax(key):
             raise key_invalid()
         assert key is not None
-        record = self.services.keys.lookup(key)
+        record = self.services.keys.lookup(key, ip)
         if record is None:
             raise key_invalid()
         if not record.allow_transfer:
@@ -72,7 +73,8 @@ class TransferEndpoint:
 
     async def transfer(self, request: Request) -> Response:
         settings = self.services.settings
-        key = await run_in_threadpool(self._check_key, query_key(request))
+        ip = client_ip(request, settings.trusted_proxy_hops)
+        key = await run_in_threadpool(self._check_key, query_key(request), ip)
         payload = await read_json_object(request, BodyLimits.submit(settings), empty_is_object=False)
         # The item count is checked on the parsed lists, before any item is validated.
         if _item_count(payload) > settings.transfer_max_items:

@@ -2,11 +2,13 @@
 first start of an empty data directory); `openloc replay --from PREFIX` re-aggregates archived
 observations into the configured tables; `openloc import FILE_OR_URL` loads an MLS/OpenCellID
 cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys;
-`openloc offline locate --pack FILE ...` locates from an offline pack and
+`openloc offline locate --pack FILE_OR_FOLDER ...` locates from an offline pack (or its parts) and
 `openloc offline build --region CC --out FILE` builds one from the tables;
 `openloc jobs list|run NAME [--local|--deployed|--single]` lists the jobs or runs one by hand
 (sharded in this process, on the deployed state machine, or as one single run);
 `openloc import … --sharded` and `openloc replay … --sharded` run the bulk jobs in shards;
+`openloc export --out FILE` writes the public cell CSV of the configured tables to a file;
+`openloc transfer --to URL --key K` sends what changed since the last run to a peer instance;
 `openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
 folder or uploads it to the assets bucket."""
 
@@ -81,18 +83,19 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from openloc.website import build_site, publish_site
+    from openloc.settings import get_settings
+    from openloc.website import basemap_from_settings, build_site, publish_site, site_files
 
+    basemap = basemap_from_settings(get_settings())
     if args.action == "build":
-        count = build_site(Path(args.out))
+        count = build_site(Path(args.out), basemap=basemap)
         print(f"built {count} files into {args.out}")
         return 0
-    from openloc.settings import get_settings
     from openloc.store.objects import S3ObjectStore
 
     store = S3ObjectStore.from_settings(get_settings(), bucket=args.bucket or None)
     bucket = store.bucket
-    count = publish_site(store)
+    count = publish_site(store, site_files(basemap=basemap))
     print(f"published {count} files to s3://{bucket}/")
     return 0
 
@@ -105,20 +108,35 @@ def _error(status: int, domain: str, reason: str, message: str) -> int:
     return 1 if status == 404 else 2
 
 
-def _open_pack(path: Path, scratch: Path) -> Path:
+def _open_pack(path: Path, scratch: Path, index: int = 0) -> Path:
     """A `.gz` pack (as downloaded) is decompressed into `scratch` first."""
     if path.suffix != ".gz" or not path.is_file():
         return path
-    plain = scratch / path.with_suffix("").name
+    plain = scratch / f"{index}-{path.with_suffix('').name}"
     with gzip.open(path, "rb") as source, plain.open("wb") as target:
         shutil.copyfileobj(source, target)
     return plain
 
 
+def _pack_files(values: list[str]) -> list[Path]:
+    """`--pack` values: files, or folders whose `*.sqlite` / `*.sqlite.gz` files are all used."""
+    files: list[Path] = []
+    for value in values:
+        path = Path(value)
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.name.endswith((".sqlite", ".sqlite.gz")))
+            if not inside:
+                raise FileNotFoundError(f"no .sqlite or .sqlite.gz pack in the folder {path}")
+            files.extend(inside)
+        else:
+            files.append(path)
+    return files
+
+
 def _offline_locate(args: argparse.Namespace) -> int:
     from openloc.locate.service import locate
     from openloc.publish.offline import ScanFormatError, parse_scan
-    from openloc.publish.pack import PackError, PackReader
+    from openloc.publish.pack import PackError, PackSet
 
     try:
         query = parse_scan(args.wifi, args.blue, args.cell, lacf=not args.no_lacf)
@@ -126,13 +144,18 @@ def _offline_locate(args: argparse.Namespace) -> int:
         return _error(400, "global", "parseError", f"Parse Error: {error}")
     with tempfile.TemporaryDirectory(prefix="openloc-pack-") as scratch:
         try:
-            pack = PackReader(_open_pack(Path(args.pack), Path(scratch)))
+            files = _pack_files(args.pack)
+            packs = PackSet.open([_open_pack(path, Path(scratch), i) for i, path in enumerate(files)])
         except (PackError, OSError, gzip.BadGzipFile) as error:
             return _error(400, "global", "parseError", f"Unusable pack: {error}")
+        for (region, created), numbers in packs.missing_parts().items():
+            listed = ", ".join(str(n) for n in numbers)
+            note = f"note: pack {region} of {created}: part(s) {listed} not given, their stations are unknown"
+            print(note, file=sys.stderr)
         try:
-            estimate = locate(pack, query)
+            estimate = locate(packs, query)
         finally:
-            pack.close()
+            packs.close()
     if estimate is None:
         return _error(404, "geolocation", "notFound", "Not found")
     answer: dict[str, object] = {
@@ -285,7 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     locate = offline_commands.add_parser(
         "locate", help="locate from an offline pack with the service's engine (prints geolocate JSON)"
     )
-    locate.add_argument("--pack", required=True, help="pack file (.sqlite, or .sqlite.gz as downloaded)")
+    locate.add_argument(
+        "--pack",
+        required=True,
+        action="append",
+        help="pack file (.sqlite, or .sqlite.gz as downloaded), or a folder of them; repeat for the "
+        "parts of a split region (or packs of several regions)",
+    )
     locate.add_argument(
         "--wifi", action="append", default=[], help="MAC,SSID[,SIGNAL] or v1:<hex>[,SIGNAL]; repeat"
     )
@@ -325,11 +354,15 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--out", default="build/site", help="folder for `build` (default build/site)")
     site.add_argument("--bucket", default="", help="bucket for `publish` (default ASSETS_BUCKET)")
     site.set_defaults(func=_site)
+    from openloc.cli.export import add_parser as add_export_parser
     from openloc.cli.jobs import add_parser as add_jobs_parser
     from openloc.cli.keys import add_parser as add_keys_parser
+    from openloc.cli.transfer import add_parser as add_transfer_parser
 
     add_keys_parser(commands)
     add_jobs_parser(commands)
+    add_export_parser(commands)
+    add_transfer_parser(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

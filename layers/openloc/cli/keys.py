@@ -1,8 +1,9 @@
 """`openloc keys`: create, show and revoke API keys in the configured api_keys table.
 
 Keys are random UUID-like strings (what Ichnaea issued; they match the contract's key pattern).
-A key's permissions and daily limit are stored with it; the locate/submit functions cache a key
-for API_KEY_CACHE_SECONDS, so a revoked key stops working within that time.
+A key's permissions and daily limits (locate requests, submitted observations) are stored with
+it; the locate/submit functions cache a key for API_KEY_CACHE_SECONDS, so a revoked key stops
+working within that time.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 import json
 import uuid
 
-from openloc.model.records import ApiKeyRecord
+from openloc.model.records import DEFAULT_MAXSUBMIT, ApiKeyRecord
 from openloc.store.api_keys import ApiKeyStore
 
 
@@ -32,9 +33,9 @@ def create_key(store: ApiKeyStore, args: argparse.Namespace) -> ApiKeyRecord:
         key=key,
         shortname=args.name,
         maxreq=args.maxreq,
+        maxsubmit=args.maxsubmit,
         allow_locate=not args.no_locate,
         allow_region=not args.no_region,
-        allow_fallback=args.allow_fallback,
         allow_submit=not args.no_submit,
         allow_transfer=args.allow_transfer,
     )
@@ -84,7 +85,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--key", help="the key itself (default: a random UUID)")
     create.add_argument("--name", help="short name of the client or owner")
     create.add_argument("--maxreq", type=int, default=0, help="requests per day and endpoint (0 = unlimited)")
-    create.add_argument("--allow-fallback", action="store_true", help="may use the IP/ipf fallbacks")
+    create.add_argument(
+        "--maxsubmit",
+        type=int,
+        default=DEFAULT_MAXSUBMIT,
+        help=f"submitted observations per UTC day (default {DEFAULT_MAXSUBMIT}; 0 = unlimited)",
+    )
     create.add_argument("--allow-transfer", action="store_true", help="may POST /v1/transfer")
     create.add_argument("--no-locate", action="store_true", help="may not use /v1/geolocate")
     create.add_argument("--no-region", action="store_true", help="may not use /v1/region")

@@ -32,6 +32,7 @@ from typing import IO, Any, TextIO, cast
 
 from pydantic import ValidationError
 
+from openloc.ingest.progress import ProgressLine
 from openloc.ingest.station_writes import recompute_areas
 from openloc.model.exchange import CellItem
 from openloc.model.keys import area_of
@@ -160,42 +161,23 @@ def region_of(item: CellItem) -> str | None:
 
 
 class Progress:
-    """One status line on a terminal: bytes read of the input (when its size is known), rows,
-    invalid rows and the rate; redrawn at most twice a second."""
+    """The import's status line: the bar follows the bytes read of the input (when its size is
+    known), the count and rate are rows, with the imported and invalid ones."""
 
     def __init__(
         self, out: TextIO | None, total_bytes: int | None, clock: Callable[[], float] = time.monotonic
     ):
-        self.out = out
-        self.total = total_bytes
-        self.clock = clock
-        self.started = clock()
-        self.last = 0.0
+        self.line = ProgressLine(out, total_bytes, "rows", clock)
+
+    @staticmethod
+    def _text(result: ImportResult) -> str:
+        return f"{result.imported:,} imported, {result.invalid_total:,} invalid"
 
     def update(self, read_bytes: int, result: ImportResult, force: bool = False) -> None:
-        if self.out is None:
-            return
-        now = self.clock()
-        if not force and now - self.last < 0.5:
-            return
-        self.last = now
-        rate = result.rows / max(now - self.started, 1e-9)
-        if self.total:
-            width = 30
-            done = min(read_bytes / self.total, 1.0)
-            bar = f"[{'#' * int(width * done)}{'.' * (width - int(width * done))}] {done:6.1%} "
-        else:
-            bar = f"{read_bytes / 1e6:8.1f} MB "
-        self.out.write(
-            f"\r{bar}{result.rows:,} rows, {result.imported:,} imported, "
-            f"{result.invalid_total:,} invalid, {rate:,.0f} rows/s"
-        )
-        self.out.flush()
+        self.line.update(read_bytes, self._text(result), force, count=result.rows)
 
     def finish(self, read_bytes: int, result: ImportResult) -> None:
-        self.update(read_bytes, result, force=True)
-        if self.out is not None:
-            self.out.write("\n")
+        self.line.finish(read_bytes, self._text(result), count=result.rows)
 
 
 class _CountingReader(io.RawIOBase):

@@ -148,7 +148,7 @@ def seed_demo(
 ) -> int:
     """Write the demo key and neighbourhood (and demo coverage); returns the number of stations written."""
     now = now or datetime.now(UTC)
-    api_keys.put(ApiKeyRecord(key=DEMO_KEY, shortname="demo", maxreq=0, allow_fallback=False))
+    api_keys.put(ApiKeyRecord(key=DEMO_KEY, shortname="demo", maxreq=0))
     records = demo_stations(now)
     stations.put_stations(records)
     aliases = Aliases()

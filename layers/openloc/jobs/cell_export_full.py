@@ -60,7 +60,10 @@ class CellShards:
     max_concurrency = 64
 
     def plan(self, stores: JobStores, ctx: RunContext, previous: Json) -> list[Json]:
-        return segment_items(stores.cells.approximate_count(), stores.settings.cell_export_shard_cells)
+        cells = stores.cells.approximate_count()
+        if cells is None:  # not counted yet (a new index): the whole table, an upper bound
+            cells = stores.stations.approximate_counts()[0]
+        return segment_items(cells, stores.settings.cell_export_shard_cells)
 
     def shard(self, stores: JobStores, ctx: RunContext, item: Json) -> Json:
         threads = stores.settings.cell_export_segments

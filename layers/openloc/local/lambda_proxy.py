@@ -7,7 +7,9 @@ are answered from the assets bucket when a `StaticSite` is given (the website, t
 
 It refuses what AWS refuses before the function runs (docs/api.md, "Request bodies"):
 
-- a body over API Gateway's 10 MiB request limit: 413 `{"message":"Request Entity Too Large"}`;
+- a body over API Gateway's 10 MiB request limit: 413 `{"message":"Request Entity Too Large"}`,
+  refused from its declared Content-Length, or, for a chunked body, as soon as the chunks read
+  pass the limit (the rest is never read: memory stays within the limit plus one chunk);
 - an event over Lambda's 6 MiB synchronous invocation payload: 413 `{"message":"Request Too
   Long"}`. The event carries the body as text when its Content-Type is textual and it has no
   Content-Encoding (JSON-escaped inside the event), otherwise base64-encoded (4/3 larger): a gzip
@@ -95,6 +97,16 @@ def api_gateway_event(
     }
 
 
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as more than `limit` bytes arrived (not read further)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def _too_large(message: str) -> Response:
     return Response(json.dumps({"message": message}).encode(), 413, media_type="application/json")
 
@@ -115,8 +127,8 @@ class LambdaProxy:
         if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
             await _too_large("Request Entity Too Large")(scope, receive, send)
             return
-        body = await request.body()
-        if len(body) > MAX_PAYLOAD_BYTES:
+        body = await read_body(request, MAX_PAYLOAD_BYTES)
+        if body is None:
             await _too_large("Request Entity Too Large")(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in request.headers.items()}

@@ -9,13 +9,18 @@
 - with `site=True` (what `openloc run` uses): the website published into the assets bucket, the
   coverage tiles and stats.json rendered at start, and every non-API path answered from the
   assets bucket on the API's port, as CloudFront does (`/` → index.html, `/tiles/…`, …);
-- with a data directory: DynamoDB, S3, queue and Redis contents persist between runs.
+- the IP hash key in Secrets Manager (moto), read at run time as deployed
+  (`IP_HASH_KEY_SECRET_ARN`), plus any further `secrets` a test asks for (e.g. the origin secret
+  of the CDN variant, `ORIGIN_SECRET_ARN`);
+- with a data directory: DynamoDB, S3, queue and Redis contents persist between runs (and the
+  IP hash key, so digests and source tags stay the same).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets as random_secrets
 import socket
 import threading
 import time
@@ -82,6 +87,9 @@ class LocalStack:
     site: bool = False
     visibility_timeout: int = VISIBILITY_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)
+    # Environment variable → secret value: each is created in Secrets Manager and the variable set
+    # to its ARN (the IP hash key's is always there).
+    secrets: dict[str, str] = field(default_factory=dict)
 
     moto: Any = field(init=False, default=None)
     valkey: Any = field(init=False, default=None)
@@ -179,7 +187,7 @@ class LocalStack:
         create_tables(client("dynamodb"), self.settings)
         create_buckets(client("s3"), self.settings)
         self.queue_url, self.dlq_url = create_queues(client("sqs"), self.visibility_timeout)
-        self._set_env({"OBSERVATIONS_QUEUE_URL": self.queue_url})
+        self._set_env({"OBSERVATIONS_QUEUE_URL": self.queue_url, **self._create_secrets()})
         reset_caches()
         self.settings = get_settings()
         self._restore_or_seed()
@@ -197,6 +205,28 @@ class LocalStack:
             saver.start()
             self._threads.append(saver)
         return self
+
+    def _ip_hash_key(self) -> str:
+        """A random IP hash key, kept in the data directory when there is one."""
+        if self.data_dir is None:
+            return random_secrets.token_hex(20)
+        path = self.data_dir / "ip-hash-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(random_secrets.token_hex(20))
+        return path.read_text().strip()
+
+    def _create_secrets(self) -> dict[str, str]:
+        from openloc.store.aws import client
+
+        manager = client("secretsmanager")
+        wanted = {"IP_HASH_KEY_SECRET_ARN": self._ip_hash_key(), **self.secrets}
+        return {
+            variable: manager.create_secret(Name=f"openloc-local-{variable.lower()}", SecretString=value)[
+                "ARN"
+            ]
+            for variable, value in wanted.items()
+        }
 
     def _restore_or_seed(self) -> None:
         from openloc.store.aws import client
@@ -223,10 +253,11 @@ class LocalStack:
     def _publish(self) -> None:
         """Upload the website and run the STARTUP_TASKS jobs once."""
         from openloc.store.objects import S3ObjectStore
-        from openloc.website import SiteBuildError, publish_site
+        from openloc.website import SiteBuildError, basemap_from_settings, publish_site, site_files
 
         try:
-            publish_site(S3ObjectStore.from_settings(self.settings))
+            files = site_files(basemap=basemap_from_settings(self.settings))
+            publish_site(S3ObjectStore.from_settings(self.settings), files)
         except SiteBuildError as error:  # e.g. no npm: the API still runs, without the website
             print(f"website not published: {error}", flush=True)
         runner = Scheduler(self.handler("export"), REGION)

@@ -9,6 +9,9 @@ same ones.
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -16,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openloc.website import CONTENT_SECURITY_POLICY
+from openloc.website import CONFIG_KEY, CONTENT_SECURITY_POLICY, Basemap, content_security_policy
 
 # The same headers as the CloudFront response-headers policy (infra/cdn.py), minus HSTS (plain http).
 SECURITY_HEADERS = {
@@ -25,6 +28,7 @@ SECURITY_HEADERS = {
     "referrer-policy": "strict-origin-when-cross-origin",
     "content-security-policy": CONTENT_SECURITY_POLICY,
 }
+POLICY_SECONDS = 1.0  # how long the policy read from config.json is reused
 
 
 def object_key(path: str) -> str:
@@ -36,6 +40,24 @@ class StaticSite:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self._policy: tuple[float, str] = (float("-inf"), CONTENT_SECURITY_POLICY)
+        self._lock = threading.Lock()
+
+    def headers(self) -> dict[str, str]:
+        """The security headers, with the CSP of the published `config.json` (re-read at most once
+        a second; without a usable one, the default policy)."""
+        with self._lock:
+            read_at, policy = self._policy
+            if time.monotonic() - read_at >= POLICY_SECONDS:
+                basemap = None
+                try:
+                    body = self.s3.get_object(Bucket=self.bucket, Key=CONFIG_KEY)["Body"].read()
+                    basemap = Basemap.from_json(json.loads(body).get("basemap"))
+                except Exception:  # no config.json (yet), or not JSON: the default policy
+                    basemap = None
+                policy = content_security_policy(basemap)
+                self._policy = (time.monotonic(), policy)
+        return SECURITY_HEADERS | {"content-security-policy": policy}
 
     def _fetch(self, key: str, byte_range: str | None, head: bool) -> Response:
         arguments: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
@@ -66,12 +88,12 @@ class StaticSite:
         response.headers["accept-ranges"] = "bytes"
         if head:
             response.headers["content-length"] = str(result.get("ContentLength", 0))
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(self.headers())
         return response
 
     def _error(self, status: int, text: str) -> Response:
         response = Response(text, status_code=status, media_type="text/plain")
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(self.headers())
         return response
 
     async def serve(self, request: Request) -> Response:

@@ -2,6 +2,9 @@
 Bluetooth station, one cell area. The CSV export and `openloc import` use `CellItem` (one row
 each); `POST /v1/transfer` carries all three kinds as JSON (see docs/api.md).
 
+`station_item` and `area_item` turn stored rows into items (the sending side of instance sync,
+`openloc transfer`).
+
 Validation is the same everywhere: a cell needs a supported radio, an MCC, a network code and
 LAC/TAC and cell id inside the radio's ranges (`openloc.model.keys`), and a position on Earth.
 """
@@ -20,6 +23,8 @@ from openloc.model.keys import (
     blue_key,
     cell_ids,
     normalize_mac,
+    parse_area_key,
+    parse_key,
     parse_radio,
     storable_mac,
     wifi_key,
@@ -220,3 +225,59 @@ class TransferRequest(BaseModel):
     @property
     def size(self) -> int:
         return len(self.cells) + len(self.stations) + len(self.areas)
+
+
+def _seconds(value: datetime | None) -> int:
+    return max(int(value.timestamp()), 0) if value is not None else 0
+
+
+def _common(record: StationRecord) -> dict[str, Any]:
+    return {
+        "lat": record.lat,
+        "lon": record.lon,
+        "range": round(record.radius or 0),
+        "samples": record.samples,
+        "created": _seconds(record.created),
+        "updated": _seconds(record.modified),
+    }
+
+
+def station_item(record: StationRecord) -> CellItem | StationItem | None:
+    """The transfer item of a positioned station row (the sending side of instance sync); None for
+    rows that are no station, have no position, or would not pass the receiver's validation."""
+    from pydantic import ValidationError
+
+    parsed = parse_key(record.key)
+    if parsed is None or record.lat is None or record.lon is None:
+        return None
+    try:
+        if parsed.cell is not None:
+            cell = parsed.cell
+            return CellItem.model_validate(
+                {
+                    "radio": RADIO_NAMES[cell.radio], "mcc": cell.mcc, "net": cell.mnc, "area": cell.lac,
+                    "cell": cell.cid, "unit": record.psc, **_common(record),
+                }
+            )  # fmt: skip
+        return StationItem.model_validate({"kind": str(parsed.kind), "mac": parsed.mac, **_common(record)})
+    except ValidationError:
+        return None
+
+
+def area_item(record: StationRecord) -> CellAreaItem | None:
+    """The transfer item of a positioned cell area row; None otherwise."""
+    from pydantic import ValidationError
+
+    area = parse_area_key(record.key)
+    if area is None or record.lat is None or record.lon is None:
+        return None
+    try:
+        return CellAreaItem.model_validate(
+            {
+                "radio": RADIO_NAMES[area.radio], "mcc": area.mcc, "net": area.mnc, "area": area.lac,
+                "avgCellRange": round(record.avg_cell_radius or 0), "numCells": record.num_cells,
+                **_common(record),
+            }
+        )  # fmt: skip
+    except ValidationError:
+        return None

@@ -111,13 +111,21 @@ class StationRecord:
         return self.lat is not None and self.lon is not None
 
 
+# Observations (Wi-Fi, Bluetooth and cell entries of accepted reports) a key may submit per UTC
+# day unless it was given another budget: about six full uploads of the Android stumbler.
+DEFAULT_MAXSUBMIT = 200_000
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyRecord:
+    """An API key: `maxreq` locate requests per day and path (0 = unlimited), `maxsubmit`
+    submitted observations per day (0 = unlimited), and the endpoints it may use."""
+
     key: str
     maxreq: int = 0
+    maxsubmit: int = DEFAULT_MAXSUBMIT
     allow_locate: bool = True
     allow_region: bool = True
-    allow_fallback: bool = False
     allow_submit: bool = True
     allow_transfer: bool = False
     shortname: str | None = None

@@ -28,16 +28,20 @@ one stream.
 
 Full exports superseded in the manifest are deleted; old diffs expire by the bucket's lifecycle
 rule on `exports/cells/diff/`.
+
+`write_export_file` writes the same rows into a local file (`openloc export --out FILE`).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.model.exchange import RADIO_NAMES
@@ -196,3 +200,47 @@ def publish_export(assets: ObjectStore, kind: FileKind, result: ExportResult, no
         superseded = [f for f in update.dropped if f.kind == kind and f.path.startswith(FULL_PREFIX)]
         deleted = delete_dropped(assets, superseded)
     return ExportResult(result.key, result.rows, result.size, result.sha256, result.parts, deleted)
+
+
+def write_export_file(
+    path: Path,
+    records: Iterable[StationRecord],
+    now: datetime,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """The export of the published `records` into a local file, gzipped when its name ends in
+    `.gz` (as the published file: same rows, same gzip settings); `progress(read, rows)` is called
+    every 10 000 records read. Written to `<path>.part`, renamed when complete and removed on an
+    error, so an interrupted export leaves no file that looks whole."""
+    counter = _Counter()
+    read = 0
+
+    def counted() -> Iterator[StationRecord]:
+        nonlocal read
+        for record in records:
+            yield record
+            read += 1  # counted once the record has been through the filter
+            if progress is not None and read % 10_000 == 0:
+                progress(read, counter.rows)
+
+    partial = path.with_name(path.name + ".part")
+    lines = export_lines(_published(counted(), now, min_samples, counter))
+    try:
+        with partial.open("wb") as raw:
+            if path.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=int(now.timestamp())) as gz:
+                    for chunk in lines:
+                        gz.write(chunk)
+            else:
+                for chunk in lines:
+                    raw.write(chunk)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if progress is not None:
+        progress(read, counter.rows)
+    with partial.open("rb") as written:
+        digest = hashlib.file_digest(written, "sha256").hexdigest()
+    partial.replace(path)
+    return ExportResult(str(path), counter.rows, path.stat().st_size, digest, 1)

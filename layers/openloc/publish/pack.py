@@ -24,6 +24,11 @@ decimals are in `meta`):
               PRIMARY KEY (radio, mcc, mnc, lac)) WITHOUT ROWID
 
 `radio` is gsm/wcdma/lte/nr; `mnc` keeps its leading zeros as a string ("01" ≠ "001").
+
+A dense region's offline pack is split into parts (each a complete pack file of this schema, with
+the meta keys `part`, `parts` and `bbox` = JSON [west, south, east, north]; each station or cell
+is in exactly one part, the region's cell areas are in every part). `PackSet` is the engine's
+lookup over several part files.
 """
 
 from __future__ import annotations
@@ -213,3 +218,61 @@ class PackReader:
             key = mac_key(kind, digest.hex())
             found[key] = KnownStation(key, lat / scale, lon / scale, float(radius), max(int(samples), 1))
         return found
+
+
+class PackSet:
+    """Several pack files (the parts of a region, or packs of several regions) as one
+    `StationLookup`: every part is asked for the query's stations (indexed point lookups, a few
+    per part), and a cell area is taken from the first part that has it (every part of a region
+    holds all of its areas)."""
+
+    def __init__(self, readers: Sequence[PackReader]) -> None:
+        if not readers:
+            raise PackError("no pack file given")
+        self.readers = list(readers)
+
+    @classmethod
+    def open(cls, paths: Sequence[Path]) -> PackSet:
+        readers: list[PackReader] = []
+        try:
+            for path in paths:
+                readers.append(PackReader(path))
+        except BaseException:
+            for reader in readers:
+                reader.close()
+            raise
+        return cls(readers)
+
+    def close(self) -> None:
+        for reader in self.readers:
+            reader.close()
+
+    def stations(self, query: LocateQuery) -> tuple[LocateQuery, dict[str, KnownStation]]:
+        found: dict[str, KnownStation] = {}
+        for reader in self.readers:
+            found |= reader.stations(query)[1]
+        return query, found
+
+    def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
+        found: dict[str, KnownStation] = {}
+        for reader in self.readers:
+            for key, area in reader.areas(query).items():
+                found.setdefault(key, area)
+        return found
+
+    def missing_parts(self) -> dict[tuple[str, str], list[int]]:
+        """For each (region, created) generation given in parts: the part numbers not given."""
+        given: dict[tuple[str, str], tuple[int, set[int]]] = {}
+        for reader in self.readers:
+            meta = reader.meta
+            try:
+                part, parts = int(meta.get("part", "1")), int(meta.get("parts", "1"))
+            except ValueError:
+                continue
+            generation = (str(meta.get("region")), str(meta.get("created")))
+            given.setdefault(generation, (parts, set()))[1].add(part)
+        return {
+            generation: sorted(set(range(1, count + 1)) - numbers)
+            for generation, (count, numbers) in given.items()
+            if set(range(1, count + 1)) - numbers
+        }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from openloc.model.records import ApiKeyRecord
+from openloc.model.records import DEFAULT_MAXSUBMIT, ApiKeyRecord
 from openloc.store.binding import BoundModels
 
 
@@ -36,9 +36,9 @@ class DynamoApiKeyStore(BoundModels):
         return ApiKeyRecord(
             key=item.key,
             maxreq=int(item.maxreq or 0),
+            maxsubmit=DEFAULT_MAXSUBMIT if item.maxsubmit is None else int(item.maxsubmit),
             allow_locate=bool(item.allow_locate),
             allow_region=bool(item.allow_region),
-            allow_fallback=bool(item.allow_fallback),
             allow_submit=bool(item.allow_submit),
             allow_transfer=bool(item.allow_transfer),
             shortname=item.shortname,
@@ -49,9 +49,9 @@ class DynamoApiKeyStore(BoundModels):
             record.key,
             shortname=record.shortname,
             maxreq=record.maxreq,
+            maxsubmit=record.maxsubmit,
             allow_locate=record.allow_locate,
             allow_region=record.allow_region,
-            allow_fallback=record.allow_fallback,
             allow_submit=record.allow_submit,
             allow_transfer=record.allow_transfer,
         ).save()

@@ -44,9 +44,10 @@ class CellSource(Protocol):
         """The cells in one `by_changed_hour` partition (`YYYYMMDDHH#NN`)."""
         ...
 
-    def approximate_count(self) -> int:
-        """About how many cells there are (DynamoDB updates its item counts every ~6 hours):
-        what a sharded export sizes its shards by."""
+    def approximate_count(self) -> int | None:
+        """About how many cells there are (DynamoDB updates its item counts every ~6 hours; None
+        while it has not counted them): progress bars, and what a sharded export sizes its
+        shards by."""
         ...
 
 
@@ -112,17 +113,17 @@ class DynamoCellSource:
                 return
             params["ExclusiveStartKey"] = start
 
-    def scan_cells(self, segment: int, total_segments: int) -> Iterator[StationRecord]:
-        return self._pages("scan", IndexName=CELLS_INDEX, Segment=segment, TotalSegments=total_segments)
-
-    def approximate_count(self) -> int:
-        """The `by_area` index's item count; while DynamoDB has not counted it yet (a new index
-        reports 0 for up to ~6 hours), the whole table's count, an upper bound."""
+    def approximate_count(self) -> int | None:
+        """The cells in the `by_area` index as DynamoDB last counted them (refreshed about every
+        six hours: for a progress bar, not for accounting); None when unknown."""
         table = self.dynamodb.describe_table(TableName=self.table)["Table"]
         for index in table.get("GlobalSecondaryIndexes", []):
-            if index.get("IndexName") == CELLS_INDEX and int(index.get("ItemCount", 0)):
+            if index.get("IndexName") == CELLS_INDEX and index.get("ItemCount"):
                 return int(index["ItemCount"])
-        return int(table.get("ItemCount", 0))
+        return None
+
+    def scan_cells(self, segment: int, total_segments: int) -> Iterator[StationRecord]:
+        return self._pages("scan", IndexName=CELLS_INDEX, Segment=segment, TotalSegments=total_segments)
 
     def cells_changed(self, partition: str) -> Iterator[StationRecord]:
         names = {**_NAMES, "#c": CHANGE_ATTRIBUTE}

@@ -105,7 +105,8 @@ class CellAreaModel(Model):
 
 
 class ApiKeyModel(Model):
-    """An API key and what it may do (maxreq = requests per day and endpoint, 0 = unlimited)."""
+    """An API key and what it may do (maxreq = requests per day and endpoint, maxsubmit =
+    submitted observations per day; 0 = unlimited; an item without maxsubmit has the default)."""
 
     class Meta:
         table_name = "openloc-api-keys"
@@ -114,9 +115,9 @@ class ApiKeyModel(Model):
     key = UnicodeAttribute(hash_key=True)
     shortname = UnicodeAttribute(null=True)
     maxreq = NumberAttribute(default=0)
+    maxsubmit = NumberAttribute(null=True)
     allow_locate = BooleanAttribute(default=True)
     allow_region = BooleanAttribute(default=True)
-    allow_fallback = BooleanAttribute(default=False)
     allow_submit = BooleanAttribute(default=True)
     allow_transfer = BooleanAttribute(default=False)
 

@@ -6,14 +6,58 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from openloc.api.keys import KeyCachePolicy, KeyChecker
 from openloc.api.services import Services, country_radius_m
 from openloc.ingest.demo_seed import DEMO_CELLS, WIFI_PREFIX, demo_mac
 from openloc.locate.geoip import from_path
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
+from openloc.store.api_keys import ApiKeyStore, MemoryApiKeyStore
+from openloc.store.counters import CounterStore, MemoryCounters
+from openloc.store.key_cache import KeyCache, MemoryKeyCache
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
 Client = Callable[[Services], TestClient]
+
+
+class CountingKeys(MemoryApiKeyStore):
+    """In-memory keys that count lookups (each is a DynamoDB GetItem in the deployed store)."""
+
+    def __init__(self, *records: ApiKeyRecord) -> None:
+        super().__init__(*records)
+        self.gets = 0
+
+    def get(self, key: str) -> ApiKeyRecord | None:
+        self.gets += 1
+        return super().get(key)
+
+
+def key_checker(
+    store: ApiKeyStore,
+    *,
+    cache: KeyCache | None = None,
+    counters: CounterStore | None = None,
+    policy: KeyCachePolicy | None = None,
+    hash_key: str = "openloc",
+    clock: Callable[[], float] | None = None,
+    wall_clock: Callable[[], float] | None = None,
+) -> KeyChecker:
+    """A KeyChecker on in-memory twins (shared cache and counters unless given), the twins on the
+    same clocks as the checker."""
+    extra: dict[str, Any] = {}
+    if clock is not None:
+        extra["clock"] = clock
+    if wall_clock is not None:
+        extra["wall_clock"] = wall_clock
+    return KeyChecker(
+        store,
+        cache if cache is not None else MemoryKeyCache(*(c for c in [clock] if c is not None)),
+        counters if counters is not None else MemoryCounters(*(c for c in [wall_clock] if c is not None)),
+        policy or KeyCachePolicy(),
+        lambda: hash_key,
+        **extra,
+    )
 
 
 def wifi_body(*indexes: int) -> dict[str, Any]:

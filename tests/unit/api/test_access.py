@@ -18,7 +18,7 @@ from openloc.store.api_keys import MemoryApiKeyStore
 from openloc.store.queue import MemoryObservationQueue
 from starlette.testclient import TestClient
 
-from tests.unit.api.support import Client, _services, assert_envelope, reports_in, wifi_body
+from tests.unit.api.support import Client, _services, assert_envelope, key_checker, reports_in, wifi_body
 
 # --- User-Agent families --------------------------------------------------------------------------
 
@@ -56,7 +56,7 @@ def test_family_is_short_and_safe_for_redis_names(user_agent: str) -> None:
 
 
 def _checker(*records: ApiKeyRecord) -> KeyChecker:
-    return KeyChecker(MemoryApiKeyStore(*records), lambda: None, 300)
+    return key_checker(MemoryApiKeyStore(*records))
 
 
 def test_required_policy_needs_a_key_whatever_the_user_agent() -> None:
@@ -143,6 +143,18 @@ def test_optional_policy_without_usable_user_agent_is_a_clear_400(
     response = client.post("/v1/geolocate", json=wifi_body(9, 10), headers={"User-Agent": user_agent})
     assert_envelope(response, 400, "usageLimits", "userAgentRequired")
     assert "User-Agent" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("query", ["key=bad1&key=bad2", "key=test&key=test", "key=&key=", "key=test&key="])
+def test_a_key_given_twice_is_key_invalid_under_the_optional_policy_too(
+    make_services: Callable[..., Services], make_client: Client, query: str
+) -> None:
+    """The attack: `?key=bad1&key=bad2` was served as a keyless request. A key given twice is no
+    valid key, so the request is refused like any other invalid key (docs/api.md)."""
+    client = make_client(_services(make_services, openloc_key_policy="optional"))
+    for path in ("/v1/geolocate", "/v1/region", "/v1/search"):
+        response = client.post(f"{path}?{query}", json=wifi_body(9, 10), headers={"User-Agent": "microG/0.3"})
+        assert_envelope(response, 400, "usageLimits", "keyInvalid")
 
 
 def test_required_policy_refuses_keyless_clients(client: TestClient) -> None:

@@ -14,7 +14,7 @@ from openloc.api.services import Services
 from openloc.geo.distance import haversine_m
 from openloc.local.lambda_proxy import api_gateway_event
 
-from tests.geoip_files import LONDON, MANCHESTER, write_city_mmdb
+from tests.geoip_files import LONDON, MANCHESTER
 from tests.unit.api.support import Client, _services, assert_envelope
 
 
@@ -42,11 +42,6 @@ def test_address_group() -> None:
 
 
 # --- IPv6 clients, forwarded and through API Gateway ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def geoip_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return write_city_mmdb(tmp_path_factory.mktemp("geoip") / "test-city.mmdb")
 
 
 @pytest.mark.parametrize(
@@ -110,8 +105,8 @@ def test_api_gateway_ipv6_source_ip_through_mangum(
 def test_behind_a_trusted_proxy_the_forwarded_address_wins_over_source_ip(
     make_services: Callable[..., Services], geoip_file: str
 ) -> None:
-    """CloudFront in front of API Gateway: sourceIp is the edge, the viewer is the last
-    X-Forwarded-For entry (TRUSTED_PROXY_HOPS=1); anything left of it is client-controlled."""
+    """An operator's own proxy in front (TRUSTED_PROXY_HOPS=1): sourceIp is the proxy, the client
+    is the last X-Forwarded-For entry; anything left of it is client-controlled."""
     services = _services(make_services, geoip_file, trusted_proxy_hops=1)
     handler = Mangum(build_app(services, submit=False), lifespan="off")
     headers = {"host": "api.example.org", "x-forwarded-for": "81.2.69.142, 2a02:c7f:42::1"}

@@ -6,12 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from openloc.api.keys import key_digest
 from openloc.api.services import Services
+from openloc.model.records import ApiKeyRecord
 from openloc.settings import Settings
+from openloc.store.api_keys import MemoryApiKeyStore
+from openloc.store.counters import MemoryCounters
 from openloc.store.queue import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -375,6 +379,114 @@ def test_over_the_item_or_entry_caps_is_413(
     assert queue.messages == []
     ok: dict[str, Any] = {"items": [{lists: [{}] * per_item}] * (settings.submit_max_entries // per_item)}
     assert client.post(path, content=gzip.compress(json.dumps(ok).encode())).status_code in {200, 204}
+
+
+# --- limits: per address across paths, per key and day ----------------------------------------------
+
+
+def _limited_client(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient], **settings: Any
+) -> tuple[Services, TestClient]:
+    services = make_services(settings=Settings(trusted_proxy_hops=1, **settings), counters=MemoryCounters())
+    return services, make_client(services)
+
+
+def _submit(client: TestClient, path: str, now_ms: int, address: str, query: str = "", items: int = 1) -> Any:
+    """One submission of `items` reports of 2 Wi-Fi networks each, on any submission path."""
+    reports = [v2_item(now_ms) for _ in range(items)]
+    wifis = [[{"key": w["macAddress"]} for w in r["wifiAccessPoints"]] for r in reports]
+    if path == "/v1/submit":
+        body: dict[str, Any] = {"items": [{"lat": 52.52, "lon": 13.41, "wifi": wifi} for wifi in wifis]}
+    elif path == "/v1/geosubmit":
+        flat = {"latitude": 52.52, "longitude": 13.41, "timestamp": now_ms}
+        body = {"items": [{**flat, "wifiAccessPoints": r["wifiAccessPoints"]} for r in reports]}
+    else:
+        body = {"items": reports}
+    return client.post(f"{path}{query}", json=body, headers={"X-Forwarded-For": address})
+
+
+SUBMIT_PATHS = ("/v2/geosubmit", "/v1/geosubmit", "/v1/submit")
+
+
+def test_anonymous_submissions_share_one_budget_per_address_across_paths(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient], now_ms: int
+) -> None:
+    """The attack: the per-IP limit counted per path, so the three paths gave three budgets."""
+    _, client = _limited_client(make_services, make_client, submit_ip_limit_per_minute=3)
+    codes = [_submit(client, path, now_ms, "198.51.100.20").status_code for path in SUBMIT_PATHS * 3]
+    assert [code < 300 for code in codes] == [True] * 3 + [False] * 6
+    refused = _submit(client, "/v1/submit", now_ms, "198.51.100.20")
+    assert_envelope(refused, 503, "global", "serviceUnavailable")
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert _submit(client, "/v1/submit", now_ms, "198.51.100.21").status_code == 204  # another address
+
+
+def test_a_submit_key_is_held_to_its_daily_observation_budget(
+    make_services: Callable[..., Services],
+    make_client: Callable[[Services], TestClient],
+    key_store: MemoryApiKeyStore,
+    now_ms: int,
+) -> None:
+    """The attack: any key allowed to submit (new keys are) skipped every limit. Now each key has a
+    daily budget of observations, stored with it; over it, a retryable 503 until the day ends."""
+    key_store.put(ApiKeyRecord(key="stumbler", maxsubmit=10))
+    key_store.put(ApiKeyRecord(key="trusted", maxsubmit=0))
+    services, client = _limited_client(make_services, make_client, submit_ip_limit_per_minute=1)
+    queue = services.queue
+    assert isinstance(queue, MemoryObservationQueue)
+    # 2 reports × 2 Wi-Fi = 4 observations a request, from rotating addresses and paths
+    codes = [
+        _submit(client, path, now_ms, f"203.0.113.{i}", "?key=stumbler", items=2).status_code
+        for i, path in enumerate(SUBMIT_PATHS * 2)
+    ]
+    assert [code < 300 for code in codes] == [True, True, True, False, False, False]
+    queued = [r for r in reports_in(queue) if r.get("api_key")]
+    assert len(queued) == 6  # 12 observations: the third request took the budget past its end
+    refused = _submit(client, "/v2/geosubmit", now_ms, "203.0.113.99", "?key=stumbler")
+    assert_envelope(refused, 503, "global", "serviceUnavailable")
+    assert "budget" in refused.json()["error"]["message"]
+    now = datetime.now(UTC)
+    assert abs(int(refused.headers["retry-after"]) - (86_400 - int(now.timestamp()) % 86_400)) <= 2
+    # a key with maxsubmit 0 is unlimited, and anonymous submitters keep their own budget
+    for _ in range(5):
+        assert (
+            _submit(client, "/v2/geosubmit", now_ms, "203.0.113.50", "?key=trusted", items=50).status_code
+            == 200
+        )
+    assert _submit(client, "/v2/geosubmit", now_ms, "203.0.113.51").status_code == 200
+
+
+def test_the_budget_counts_only_what_was_queued(
+    make_services: Callable[..., Services],
+    make_client: Callable[[Services], TestClient],
+    key_store: MemoryApiKeyStore,
+    now_ms: int,
+) -> None:
+    key_store.put(ApiKeyRecord(key="stumbler", maxsubmit=5))
+    services, client = _limited_client(make_services, make_client)
+    bad = {"items": [{"timestamp": now_ms, "position": {"latitude": 999, "longitude": 0}}] * 20}
+    for _ in range(3):  # nothing valid: nothing charged
+        assert client.post("/v2/geosubmit?key=stumbler", json=bad).status_code == 200
+    counters = services.counters
+    assert isinstance(counters, MemoryCounters) and not any(n.startswith("sub:{k:") for n in counters.values)
+    assert (
+        _submit(client, "/v2/geosubmit", now_ms, "203.0.113.1", "?key=stumbler", items=2).status_code == 200
+    )
+    charged = [value for name, (value, _) in counters.values.items() if name.startswith("sub:{k:")]
+    assert charged == [4]
+
+
+def test_unknown_key_flood_on_a_key_only_submit_is_a_retryable_503(
+    make_services: Callable[..., Services], make_client: Callable[[Services], TestClient], now_ms: int
+) -> None:
+    _, client = _limited_client(
+        make_services, make_client, submit_requires_key=True, limit_invalid_keys_per_minute=2
+    )
+    codes = [
+        _submit(client, "/v2/geosubmit", now_ms, "198.51.100.30", f"?key=guess-{i}").status_code
+        for i in range(4)
+    ]
+    assert codes == [400, 400, 503, 503]
 
 
 # --- Ichnaea's requests (the divergences found by replaying its API tests) -------------------------

@@ -7,6 +7,7 @@ import argparse
 import pytest
 from openloc.api.keys import KEY_PATTERN
 from openloc.cli.keys import add_parser, create_key
+from openloc.model.records import DEFAULT_MAXSUBMIT
 from openloc.store.api_keys import MemoryApiKeyStore
 
 
@@ -30,17 +31,30 @@ def test_created_key_is_random_valid_and_stored_with_defaults() -> None:
         True,
         True,
     )
-    assert not stored.allow_fallback and not stored.allow_transfer
+    assert stored.maxsubmit == DEFAULT_MAXSUBMIT > 0  # a new key's submissions are budgeted
+    assert not stored.allow_transfer
 
 
 def test_permissions_and_limit_from_flags() -> None:
     store = MemoryApiKeyStore()
     record = create_key(
-        store, parse("create", "--key", "partner-1", "--maxreq", "5000", "--allow-transfer", "--no-submit")
+        store,
+        parse(
+            "create",
+            "--key",
+            "partner-1",
+            "--maxreq",
+            "5000",
+            "--maxsubmit",
+            "0",
+            "--allow-transfer",
+            "--no-submit",
+        ),
     )
-    assert (record.key, record.maxreq, record.allow_transfer, record.allow_submit) == (
+    assert (record.key, record.maxreq, record.maxsubmit, record.allow_transfer, record.allow_submit) == (
         "partner-1",
         5000,
+        0,
         True,
         False,
     )

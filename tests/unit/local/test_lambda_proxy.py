@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import os
+import tracemalloc
 from typing import Any
 
 import pytest
 from openloc.local.lambda_proxy import (
     MAX_INVOKE_PAYLOAD_BYTES,
+    MAX_PAYLOAD_BYTES,
     LambdaProxy,
     api_gateway_event,
     event_bytes,
 )
 from openloc.settings import Settings
 from starlette.testclient import TestClient
+from starlette.types import Message, Scope
 
 GZIP = {"content-encoding": "gzip", "content-type": "application/json"}
 
@@ -67,4 +72,52 @@ def test_an_event_over_the_invocation_payload_is_refused_before_the_function(
 def test_a_body_over_api_gateways_limit_is_refused(proxy: TestClient, invoked: list[dict[str, Any]]) -> None:
     response = proxy.post("/v2/geosubmit", content=b"x" * (10 * 1024 * 1024 + 1))
     assert (response.status_code, response.json()) == (413, {"message": "Request Entity Too Large"})
+    assert invoked == []
+
+
+def test_a_chunked_body_is_refused_at_the_limit_without_reading_the_rest(
+    invoked: list[dict[str, Any]],
+) -> None:
+    """The attack: a 200 MB chunked body (no Content-Length) was read whole before its 413, adding
+    390 MB of memory. Now reading stops as soon as the limit is passed."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        invoked.append(event)
+        return {"statusCode": 200, "body": "{}"}
+
+    chunk = 1024 * 1024
+    total_chunks = 200
+    read = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> Message:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": b"x" * chunk, "more_body": read < total_chunks}
+
+    async def send(message: Message) -> None:
+        sent.append(dict(message))
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v2/geosubmit",
+        "raw_path": b"/v2/geosubmit",
+        "query_string": b"",
+        "headers": [(b"transfer-encoding", b"chunked"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "scheme": "http",
+        "http_version": "1.1",
+    }
+    tracemalloc.start()
+    try:
+        asyncio.run(LambdaProxy(lambda name: handler)(scope, receive, send))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"]) == {"message": "Request Entity Too Large"}
+    assert read == MAX_PAYLOAD_BYTES // chunk + 1  # 11 of the 200 chunks: not one more
+    assert peak < 3 * MAX_PAYLOAD_BYTES  # ~the limit plus a chunk (it was 390 MB)
     assert invoked == []

@@ -1,10 +1,12 @@
-"""The public cell export (MLS CSV): rows, streamed lines, and exchange item → record → row."""
+"""The public cell export (MLS CSV): rows, streamed lines, exchange item → record → row, and the
+export into a local file."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openloc.model.exchange import CellItem
 from openloc.model.records import StationRecord
-from openloc.publish.cell_export import HEADER, export_lines, export_row
+from openloc.publish.cell_export import HEADER, export_lines, export_row, write_export_file
+
+from tests.unit.support import cell
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -91,3 +95,18 @@ def test_item_to_record_to_row_round_trip(item: CellItem) -> None:
     assert row is not None
     again = CellItem.model_validate(dict(zip(HEADER, row, strict=True)))
     assert export_row(again.to_record()) == row
+
+
+def test_interrupted_export_leaves_no_whole_looking_file(tmp_path: Path) -> None:
+    def failing() -> Any:
+        yield cell(1)
+        raise ConnectionError("table went away")
+
+    out = tmp_path / "cells.csv.gz"
+    with pytest.raises(ConnectionError):
+        write_export_file(out, failing(), NOW)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    seen: list[tuple[int, int]] = []
+    result = write_export_file(out, [cell(i, modified=NOW - timedelta(hours=i)) for i in range(1, 25_001)], NOW,
+                               progress=lambda read, published: seen.append((read, published)))  # fmt: skip
+    assert result.rows == 25_000 and seen == [(10_000, 10_000), (20_000, 20_000), (25_000, 25_000)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,20 @@ from openloc.model.identifiers import station_id
 from openloc.model.keys import is_private_mac
 from openloc.model.kinds import StationKind
 from openloc.publish.dumps import build_region_pack
-from openloc.publish.offline import UnknownPackRegion, pack_region, parse_scan
-from openloc.publish.pack import PackReader
+from openloc.publish.manifest import DownloadFile
+from openloc.publish.offline import (
+    UnknownPackRegion,
+    newest_pack_parts,
+    pack_region,
+    parse_scan,
+)
+from openloc.publish.pack import PackReader, PackSet
 from openloc.publish.policy import PublishPolicy
 from openloc.store.stations import MemoryStationStore
 from starlette.testclient import TestClient
 
 from bench.world import TINY, Query, QueryKind, generate_world, make_queries, survey_uploads
+from tests.unit.publish.support import write_pack_parts
 from tests.unit.small_world import memory_stores
 
 # Published positions are rounded to 0.001°: each station moves by at most half a step in each
@@ -223,3 +230,141 @@ def test_unknown_pack_regions(value: str, capsys: pytest.CaptureFixture[str]) ->
     assert main(["offline", "build", "--region", value, "--out", "unused.sqlite"]) == 1
     error = json.loads(capsys.readouterr().err)["error"]
     assert error["code"] == 404 and "region" in error["message"]
+
+
+# --- packs in parts -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pack_parts(
+    world_data: tuple[MemoryStationStore, list[Query]], tmp_path_factory: pytest.TempPathFactory
+) -> list[Path]:
+    stations, _ = world_data
+    folder = tmp_path_factory.mktemp("parts")
+    records = [s for k, s in stations.stations.items() if not k.startswith("hash#")]
+    written = write_pack_parts(
+        records, stations.areas.values(), folder, "DE", TINY.query_time, PublishPolicy(1, 0), parts=3
+    )
+    return [path for path, _, _ in written]
+
+
+def test_parts_hold_each_row_once_and_every_area(pack: Path, pack_parts: list[Path]) -> None:
+    whole = PackReader(pack)
+    readers = [PackReader(path) for path in pack_parts]
+    for table in ("wifi", "blue", "cell"):
+        rows = [int(r.meta[f"rows_{table}"]) for r in readers]
+        assert sum(rows) == int(whole.meta[f"rows_{table}"])
+    assert all(r.meta["rows_cell_area"] == whole.meta["rows_cell_area"] for r in readers)
+    assert sum(int(r.meta["rows_wifi"]) > 0 for r in readers) == 3  # a real split, not one full part
+    for reader in (whole, *readers):
+        reader.close()
+
+
+def test_answers_from_all_parts_equal_the_whole_pack(
+    world_data: tuple[MemoryStationStore, list[Query]], pack: Path, pack_parts: list[Path]
+) -> None:
+    """The engine over the parts answers every held-out query exactly as over the unsplit pack
+    (each station is in one part: the union of the parts' answers is the whole pack's)."""
+    _, queries = world_data
+    whole, parts = PackReader(pack), PackSet.open(pack_parts)
+    answered = across = 0
+    for query in queries:
+        scan = parse_scan(*scan_args(universal_only(query.body)))
+        expected = locate(whole, scan)
+        assert locate(parts, scan) == expected, query.id
+        answered += expected is not None
+        across += sum(bool(reader.stations(scan)[1]) for reader in parts.readers) >= 2
+    assert parts.missing_parts() == {}
+    whole.close()
+    parts.close()
+    assert answered >= 20
+    assert across >= 3  # queries near a split line: their networks are in two parts
+
+
+def test_missing_parts_are_reported(pack_parts: list[Path]) -> None:
+    given = PackSet.open(pack_parts[:1] + pack_parts[2:])
+    assert list(given.missing_parts().values()) == [[2]]
+    given.close()
+
+
+def test_cli_offline_locate_over_parts(
+    world_data: tuple[MemoryStationStore, list[Query]],
+    pack_parts: list[Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--pack` takes a folder of downloaded (.gz) parts, or each part repeated; a missing part is
+    named on stderr, and the answer comes from what was given."""
+    import gzip
+
+    for path in pack_parts:
+        (tmp_path / (path.name + ".gz")).write_bytes(gzip.compress(path.read_bytes()))
+    query = next(q for q in world_data[1] if q.kind == "wifi")
+    wifis, _, cells = scan_args(query.body)
+    networks = [a for w in wifis for a in ("--wifi", w)] + [a for c in cells for a in ("--cell", c)]
+    answers = []
+    for packs in (["--pack", str(tmp_path)], [a for p in pack_parts for a in ("--pack", str(p))]):
+        assert main(["offline", "locate", *packs, *networks]) == 0
+        out, err = capsys.readouterr()
+        answers.append(json.loads(out))
+        assert err == ""
+    assert answers[0] == answers[1]
+    assert (
+        haversine_m(answers[0]["location"]["lat"], answers[0]["location"]["lng"], query.lat, query.lon) < 300
+    )
+    assert main(["offline", "locate", "--pack", str(pack_parts[0]), *networks]) in (0, 1)
+    assert "part(s) 2, 3 not given" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["offline", "locate", "--pack", str(empty), *networks]) == 2
+    assert "no .sqlite or .sqlite.gz pack" in json.loads(capsys.readouterr().err)["error"]["message"]
+
+
+def entry(
+    region: str, day: int, part: int | None = None, parts: int | None = None, **extra: Any
+) -> DownloadFile:
+    name = f"openloc-pack-{region}" + (f"-{part}of{parts}" if parts and parts > 1 else "")
+    fields: dict[str, Any] = dict(extra)
+    if part is not None:
+        fields |= {"part": part, "parts": parts}
+    return DownloadFile(
+        kind="offline-pack", path=f"exports/offline/2026-11-{day:02d}/{name}.sqlite.gz", region=region,
+        format="sqlite.gz", size=100 + (part or 1), rows=10, sha256="b" * 64,
+        created=datetime(2026, 11, day, 2, 7, tzinfo=UTC), **fields,
+    )  # fmt: skip
+
+
+def test_newest_pack_parts_picks_the_newest_complete_generation() -> None:
+    bbox = [13.0, 52.0, 13.5, 52.6]
+    old = [entry("DE", 21)]  # written before parts existed: part 1 of 1, no bbox
+    split = [entry("DE", 22, n, 3, bbox=bbox) for n in (3, 1, 2)]
+    unfinished = [entry("DE", 23, 1, 2, bbox=bbox)]  # part 2 not listed (yet)
+    other = [entry("mcc-262", 23), entry("FR", 23, 1, 2, bbox=bbox)]
+    found = newest_pack_parts([*old, *split, *unfinished, *other], "DE")
+    assert [(p.part, p.parts, p.entry.path, p.bbox) for p in found] == [
+        (n, 3, f"exports/offline/2026-11-22/openloc-pack-DE-{n}of3.sqlite.gz", tuple(bbox)) for n in (1, 2, 3)
+    ]
+    assert [p.bbox for p in newest_pack_parts(old, "DE")] == [None]
+    assert newest_pack_parts([*other, *unfinished], "DE") == []
+    assert newest_pack_parts(other, "FR") == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"part": 0, "parts": 1},
+        {"part": 3, "parts": 2},
+        {"part": "1", "parts": 1},
+        {"part": True, "parts": 1},
+    ],
+)
+def test_entries_with_unusable_part_fields_are_ignored(extra: dict[str, Any]) -> None:
+    bad = DownloadFile.model_validate(entry("DE", 23).model_dump() | extra)
+    assert newest_pack_parts([bad, entry("DE", 20)], "DE")[0].entry.path.startswith(
+        "exports/offline/2026-11-20/"
+    )
+
+
+@pytest.mark.parametrize("bbox", [[1, 2, 3], [0, 91, 1, 92], ["a", 0, 1, 1], [0, 0, float("nan"), 1], "x"])
+def test_unusable_bbox_reads_as_none(bbox: Any) -> None:
+    assert newest_pack_parts([entry("DE", 23, 1, 1, bbox=bbox)], "DE")[0].bbox is None

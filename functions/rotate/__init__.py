@@ -1,0 +1,1 @@
+"""Lambda function code (see the handler module)."""
