@@ -12,7 +12,7 @@ DATA_DIR ?= $(or $(OPENLOC_DATA_DIR),.openloc-data)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,dev,infra]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,infra,export]'
 	touch $(STAMP)
 
 install: $(STAMP)

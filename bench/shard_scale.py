@@ -48,7 +48,7 @@ from openloc.store.stations import MemoryStationStore
 
 from bench.disk_store import DiskObjectStore
 from bench.open_data import GeneratedCells, synthetic_cell
-from scripts.deploy_costs import PRICES_AS_OF, Prices
+from infra.costs import PRICES_AS_OF, Prices
 
 NOW = datetime(2026, 11, 23, 2, 7, tzinfo=UTC)
 WORLD_GRID_CELLS = 100e6  # assumed datamap of a world-scale instance (docs/benchmarks.md)

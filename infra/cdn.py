@@ -11,7 +11,8 @@ whose bucket-policy statement CDK scopes to this distribution. Paths and their c
     /v1/* /v2/* /__*      the API, when `openloc:api_behind_cdn` is true: never cached, all methods
 
 The API behind the distribution: its origin is the API's custom domain (the `execute-api`
-endpoint is disabled, infra/api.py), every origin request carries the origin secret
+endpoint is disabled, infra/api.py), or with `openloc:api=function-url` the locate function URL,
+and the submit function URL for the submission paths; every origin request carries the origin secret
 (`X-Origin-Verify`, a Secrets Manager secret, infra/origin.py) and `CloudFront-Viewer-Address`,
 the viewer's address as CloudFront saw it, which the functions take as the client IP
 (docs/security.md); the origin request policy forwards only what the API reads.
@@ -34,6 +35,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from openloc.api.routing import SUBMIT_PATHS
 from openloc.store.origin_rotation import ORIGIN_HEADER_NAME
 from openloc.website import content_security_policy
 
@@ -94,9 +96,12 @@ class Cdn(Construct):
         assets_bucket: s3.IBucket,
         api_domain: str | None = None,
         origin_secret: secretsmanager.ISecret | None = None,
+        submit_domain: str | None = None,
     ) -> None:
-        """`api_domain` (the API's custom domain) and `origin_secret` add the API behaviours when
-        the `openloc:api_behind_cdn` context is true."""
+        """`api_domain` (the API's custom domain, or the locate function URL's host) and
+        `origin_secret` add the API behaviours when the `openloc:api_behind_cdn` context is true;
+        `submit_domain` (the submit function URL's host, `openloc:api=function-url`) receives the
+        submission paths."""
         super().__init__(scope, construct_id)
         security = cloudfront.ResponseSecurityHeadersBehavior(
             strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
@@ -158,12 +163,19 @@ class Cdn(Construct):
 
         self.api_behind_cdn = bool_context(self, API_BEHIND_CDN_CONTEXT, default=False) and bool(api_domain)
         if self.api_behind_cdn and api_domain and origin_secret is not None:
-            api_origin = origins.HttpOrigin(
-                api_domain,
-                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-                # A dynamic reference, resolved by CloudFormation: the value is not in the template.
-                custom_headers={ORIGIN_HEADER_NAME: origin_secret.secret_value.unsafe_unwrap()},
-            )
+            api_origins = {
+                domain: origins.HttpOrigin(
+                    domain,
+                    protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                    # A dynamic reference, resolved by CloudFormation: the value is not in the template.
+                    custom_headers={ORIGIN_HEADER_NAME: origin_secret.secret_value.unsafe_unwrap()},
+                )
+                for domain in dict.fromkeys(d for d in (submit_domain, api_domain) if d)
+            }
+            # The exact submission paths first (CloudFront matches behaviours in order) when they
+            # have their own origin; every other API path goes to api_domain.
+            routes = [(path.lstrip("/"), submit_domain) for path in sorted(SUBMIT_PATHS) if submit_domain]
+            routes += [(pattern, api_domain) for pattern in API_PATH_PATTERNS]
             api_requests = cloudfront.OriginRequestPolicy(
                 self,
                 "ApiOriginRequestPolicy",
@@ -172,9 +184,9 @@ class Cdn(Construct):
                 query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
                 cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
             )
-            for pattern in API_PATH_PATTERNS:
+            for pattern, domain in routes:
                 behaviors[pattern] = cloudfront.BehaviorOptions(
-                    origin=api_origin,
+                    origin=api_origins[domain],
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,

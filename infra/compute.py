@@ -1,7 +1,9 @@
-"""Compute: the openloc Lambda layer and the five functions (docs/design.md §1–§2).
+"""Compute: the Lambda layers and the functions of infra/functions.py (docs/design.md §1–§2).
 
-Every function runs Python 3.12 on arm64 with the layer built by `make package` (infra/packaging.py),
-X-Ray tracing on and its own log group (one month). Each has its own role holding only what its
+Every function runs Python 3.12 on arm64 with the layers `infra/functions.py` gives it, built by
+`make package` (infra/packaging.py): the service layer for all, the export layer (numpy, Pillow,
+pmtiles) for the export function only, the GeoIP layer for locate only. Each function has
+X-Ray tracing on and its own log group (one month), and its own role holding only what its
 code does (see the `_grant_*` methods): no managed policies, no wildcard actions; the only
 `Resource: *` is X-Ray's, which has no resource-level permissions. locate and submit are published
 with SnapStart behind a `live` alias, the version API Gateway invokes.
@@ -24,7 +26,18 @@ from constructs import Construct
 from openloc.store.tables import TABLES, VISIBILITY_TIMEOUT
 
 from infra.context import bool_context, choice_context, str_context
+from infra.functions import (
+    EXPORT_LAYER,
+    FUNCTION_SPECS,
+    GEOIP_LAYER,
+    SERVICE_LAYER,
+    SPECS,
+    FunctionSpec,
+)
+from infra.packaging import layer_asset
 from infra.storage import Storage
+
+__all__ = ["FUNCTION_SPECS", "SPECS", "Compute", "FunctionNetwork", "FunctionSpec"]
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -74,28 +87,6 @@ class FunctionNetwork:
     functions: tuple[str, ...] = ("locate", "submit")
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    name: str
-    memory_mb: int
-    timeout_seconds: int
-    snap_start: bool = False
-    description: str = ""
-    asset: str = ""  # the code asset, when another function's (default: the function's own)
-
-
-FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
-    FunctionSpec("locate", 512, 10, snap_start=True, description="geolocate, region, search, heartbeats"),
-    # 29 s: API Gateway's integration limit; POST /v1/transfer merges up to 500 items synchronously.
-    FunctionSpec("submit", 512, 29, snap_start=True, description="geosubmit v2/v1, legacy submit, transfer"),
-    FunctionSpec("aggregate", 1024, 30, description="SQS observations -> stations, areas, datamap, stats"),
-    # 1 769 MB = one full vCPU; dumps and packs are built in /tmp (EXPORT_TMP_MB).
-    FunctionSpec("export", 1769, 900, description="scheduled exports, dumps, packs, tiles, stats"),
-    # The export code again, with a role that may write the tables: the shards of a sharded
-    # import or replay (infra/jobs.py). The export function itself only reads them.
-    FunctionSpec("bulk", 1769, 900, description="sharded cell import and archive replay", asset="export"),
-)
-SPECS = {spec.name: spec for spec in FUNCTION_SPECS}
 if SPECS["aggregate"].timeout_seconds * SQS_VISIBILITY_FACTOR > VISIBILITY_TIMEOUT:
     raise ValueError(
         f"aggregate timeout {SPECS['aggregate'].timeout_seconds} s × {SQS_VISIBILITY_FACTOR} exceeds the "
@@ -118,12 +109,15 @@ class Compute(Construct):
         storage: Storage,
         assets: Mapping[str, Path],
         aggregate_reserved_concurrency: int | None = None,
+        api_reserved_concurrency: int | None = None,
         network: FunctionNetwork | None = None,
         environment: Mapping[str, str] | None = None,
         secrets: Sequence[secretsmanager.ISecret] = (),
     ) -> None:
         """`environment`: extra variables for every function (access policy, secrets' ARNs...);
-        `secrets`: what the API functions read at run time (IP hash key, origin secret)."""
+        `secrets`: what the API functions read at run time (IP hash key, origin secret);
+        `api_reserved_concurrency`: the cap of locate and of submit (function URLs, no stage
+        throttling in front of them)."""
         super().__init__(scope, construct_id)
         self.storage = storage
         self.network = network
@@ -132,10 +126,18 @@ class Compute(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
-            code=lambda_.Code.from_asset(str(assets["layer"])),
+            code=lambda_.Code.from_asset(str(assets[layer_asset(SERVICE_LAYER)])),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="openloc package and its runtime dependencies (boto3/botocore from the runtime)",
+        )
+        self.export_layer = lambda_.LayerVersion(
+            self,
+            "ExportLayer",
+            code=lambda_.Code.from_asset(str(assets[layer_asset(EXPORT_LAYER)])),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="numpy, Pillow and pmtiles for the export function's tiles job",
         )
 
         self.geoip_mode = choice_context(self, GEOIP_CONTEXT, GEOIP_MODES, "layer")
@@ -144,10 +146,10 @@ class Compute(Construct):
             self.geoip_layer = lambda_.LayerVersion(
                 self,
                 "GeoIpLayer",
-                code=lambda_.Code.from_asset(str(assets["geoip"])),
+                code=lambda_.Code.from_asset(str(assets[layer_asset(GEOIP_LAYER)])),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
-                description="GeoIP mmdb files for the locate function (/opt/geoip)",
+                description="GeoIP database for the locate function (/opt/geoip, compact .olgeo files)",
             )
         self.geoip_s3_uri = str_context(self, GEOIP_S3_URI_CONTEXT)
         if self.geoip_mode == "s3" and not self.geoip_s3_uri.startswith("s3://"):
@@ -157,7 +159,7 @@ class Compute(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
-        for spec in FUNCTION_SPECS:
+        for spec in (spec for spec in FUNCTION_SPECS if spec.in_compute):
             construct = _pascal(spec.name)
             log_group = logs.LogGroup(
                 self, f"{construct}Logs", retention=LOG_RETENTION, removal_policy=removal
@@ -171,16 +173,19 @@ class Compute(Construct):
             # Instead of AWSLambdaBasicExecutionRole (logs:* on every log group): this group only.
             log_group.grant_write(role)
             in_vpc = network is not None and spec.name in network.functions
-            layers: list[lambda_.ILayerVersion] = [self.layer]
-            if spec.name == "locate" and self.geoip_layer is not None:
-                layers.append(self.geoip_layer)
+            available: dict[str, lambda_.ILayerVersion | None] = {
+                SERVICE_LAYER: self.layer,
+                EXPORT_LAYER: self.export_layer,
+                GEOIP_LAYER: self.geoip_layer,
+            }
+            layers = [layer for name in spec.layers if (layer := available[name]) is not None]
             function = lambda_.Function(
                 self,
                 f"{construct}Function",
                 runtime=RUNTIME,
                 architecture=ARCHITECTURE,
                 handler=HANDLER,
-                code=lambda_.Code.from_asset(str(assets[spec.asset or spec.name])),
+                code=lambda_.Code.from_asset(str(assets[spec.code])),
                 layers=layers,
                 memory_size=spec.memory_mb,
                 ephemeral_storage_size=cdk.Size.mebibytes(EXPORT_TMP_MB if spec.name == "export" else 512),
@@ -197,7 +202,11 @@ class Compute(Construct):
                 description=f"OpenLoc {spec.name}: {spec.description}",
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
                 reserved_concurrent_executions=(
-                    aggregate_reserved_concurrency if spec.name == "aggregate" else None
+                    aggregate_reserved_concurrency
+                    if spec.name == "aggregate"
+                    else api_reserved_concurrency
+                    if spec.name in ("locate", "submit")
+                    else None
                 ),
                 vpc=network.vpc if in_vpc and network else None,
                 vpc_subnets=network.subnets if in_vpc and network else None,

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -29,6 +28,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.api import Api
 from infra.compute import METRICS_NAMESPACE
 from infra.context import int_context, str_context
 
@@ -48,7 +48,7 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        http_api: apigwv2.HttpApi,
+        api: Api,
         functions: Mapping[str, lambda_.Function],
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
@@ -74,8 +74,8 @@ class Monitoring(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        requests = http_api.metric_count(period=PERIOD, statistic="Sum")
-        server_errors = http_api.metric_server_error(period=PERIOD, statistic="Sum")
+        requests = api.metric_requests()
+        server_errors = api.metric_server_errors()
         error_rate = cloudwatch.MathExpression(
             expression="IF(requests > 0, 100 * errors / requests, 0)",
             using_metrics={"errors": server_errors, "requests": requests},
@@ -89,7 +89,7 @@ class Monitoring(Construct):
             evaluation_periods=3,
             description="More than the allowed share of API responses are 5xx",
         )
-        latency_p99 = http_api.metric_latency(period=PERIOD, statistic="p99")
+        latency_p99 = api.metric_latency("p99")
         self._alarm(
             "ApiLatencyP99",
             latency_p99,
@@ -129,7 +129,10 @@ class Monitoring(Construct):
                 threshold=0,
                 evaluation_periods=3,
                 datapoints_to_alarm=2,
-                description=f"{name} invocations throttled: raise the account concurrency or API throttling",
+                description=(
+                    f"{name} invocations throttled: raise the account concurrency, API throttling "
+                    "or (function URLs) openloc:api_concurrency"
+                ),
             )
 
         self.dashboard = cloudwatch.Dashboard(
@@ -140,9 +143,9 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="API latency",
                 left=[
-                    http_api.metric_latency(period=PERIOD, statistic="p50"),
+                    api.metric_latency("p50"),
                     latency_p99,
-                    http_api.metric_integration_latency(period=PERIOD, statistic="p99"),
+                    api.metric_backend_latency("p99"),
                 ],
                 width=8,
             ),

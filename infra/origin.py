@@ -25,6 +25,7 @@ from openloc.store.origin_rotation import SECRET_LENGTH
 
 from infra.compute import ARCHITECTURE, HANDLER, LOG_RETENTION, RUNTIME
 from infra.context import int_context
+from infra.functions import SPECS
 
 ROTATION_DAYS_CONTEXT = "openloc:origin_secret_rotation_days"
 DEFAULT_ROTATION_DAYS = 30
@@ -66,8 +67,8 @@ class OriginSecret(Construct):
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(code)),
             layers=[layer],
-            memory_size=256,
-            timeout=cdk.Duration.seconds(60),
+            memory_size=SPECS["rotate"].memory_mb,
+            timeout=cdk.Duration.seconds(SPECS["rotate"].timeout_seconds),
             environment={
                 "ORIGIN_DISTRIBUTION_ID": distribution.distribution_id,
                 "POWERTOOLS_SERVICE_NAME": "openloc",

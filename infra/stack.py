@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.api import Api
+from infra.api import CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY, Api, api_mode
 from infra.cache import REDIS_CONTEXT, Cache
 from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
 from infra.compute import Compute, FunctionNetwork
@@ -84,12 +84,18 @@ class OpenLocStack(cdk.Stack):
         self.origin_secret = OriginSecret(self, "OriginSecret") if self.behind_cdn else None
         self.cache = Cache(self, "Cache") if bool_context(self, REDIS_CONTEXT, default=False) else None
         pipeline_settings = PipelineSettings.from_context(self)
+        mode = api_mode(self)
+        # Function URLs have no stage throttling: reserved concurrency caps locate and submit.
+        api_concurrency = (
+            int_context(self, CONCURRENCY_CONTEXT, DEFAULT_CONCURRENCY) if mode == "function-url" else None
+        )
         self.compute = Compute(
             self,
             "Compute",
             storage=self.storage,
             assets=self.assets,
             aggregate_reserved_concurrency=pipeline_settings.concurrency,
+            api_reserved_concurrency=api_concurrency,
             network=(
                 FunctionNetwork(
                     vpc=self.cache.vpc,
@@ -104,7 +110,12 @@ class OpenLocStack(cdk.Stack):
             secrets=[self.ip_hash_secret, *([self.origin_secret.secret] if self.origin_secret else [])],
         )
         self.api = Api(
-            self, "Api", locate=self.compute.aliases["locate"], submit=self.compute.aliases["submit"]
+            self,
+            "Api",
+            locate=self.compute.aliases["locate"],
+            submit=self.compute.aliases["submit"],
+            mode=mode,
+            metric_functions=self.compute.functions,
         )
         self.pipeline = Pipeline(
             self,
@@ -117,8 +128,9 @@ class OpenLocStack(cdk.Stack):
             self,
             "Cdn",
             assets_bucket=self.storage.assets_bucket,
-            api_domain=self.api.origin_domain or None,
+            api_domain=self.api.origin_domains.get("locate"),
             origin_secret=self.origin_secret.secret if self.origin_secret else None,
+            submit_domain=self.api.origin_domains.get("submit"),
         )
         if self.origin_secret is not None:
             self.origin_secret.rotate_with(
@@ -139,7 +151,7 @@ class OpenLocStack(cdk.Stack):
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            http_api=self.api.http_api,
+            api=self.api,
             functions=self.compute.functions,
             queue=self.storage.observations_queue,
             dead_letter_queue=self.storage.observations_dlq,

@@ -48,7 +48,7 @@ DEFAULT_DIFF_RETENTION_DAYS = 7
 
 def default_name(setting: str) -> str:
     """The default of a Settings field (not the current environment's value: synth is deterministic)."""
-    value = Settings.model_fields[setting].default
+    value = Settings.default(setting)
     if not isinstance(value, str) or not value:
         raise ValueError(f"Settings.{setting} has no default resource name")
     return value

@@ -7,7 +7,7 @@ import json
 import statistics
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,13 @@ from bench.accuracy.engines import Centroid, Locator, OpenLocHttp, parsed
 from bench.accuracy.feed import feed
 from bench.accuracy.ichnaea import Ichnaea
 from bench.accuracy.metrics import Tally
+from bench.accuracy.reads import PHONE_KIND, RATES, STREAM_SECONDS, measure_reads
 from bench.world import (
     LARGE,
     TINY,
+    Query,
     Radios,
+    World,
     WorldConfig,
     generate_world,
     make_queries,
@@ -31,6 +34,15 @@ from bench.world import (
 )
 
 SIZES = {"tiny": TINY, "default": WorldConfig(), "large": LARGE}
+
+
+def phone_stream(world: World, radios: Radios) -> list[Query]:
+    """Phone queries (Wi-Fi + cells) enough for the cached replays of `bench.accuracy.reads`."""
+    count = int(STREAM_SECONDS * max(RATES))
+    longer = replace(world, config=replace(world.config, queries_per_kind=count))
+    return make_queries(longer, kinds=(PHONE_KIND,), radios=radios)
+
+
 ENGINES = ("openloc", "ichnaea", "centroid")
 
 
@@ -58,6 +70,7 @@ def run(config: WorldConfig, policy: UpdatePolicy | None = None) -> dict[str, An
             for name, locate in locators.items():
                 tallies[name].setdefault(query.kind, Tally()).add(query, locate(query))
         geoip.close()
+        reads = measure_reads(fed.stations, queries, phone_stream(world, radios), mmdb, config.seed)
     stations = fed.stations.stations
     latencies = sorted(openloc.latencies_ms)
     return {
@@ -96,6 +109,7 @@ def run(config: WorldConfig, policy: UpdatePolicy | None = None) -> dict[str, An
             name: {kind: tally.summary() for kind, tally in by_kind.items()}
             for name, by_kind in tallies.items()
         },
+        "reads": reads,
     }
 
 

@@ -1,4 +1,4 @@
-"""Sizes of the Lambda layer and function packages built by `make package` (build/…)."""
+"""Sizes of what `make package` built (build/…): each layer, and each function with its layers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import io
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from infra.functions import SPECS
+from infra.packaging import function_sizes, layer_dir
 
 
 def _tree_bytes(root: Path) -> int:
@@ -23,25 +26,22 @@ def _zipped_bytes(root: Path) -> int:
 
 
 def package_sizes(root: Path) -> dict[str, Any]:
-    """{"layer": {...}, "functions": {name: {...}}} in MB, or {"built": False} without build/."""
-    build = root / "build"
-    layer = build / "layer"
-    functions = build / "functions"
-    if not layer.is_dir() and not functions.is_dir():
+    """{"layers": {name: MB}, "functions": {name: per part and total MB, budget}} of build/, or
+    {"built": False} without a build."""
+    layers = {name: layer_dir(name, root) for name in ("service", "export", "geoip")}
+    if not any(folder.is_dir() for folder in layers.values()):
         return {"built": False}
-    out: dict[str, Any] = {"built": True, "functions": {}}
-    if layer.is_dir():
-        out["layer"] = {"unzipped_mb": _tree_bytes(layer) / 1e6, "zipped_mb": _zipped_bytes(layer) / 1e6}
-    geoip = build / "geoip"
-    if geoip.is_dir():
-        out["geoip_layer"] = {
-            "unzipped_mb": _tree_bytes(geoip) / 1e6,
-            "zipped_mb": _zipped_bytes(geoip) / 1e6,
-        }
-    if functions.is_dir():
-        for function in sorted(p for p in functions.iterdir() if p.is_dir()):
-            out["functions"][function.name] = {
-                "unzipped_mb": _tree_bytes(function) / 1e6,
-                "zipped_mb": _zipped_bytes(function) / 1e6,
+    out: dict[str, Any] = {"built": True, "layers": {}, "functions": {}}
+    for name, folder in layers.items():
+        if folder.is_dir():
+            out["layers"][name] = {
+                "unzipped_mb": _tree_bytes(folder) / 1e6,
+                "zipped_mb": _zipped_bytes(folder) / 1e6,
             }
+    for name, row in function_sizes(root).items():
+        out["functions"][name] = {
+            **row,
+            "budget_mb": SPECS[name].budget_mb,
+            "layers": list(SPECS[name].layers),
+        }
     return out

@@ -28,7 +28,7 @@ class Profile:
     locate_iterations: int
     http_seconds: float
     http_levels: list[int] = field(default_factory=lambda: [1, 8, 32])
-    import_runs: int = 5
+    import_runs: int = 7
     export_rows: int = 200_000
     batch_sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
     tile_city_km: float = 30.0  # bench/tile_render.py city size
@@ -37,7 +37,7 @@ class Profile:
 PROFILES = {
     "tiny": Profile("tiny", 200, 1.0, [1, 4], 1, 5_000, (10, 100), tile_city_km=5.0),
     "default": Profile("default", 2_000, 5.0),
-    "large": Profile("large", 5_000, 15.0, import_runs=9, export_rows=1_000_000, tile_city_km=60.0),
+    "large": Profile("large", 5_000, 15.0, import_runs=11, export_rows=1_000_000, tile_city_km=60.0),
 }
 
 
@@ -113,13 +113,9 @@ def tiles_section(profile: Profile) -> dict[str, Any]:
 
 
 def imports_section(profile: Profile) -> dict[str, Any]:
-    from bench.import_time import HANDLERS, measure
+    from bench.import_time import summary
 
-    out = {}
-    for name in HANDLERS:
-        times = measure(name, profile.import_runs)
-        out[name] = {"median_ms": statistics.median(times), "max_ms": max(times)}
-    return out
+    return summary(profile.import_runs)
 
 
 def request_cost_section(profile: Profile) -> dict[str, Any]:
@@ -129,9 +125,13 @@ def request_cost_section(profile: Profile) -> dict[str, Any]:
 
 
 def packages_section(profile: Profile) -> dict[str, Any]:
+    from bench.geoip_trim import measure
     from bench.perf.packages import package_sizes
 
-    return package_sizes(ROOT)
+    sizes = package_sizes(ROOT)
+    if sizes.get("built"):
+        sizes["geoip_trim"] = measure(2_000 if profile.world == "tiny" else 20_000)
+    return sizes
 
 
 def accuracy_section(profile: Profile) -> dict[str, Any]:
@@ -172,7 +172,8 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
         if row["run"] in ("full", "+1 day"):
             out[f"tiles {row['run']} s ({row['city_km']:g} km city)"] = (row["seconds"], False)
     for name, row in (results.get("imports") or {}).items():
-        out[f"cold import ms ({name})"] = (row["median_ms"], False)
+        if isinstance(row, dict) and "ratio" in row:
+            out[f"cold import × import boto3 ({name})"] = (row["ratio"], False)
     accepted = [
         r for r in (results.get("request_cost") or {}).get("rows", []) if r["status"] and r["status"] < 400
     ]
@@ -184,12 +185,22 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
         out["request cost: most CPU of an accepted body, ms"] = (max(r["cpu_ms"] for r in accepted), False)
     packages = results.get("packages") or {}
     if packages.get("built"):
-        if "layer" in packages:
-            out["layer MB (zipped)"] = (packages["layer"]["zipped_mb"], False)
-        if "geoip_layer" in packages:
-            out["GeoIP layer MB (zipped)"] = (packages["geoip_layer"]["zipped_mb"], False)
+        # Older runs recorded one layer (`layer`, `geoip_layer`); comparisons start afresh.
+        for name, row in (packages.get("layers") or {}).items():
+            out[f"layer {name} MB (zipped)"] = (row["zipped_mb"], False)
         for name, row in packages.get("functions", {}).items():
-            out[f"function {name} KB (zipped)"] = (row["zipped_mb"] * 1000, False)
+            if "total" in row:
+                out[f"function {name} with its layers, MB unzipped"] = (row["total"], False)
+    reads = (results.get("accuracy") or {}).get("reads")
+    if reads:
+        from bench.accuracy.reads import phone_keys
+
+        keys = phone_keys(reads)
+        out["DynamoDB keys per phone query (staged, cached)"] = (keys["cached"], False)
+        out["station cache hit rate"] = (keys["hit_rate"], True)
+    cost = results.get("cost") or {}
+    for api, parts in (cost.get("locate_by_api") or {}).items():
+        out[f"$ per million locate calls ({api})"] = (parts["total"], False)
     engines = (results.get("accuracy") or {}).get("engines", {})
     for kind in ("wifi", "ble", "cell", "cell_area", "ip"):
         s = engines.get("openloc", {}).get(kind)
@@ -242,6 +253,7 @@ def render_stored(path: Path, docs_dir: Path) -> None:
     from bench.perf.docs import write_docs
 
     results = json.loads(path.read_text())
+    results.setdefault("file", path.name)
     before = path.parent / results["previous"] if results.get("previous") else None
     results["comparison"] = compare(
         results, json.loads(before.read_text()) if before and before.exists() else None
@@ -282,9 +294,9 @@ def main(argv: list[str] | None = None) -> None:
         results["seconds"][section] = round(time.perf_counter() - t, 1)
     results["seconds"]["total"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_end"] = _load()
-    from bench.perf.cost import cost_model
+    from infra.costs import cost_summary
 
-    results["cost"] = cost_model(results)
+    results["cost"] = cost_summary(results)
     results_dir: Path = args.results_dir
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -295,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         target = results_dir / f"{args.profile}-{stamp}_{suffix}.json"  # sorts after the first
     before = previous_run(results_dir, args.profile, exclude=target)
     results["previous"] = before[0].name if before else None
+    results["file"] = target.name
     results["comparison"] = compare(results, before[1] if before else None)
     target.write_text(json.dumps(results, indent=1) + "\n")
     print(

@@ -44,7 +44,12 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
     )  # export again
     first, second = (json.loads(p.read_text()) for p in sorted((tmp_path / "r").glob("tiny-*.json")))
     assert first["accuracy"]["engines"]["openloc"]["wifi"]["asked"] == TINY.queries_per_kind
-    assert first["cost"]["locate"]["total"] > 0
+    by_api = first["cost"]["locate_by_api"]
+    assert by_api["http-api"]["total"] - by_api["function-url"]["total"] == pytest.approx(1.00)
+    reads = first["accuracy"]["reads"]  # strongest first reads less than all at once, on the same queries
+    assert (
+        reads["staged"]["keys_per_query"]["wifi_cell"] < reads["all_at_once"]["keys_per_query"]["wifi_cell"]
+    )
     costs = first["request_cost"]["rows"]  # one body of each kind, each answered as expected
     assert {r["kind"] for r in costs} == {"largest", "pathological", "bomb"}
     assert all(r["status"] == r["expected"] for r in costs)

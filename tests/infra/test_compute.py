@@ -15,8 +15,9 @@ pytestmark = pytest.mark.infra
 
 def test_four_functions_on_arm64_python312_with_tracing(template: Template) -> None:
     found = functions(template)
-    assert set(found) == {spec.name for spec in FUNCTION_SPECS}
-    for spec in FUNCTION_SPECS:
+    compute = [spec for spec in FUNCTION_SPECS if spec.in_compute]  # rotate: behind the CDN only
+    assert set(found) == {spec.name for spec in compute}
+    for spec in compute:
         properties = found[spec.name]
         assert properties["Architectures"] == ["arm64"]
         assert properties["Runtime"] == "python3.12"
@@ -74,14 +75,23 @@ def test_batching_comes_from_context() -> None:
     assert len(locate["Layers"]) == 1
 
 
-def test_geoip_layer_only_on_locate(template: Template) -> None:
+def test_each_function_carries_its_own_layers(template: Template) -> None:
+    """The service layer everywhere, GeoIP on locate, numpy/Pillow/pmtiles on export only."""
     found = functions(template)
-    assert len(found["locate"]["Layers"]) == 2
+    layers = resources(template, "AWS::Lambda::LayerVersion")
+    by_description = {
+        logical_id: layer["Properties"]["Description"].split(" ")[0] for logical_id, layer in layers.items()
+    }
+    carried = {name: sorted(by_description[ref["Ref"]] for ref in found[name]["Layers"]) for name in found}
+    assert carried == {
+        "locate": ["GeoIP", "openloc"],
+        "submit": ["openloc"],
+        "aggregate": ["openloc"],
+        "export": ["numpy,", "openloc"],
+    }
     assert found["locate"]["Environment"]["Variables"]["GEOIP_PATH"] == GEOIP_LAYER_PATH
     for name in ("submit", "aggregate", "export"):
-        assert len(found[name]["Layers"]) == 1
         assert "GEOIP_PATH" not in found[name]["Environment"]["Variables"]
-    layers = resources(template, "AWS::Lambda::LayerVersion")
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]

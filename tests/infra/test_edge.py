@@ -208,3 +208,84 @@ def test_configured_base_layer_is_the_one_host_the_site_may_load_images_from(tmp
 
 def test_no_website_deployment_before_the_site_is_built(template: Template) -> None:
     assert not resources(template, "Custom::CDKBucketDeployment")
+
+
+FUNCTION_URLS: dict[str, Any] = {"openloc:api": "function-url"}
+
+
+@pytest.fixture(scope="module")
+def url_template() -> Template:
+    return synth(FUNCTION_URLS)
+
+
+def test_function_urls_replace_the_http_api(url_template: Template) -> None:
+    assert resources(url_template, "AWS::ApiGatewayV2::Api") == {}
+    urls = resources(url_template, "AWS::Lambda::Url")
+    aliases = resources(url_template, "AWS::Lambda::Alias")
+    assert len(urls) == 2
+    for url in urls.values():
+        properties = url["Properties"]
+        assert properties["AuthType"] == "NONE"  # the app checks ?key=, as behind the HTTP API
+        assert properties["InvokeMode"] == "BUFFERED"
+        assert properties["Qualifier"] == "live"  # the alias of the SnapStart version
+        assert set(url["DependsOn"]) <= set(aliases)
+    # Public URLs need both grants: the URL invocation and the function invocation through it.
+    grants = [p["Properties"] for p in resources(url_template, "AWS::Lambda::Permission").values()]
+    public = [g for g in grants if g["Principal"] == "*"]
+    assert sorted(g["Action"] for g in public) == sorted(
+        ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"] * 2
+    )
+    assert all(g.get("FunctionUrlAuthType") == "NONE" or g.get("InvokedViaFunctionUrl") for g in public)
+    outputs = url_template.to_json()["Outputs"]
+    assert any(key.startswith("ApiUrl") for key in outputs)
+    assert any(key.startswith("ApiSubmitUrl") for key in outputs)
+
+
+def test_function_urls_are_throttled_by_reserved_concurrency(
+    url_template: Template, template: Template
+) -> None:
+    found = functions(url_template)
+    assert found["locate"]["ReservedConcurrentExecutions"] == 100
+    assert found["submit"]["ReservedConcurrentExecutions"] == 100
+    assert "ReservedConcurrentExecutions" not in functions(template)["locate"]  # the stage throttles there
+    tight = functions(synth({**FUNCTION_URLS, "openloc:api_concurrency": 20}))
+    assert tight["locate"]["ReservedConcurrentExecutions"] == 20
+
+
+def test_function_url_alarms_watch_the_url_metrics(url_template: Template) -> None:
+    alarms = resources(url_template, "AWS::CloudWatch::Alarm")
+    metric_names = {
+        metric["MetricStat"]["Metric"]["MetricName"]
+        for alarm in alarms.values()
+        for metric in alarm["Properties"].get("Metrics", [])
+        if "MetricStat" in metric
+    } | {alarm["Properties"].get("MetricName") for alarm in alarms.values()}
+    assert {"UrlRequestCount", "Url5xxCount", "UrlRequestLatency"} <= metric_names
+
+
+def test_function_urls_behind_the_cdn_route_submissions_to_submit(url_template: Template) -> None:
+    behind = synth({**FUNCTION_URLS, "openloc:api_behind_cdn": True})
+    config = distribution(behind)
+    origins_by_id = {origin["Id"]: origin for origin in config["Origins"]}
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    submit_origins = {behaviors[path.lstrip("/")]["TargetOriginId"] for path in SUBMIT_PATHS}
+    locate_origins = {behaviors[pattern]["TargetOriginId"] for pattern in API_PATH_PATTERNS}
+    assert len(submit_origins) == 1 and len(locate_origins) == 1 and submit_origins != locate_origins
+    urls = set(resources(behind, "AWS::Lambda::Url"))
+    for origin_id in submit_origins | locate_origins:
+        domain = json.dumps(origins_by_id[origin_id]["DomainName"])
+        assert any(url in domain for url in urls)
+    # CloudFront matches behaviours in order: the exact submission paths come before v1/* and v2/*.
+    order = [b["PathPattern"] for b in config["CacheBehaviors"]]
+    assert max(order.index(path.lstrip("/")) for path in SUBMIT_PATHS) < order.index("v1/*")
+
+
+def test_function_urls_refuse_an_api_domain() -> None:
+    with pytest.raises(Exception, match="function URLs"):
+        synth(
+            {
+                **FUNCTION_URLS,
+                "openloc:api_domain_name": "api.example.org",
+                "openloc:api_certificate_arn": "arn:aws:acm:eu-central-1:123456789012:certificate/api",
+            }
+        )

@@ -7,7 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
-from openloc.settings import Settings
+from openloc.settings import FIELD_NAMES, Settings
 from openloc.store.tables import (
     MAX_RECEIVE_COUNT,
     OBSERVATIONS_DLQ,
@@ -35,7 +35,7 @@ def table_by_name(template: Template, name: str) -> dict[str, Any]:
 
 
 def expected_name(spec: TableSpec) -> str:
-    return str(Settings.model_fields[spec.setting].default)
+    return str(Settings.default(spec.setting))
 
 
 def test_one_table_per_shared_definition(template: Template) -> None:
@@ -168,7 +168,7 @@ def test_environment_names_the_settings_variables() -> None:
         assert environment[spec.setting.upper()] == expected_name(spec)
     assert {"ARCHIVE_BUCKET", "ASSETS_BUCKET", "OBSERVATIONS_QUEUE_URL"} <= set(environment)
     # Every variable is a Settings field, so the functions read them without extra mapping.
-    assert {name.lower() for name in environment} <= set(Settings.model_fields)
+    assert {name.lower() for name in environment} <= set(FIELD_NAMES)
 
 
 def lifecycle_rules(template: Template, rule_id: str) -> list[dict[str, Any]]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import cast
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -12,15 +16,10 @@ from starlette.types import Receive, Scope, Send
 
 from openloc.api.errors import ApiError
 from openloc.api.guard import ErrorGuard
-from openloc.api.locate_routes import locate_routes
-from openloc.api.monitor_routes import monitor_routes
-from openloc.api.offline_routes import offline_routes
-from openloc.api.openapi import openapi_document
 from openloc.api.origin import OriginGuard
 from openloc.api.responses import on_api_error, on_http_exception, on_unexpected
+from openloc.api.routing import ROUTES, RouteSpec
 from openloc.api.services import Services
-from openloc.api.submit_routes import submit_routes
-from openloc.api.transfer_routes import transfer_routes
 
 # Headers browser clients send: JSON bodies, gzip bodies (stumblers), GeoClue's nickname header.
 CORS_HEADERS = ("Content-Type", "Content-Encoding", "X-Nickname", "X-Email")
@@ -91,20 +90,67 @@ class OptionsAnswer:
         await self.app(scope, receive, send)
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class _Endpoints:
+    """The endpoint classes of one app, each imported and constructed on its first request."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._instances: dict[tuple[str, str], object] = {}
+
+    def resolve(self, spec: RouteSpec) -> Endpoint:
+        instance = self._instances.get((spec.module, spec.endpoints))
+        if instance is None:
+            module = importlib.import_module(f"openloc.api.{spec.module}")
+            instance = getattr(module, spec.endpoints)(self.services)
+            self._instances[(spec.module, spec.endpoints)] = instance
+        return cast(Endpoint, getattr(instance, spec.method))
+
+    def endpoint(self, spec: RouteSpec) -> Endpoint:
+        resolved: list[Endpoint] = []
+
+        async def endpoint(request: Request) -> Response:
+            if not resolved:
+                resolved.append(self.resolve(spec))
+            return await resolved[0](request)
+
+        endpoint.__name__ = spec.method
+        return endpoint
+
+    def load_all(self, specs: list[RouteSpec]) -> None:
+        """Import every route module now (the SnapStart warm-up)."""
+        for spec in specs:
+            self.resolve(spec)
+
+
+def served_routes(*, locate: bool = True, submit: bool = True) -> list[RouteSpec]:
+    """The route table of an app serving locate, submit or both."""
+    wanted = {"both"} | ({"locate"} if locate else set()) | ({"submit"} if submit else set())
+    return [spec for spec in ROUTES if spec.function in wanted]
+
+
 def build_app(
     services: Services, *, locate: bool = True, submit: bool = True
 ) -> OriginGuard | CORSMiddleware | ErrorGuard:
-    """The ASGI app; behind CloudFront (`services.origin_secret`), the origin check is outermost:
-    a request that did not come through CloudFront gets nothing but a 403."""
+    """The app of the locate function, of the submit function, or both (local stack, tests).
+    Each route's module is imported on its first request (`openloc.api.routing`). Behind
+    CloudFront (`services.origin_secret`), the origin check is outermost: a request that did not
+    come through CloudFront gets nothing but a 403."""
 
     async def _openapi(_request: Request) -> Response:
+        from openloc.api.openapi import openapi_document
+
         return JSONResponse(openapi_document(services.settings.openloc_key_policy))
 
-    routes: list[Route] = [*monitor_routes(services), Route("/openapi.json", _openapi, methods=["GET"])]
-    if locate:
-        routes += locate_routes(services) + offline_routes(services)
-    if submit:
-        routes += submit_routes(services) + transfer_routes(services)
+    specs = served_routes(locate=locate, submit=submit)
+    endpoints = _Endpoints(services)
+    services.warm_routes = lambda: endpoints.load_all(specs)
+    routes: list[Route] = [
+        Route(spec.path, endpoints.endpoint(spec), methods=list(spec.methods)) for spec in specs
+    ]
+    routes.append(Route("/openapi.json", _openapi, methods=["GET"]))
     app = Starlette(
         routes=routes,
         exception_handlers={

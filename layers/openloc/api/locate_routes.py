@@ -10,7 +10,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.access import identify
 from openloc.api.body import BodyLimits, read_json_object
@@ -35,7 +34,6 @@ from openloc.observability import logger, metrics
 OUTPUT_DECIMALS = 7
 # Methods that ask for the IP-based answer: no body is read.
 IP_ONLY_METHODS = frozenset({"GET", "HEAD"})
-LOCATE_METHODS = ["GET", "POST"]  # Starlette adds HEAD to GET routes
 T = TypeVar("T")
 
 
@@ -134,13 +132,3 @@ class LocateEndpoints:
                 fallback=estimate.fallback,
             )
         )
-
-
-def locate_routes(services: Services) -> list[Route]:
-    endpoints = LocateEndpoints(services)
-    return [
-        Route("/v1/geolocate", endpoints.geolocate, methods=LOCATE_METHODS),
-        Route("/v1/region", endpoints.region, methods=LOCATE_METHODS),
-        Route("/v1/country", endpoints.region, methods=LOCATE_METHODS),
-        Route("/v1/search", endpoints.search, methods=LOCATE_METHODS),
-    ]

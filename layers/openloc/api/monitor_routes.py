@@ -8,7 +8,6 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc import __version__
 from openloc.api.responses import json_response
@@ -93,12 +92,3 @@ class MonitorEndpoints:
                 build=settings.openloc_build_time,
             )
         )
-
-
-def monitor_routes(services: Services) -> list[Route]:
-    endpoints = MonitorEndpoints(services)
-    return [
-        Route("/__heartbeat__", endpoints.heartbeat, methods=["GET", "HEAD"]),
-        Route("/__lbheartbeat__", endpoints.lbheartbeat, methods=["GET", "HEAD"]),
-        Route("/__version__", endpoints.version, methods=["GET", "HEAD"]),
-    ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.errors import ApiError, service_unavailable
 from openloc.api.responses import json_response
@@ -71,7 +70,3 @@ class OfflineEndpoints:
                 ],
             )
         )
-
-
-def offline_routes(services: Services) -> list[Route]:
-    return [Route("/v1/offline/{region}", OfflineEndpoints(services).pack, methods=["GET"])]

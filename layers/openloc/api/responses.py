@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,11 +11,15 @@ from starlette.responses import JSONResponse, Response
 from openloc.api.errors import ApiError, method_not_allowed, service_unavailable, unknown_path
 from openloc.observability import logger
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 
 def json_response(
     model: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    content = model.model_dump(mode="json", exclude_none=True) if isinstance(model, BaseModel) else model
+    # No isinstance(model, BaseModel): this module is imported at cold start, pydantic is not.
+    content = model if isinstance(model, dict) else model.model_dump(mode="json", exclude_none=True)
     return JSONResponse(content, status_code=status, headers=headers)
 
 

@@ -18,10 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from openloc.api.lenient import Float, Int, Items, Opt
 
 
-class WireModel(BaseModel):
+class Schema(BaseModel):
+    """Base of every wire model. Validators are built on first use, not at import (the cold
+    start of a handler builds only the models its requests need; SnapStart's warm-up builds
+    them before the snapshot, `openloc.api.services.warm_up`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class WireModel(Schema):
     """Base for request models: unknown fields ignored, numbers as strings accepted."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 # --- geolocate / region -------------------------------------------------------------------
@@ -115,12 +123,12 @@ class LocateRequest(WireModel):
     fallbacks: Opt[Fallbacks] = None
 
 
-class LatLng(BaseModel):
+class LatLng(Schema):
     lat: float
     lng: float
 
 
-class GeolocateResponse(BaseModel):
+class GeolocateResponse(Schema):
     location: LatLng
     accuracy: float = Field(description="radius in metres of the 95 % confidence circle")
     fallback: Literal["lacf", "ipf"] | None = Field(
@@ -128,7 +136,7 @@ class GeolocateResponse(BaseModel):
     )
 
 
-class RegionResponse(BaseModel):
+class RegionResponse(Schema):
     country_code: str
     country_name: str
     fallback: Literal["ipf"] | None = None
@@ -174,7 +182,7 @@ class SearchRequest(WireModel):
     fallbacks: Opt[Fallbacks] = None
 
 
-class SearchResponse(BaseModel):
+class SearchResponse(Schema):
     status: Literal["ok", "not_found"]
     lat: float | None = None
     lon: float | None = None
@@ -262,14 +270,14 @@ class LegacySubmitRequest(WireModel):
     items: Items[LegacySubmitItem] = Field(default_factory=list)
 
 
-class EmptyResponse(BaseModel):
+class EmptyResponse(Schema):
     """`{}`: the submission was accepted (durably queued)."""
 
 
 # --- monitoring -----------------------------------------------------------------------------
 
 
-class BackendStatus(BaseModel):
+class BackendStatus(Schema):
     up: bool | None
     time: int = Field(description="check duration in ms, -1 when it failed")
 
@@ -280,7 +288,7 @@ class GeoIpStatus(BackendStatus):
     )
 
 
-class HeartbeatResponse(BaseModel):
+class HeartbeatResponse(Schema):
     database: BackendStatus
     geoip: GeoIpStatus = Field(
         description="up null: no GeoIP database configured (GEOIP_PATH empty); false: configured "
@@ -289,11 +297,11 @@ class HeartbeatResponse(BaseModel):
     redis: BackendStatus
 
 
-class LbHeartbeatResponse(BaseModel):
+class LbHeartbeatResponse(Schema):
     status: Literal["OK"]
 
 
-class VersionResponse(BaseModel):
+class VersionResponse(Schema):
     source: str
     version: str
     commit: str
@@ -303,26 +311,26 @@ class VersionResponse(BaseModel):
 # --- errors ---------------------------------------------------------------------------------
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     domain: str
     reason: str
     message: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Schema):
     errors: list[ErrorDetail]
     code: int
     message: str
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Schema):
     error: ErrorInfo
 
 
 # --- offline packs --------------------------------------------------------------------------
 
 
-class OfflinePackPart(BaseModel):
+class OfflinePackPart(Schema):
     """One part of a region's pack (a dense region is split by grid cells into parts ≤ 100 MB)."""
 
     part: int = Field(ge=1, description="1-based part number")
@@ -339,7 +347,7 @@ class OfflinePackPart(BaseModel):
     )
 
 
-class OfflinePackResponse(BaseModel):
+class OfflinePackResponse(Schema):
     """Where to download the newest offline pack of a region (entries of `downloads.json`). The
     top-level fields describe part 1 (what clients that predate parts download); `parts` lists
     every part of the same generation. Each part is a complete pack: a client uses all of them
@@ -355,3 +363,10 @@ class OfflinePackResponse(BaseModel):
     parts: list[OfflinePackPart] = Field(
         description="every part of this generation, by part number (one entry for an unsplit region)"
     )
+
+
+def build_validators() -> None:
+    """Build every model's validator now instead of on first use (SnapStart's warm-up)."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+            value.model_rebuild()

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING
 
 from openloc.api.keys import KeyCachePolicy, KeyChecker
 from openloc.api.limits import Limiter, LimitSettings
-from openloc.locate.geoip import GeoIpDatabase
-from openloc.locate.lookup import RecordLookup, StationLookup
+from openloc.locate.lookup import CachedRecords, RecordLookup, StationLookup
 from openloc.settings import Settings, get_settings
-from openloc.store.api_keys import ApiKeyStore
 from openloc.store.counters import CounterStore, RedisCounters
 from openloc.store.key_cache import KeyCache, RedisKeyCache
-from openloc.store.processed import ProcessedMessages
-from openloc.store.queue import ObservationQueue
-from openloc.store.stations import StationStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: not imported by a cold start
     import redis
 
+    from openloc.locate.geoip import GeoIpDatabase
     from openloc.publish.manifest import Manifest
+    from openloc.store.api_keys import ApiKeyStore
+    from openloc.store.processed import ProcessedMessages
+    from openloc.store.queue import ObservationQueue
+    from openloc.store.stations import StationStore
 
 MANIFEST_CACHE_SECONDS = 60.0
 
@@ -62,13 +62,19 @@ class Services:
     hash_key: Callable[[], str] | None = None
     # Behind CloudFront: the origin secret's accepted values, `origin_secret(fresh)` (openloc.api.origin).
     origin_secret: Callable[[bool], frozenset[str]] | None = None
+    # Imports the route modules of the app built on these services (set by `api.app.build_app`).
+    warm_routes: Callable[[], None] = lambda: None
     keys: KeyChecker = field(init=False)
     limiter: Limiter = field(init=False)
     lookup: StationLookup = field(init=False)
+    # The per-instance station cache in front of `stations` (None when STATION_CACHE_* is 0).
+    station_cache: CachedRecords | None = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
-        self.lookup = RecordLookup(self.stations)
+        entries, seconds = settings.station_cache_entries, settings.station_cache_seconds
+        self.station_cache = CachedRecords(self.stations, entries, seconds) if entries and seconds else None
+        self.lookup = RecordLookup(self.station_cache or self.stations)
         if self.counters is None:
             self.counters = RedisCounters(self.redis)
         if self.key_cache is None:
@@ -115,10 +121,8 @@ def country_radius_m(code: str) -> float | None:
 def aws_services(settings: Settings | None = None) -> Services:
     """Services backed by DynamoDB, SQS, S3 and Redis as configured by the environment."""
     from openloc.locate.geoip import from_path as geoip_from_path
-    from openloc.publish.manifest import read_manifest
     from openloc.store.api_keys import DynamoApiKeyStore
     from openloc.store.geoip_file import resolve_geoip_path
-    from openloc.store.objects import S3ObjectStore
     from openloc.store.processed import DynamoProcessedMessages
     from openloc.store.queue import SqsObservationQueue
     from openloc.store.redis_client import get_redis
@@ -127,7 +131,6 @@ def aws_services(settings: Settings | None = None) -> Services:
 
     settings = settings or get_settings()
     api_keys = DynamoApiKeyStore.from_settings(settings)
-    assets = S3ObjectStore.from_settings(settings)
     return Services(
         settings=settings,
         stations=DynamoStationStore.from_settings(settings),
@@ -136,11 +139,20 @@ def aws_services(settings: Settings | None = None) -> Services:
         redis=get_redis,
         database_ping=api_keys.ping,
         geoip=geoip_from_path(resolve_geoip_path(settings.geoip_path), country_radius=country_radius_m),
-        manifest=cached_manifest(lambda: read_manifest(assets)[0], time.monotonic),
+        manifest=cached_manifest(lambda: _read_manifest(settings), time.monotonic),
         processed=DynamoProcessedMessages.from_settings(settings),
         hash_key=hash_key_source(settings),
         origin_secret=origin_secret_source(settings),
     )
+
+
+def _read_manifest(settings: Settings) -> Manifest | None:
+    """The assets bucket's manifest; boto3 and the S3 client are created on the first call (the
+    offline route is rare: the handlers' cold import stays free of boto3)."""
+    from openloc.publish.manifest import read_manifest
+    from openloc.store.objects import S3ObjectStore
+
+    return read_manifest(S3ObjectStore.from_settings(settings))[0]
 
 
 def warm_up(services: Services) -> None:
@@ -154,6 +166,10 @@ def warm_up(services: Services) -> None:
         if callable(warm):
             warm()
     region_by_code("DE")
+    services.warm_routes()
+    from openloc.api.schemas import build_validators
+
+    build_validators()
     if services.geoip is not None:
         services.geoip.lookup("8.8.8.8")
     services.redis()

@@ -19,7 +19,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.client_ip import client_ip
@@ -163,12 +162,3 @@ class SubmitEndpoints:
     async def submit_legacy(self, request: Request) -> Response:
         await self._accept(request, LegacySubmitRequest, from_legacy_submit)
         return Response(status_code=204)
-
-
-def submit_routes(services: Services) -> list[Route]:
-    endpoints = SubmitEndpoints(services)
-    return [
-        Route("/v2/geosubmit", endpoints.geosubmit_v2, methods=["POST"]),
-        Route("/v1/geosubmit", endpoints.geosubmit_v1, methods=["POST"]),
-        Route("/v1/submit", endpoints.submit_legacy, methods=["POST"]),
-    ]

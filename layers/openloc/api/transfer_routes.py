@@ -26,7 +26,6 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from openloc.api.body import BodyLimits, read_json_object
 from openloc.api.client_ip import client_ip
@@ -117,7 +116,3 @@ class TransferEndpoint:
             },
         )
         return json_response({})
-
-
-def transfer_routes(services: Services) -> list[Route]:
-    return [Route("/v1/transfer", TransferEndpoint(services).transfer, methods=["POST"])]

@@ -6,22 +6,18 @@ instead of dragging the answer (Ichnaea's rule, scipy's "complete" linkage cut a
 
 Fast path: when the stations' bounding box is small enough that no pair can be farther apart
 than the limit, they form one cluster and no distance matrix is built (the common case). Else
-numpy builds the pairwise distance matrix and merges with the Lance–Williams update; numpy is
-imported only then, keeping it off the cold-start path of ordinary queries.
+the pairwise distance matrix is built and clusters merge with the Lance–Williams update, in
+plain Python: a query holds at most ~70 networks, and numpy (52 MB with its libraries) stays out
+of the locate function's package.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from openloc.geo.distance import EARTH_RADIUS_M, haversine_m
 from openloc.locate.query import KnownStation
-
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
 
 def _bbox_diagonal_m(stations: Sequence[KnownStation]) -> float:
@@ -36,43 +32,55 @@ def _bbox_diagonal_m(stations: Sequence[KnownStation]) -> float:
     return math.hypot(height, width)
 
 
-def _distance_matrix(stations: Sequence[KnownStation]) -> npt.NDArray[np.float64]:
-    import numpy as np
-
-    lat = np.radians(np.array([s.lat for s in stations]))
-    lon = np.radians(np.array([s.lon for s in stations]))
-    dlat = lat[:, None] - lat[None, :]
-    dlon = lon[:, None] - lon[None, :]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
-    distances: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return distances
+def _distance_matrix(stations: Sequence[KnownStation]) -> list[list[float]]:
+    """Haversine distances between every pair (symmetric, zero diagonal)."""
+    lats = [math.radians(s.lat) for s in stations]
+    lons = [math.radians(s.lon) for s in stations]
+    cosines = [math.cos(lat) for lat in lats]
+    size = len(stations)
+    matrix = [[0.0] * size for _ in range(size)]
+    for i in range(size):
+        row = matrix[i]
+        for j in range(i + 1, size):
+            a = (
+                math.sin((lats[j] - lats[i]) / 2) ** 2
+                + cosines[i] * cosines[j] * math.sin((lons[j] - lons[i]) / 2) ** 2
+            )
+            distance = 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+            row[j] = distance
+            matrix[j][i] = distance
+    return matrix
 
 
 def complete_linkage(stations: Sequence[KnownStation], max_distance_m: float) -> list[list[KnownStation]]:
-    """Clusters whose diameter is at most `max_distance_m`; deterministic for a given input set."""
+    """Clusters whose diameter is at most `max_distance_m`; deterministic for a given input set.
+
+    Of equally close pairs the one with the lowest indexes (by key) merges first; clusters are
+    listed by their lowest index, members in key order."""
     ordered = sorted(stations, key=lambda s: s.key)
     if len(ordered) <= 1 or _bbox_diagonal_m(ordered) <= max_distance_m:
         return [ordered] if ordered else []
-    import numpy as np
-
     linkage = _distance_matrix(ordered)
-    np.fill_diagonal(linkage, np.inf)
     members: list[list[int]] = [[i] for i in range(len(ordered))]
-    alive = np.ones(len(ordered), dtype=bool)
-    while True:
-        flat = int(np.argmin(linkage))
-        a, b = divmod(flat, len(ordered))
-        if not math.isfinite(linkage[a, b]) or linkage[a, b] > max_distance_m:
+    alive = list(range(len(ordered)))
+    while len(alive) > 1:
+        best, pair = math.inf, (0, 0)
+        for position, a in enumerate(alive):
+            row = linkage[a]
+            for b in alive[position + 1 :]:
+                if row[b] < best:
+                    best, pair = row[b], (a, b)
+        if best > max_distance_m:
             break
-        a, b = min(a, b), max(a, b)
+        a, b = pair
         # complete linkage: the merged cluster's distance to any other is the larger of the two
-        merged = np.maximum(linkage[a], linkage[b])
-        linkage[a, :] = merged
-        linkage[:, a] = merged
-        linkage[a, a] = np.inf
-        linkage[b, :] = np.inf
-        linkage[:, b] = np.inf
+        row_a, row_b = linkage[a], linkage[b]
+        for c in alive:
+            if c not in (a, b):
+                merged = max(row_a[c], row_b[c])
+                row_a[c] = merged
+                linkage[c][a] = merged
+        alive.remove(b)
         members[a] += members[b]
         members[b] = []
-        alive[b] = False
-    return [[ordered[i] for i in sorted(group)] for group, keep in zip(members, alive, strict=True) if keep]
+    return [[ordered[i] for i in sorted(members[group])] for group in alive]

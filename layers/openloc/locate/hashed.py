@@ -24,7 +24,8 @@ def _stronger(a: MacSignal, b: MacSignal) -> MacSignal:
     )
 
 
-def _merge(raw: tuple[MacSignal, ...], resolved: list[MacSignal]) -> tuple[MacSignal, ...]:
+def merge_signals(raw: tuple[MacSignal, ...], resolved: list[MacSignal]) -> tuple[MacSignal, ...]:
+    """`raw` plus `resolved`, one entry per MAC (the stronger one where both name it)."""
     best = {m.mac: m for m in raw}
     for signal in resolved:
         best[signal.mac] = _stronger(best[signal.mac], signal) if signal.mac in best else signal
@@ -52,8 +53,8 @@ def resolve_hashed(
             resolved[kind].append(replace(signal, mac=parsed.mac))
     return replace(
         query,
-        wifis=_merge(query.wifis, resolved["wifi"]),
-        blues=_merge(query.blues, resolved["blue"]),
+        wifis=merge_signals(query.wifis, resolved["wifi"]),
+        blues=merge_signals(query.blues, resolved["blue"]),
         hashed_wifis=(),
         hashed_blues=(),
     )

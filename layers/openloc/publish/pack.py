@@ -188,6 +188,9 @@ class PackReader:
                 found[cell.key] = self._known(cell.key, row, max(int(row[3]), 1))
         return query, found
 
+    def cached(self, query: LocateQuery) -> dict[str, KnownStation]:
+        return {}  # a local file: every read is free, nothing to save
+
     def areas(self, query: LocateQuery) -> dict[str, KnownStation]:
         found: dict[str, KnownStation] = {}
         for area in query.area_ids:
@@ -259,6 +262,9 @@ class PackSet:
             for key, area in reader.areas(query).items():
                 found.setdefault(key, area)
         return found
+
+    def cached(self, query: LocateQuery) -> dict[str, KnownStation]:
+        return {}  # local files: every read is free, nothing to save
 
     def missing_parts(self) -> dict[tuple[str, str], list[int]]:
         """For each (region, created) generation given in parts: the part numbers not given."""

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from openloc.api.locate_routes import locate_routes
 from openloc.api.openapi import openapi_document
+from openloc.api.routing import ROUTES
 from openloc.api.services import Services
-from openloc.api.submit_routes import submit_routes
-from openloc.api.transfer_routes import transfer_routes
 from starlette.testclient import TestClient
 
 from tests.unit.api.support import Client, _services
@@ -19,10 +17,7 @@ def test_openapi_lists_post_paths_and_resolvable_refs(services: Services) -> Non
     doc = openapi_document()
     assert doc["openapi"].startswith("3.1")
     posts = {p for p, ops in doc["paths"].items() if "post" in ops}
-    served = {
-        route.path
-        for route in [*locate_routes(services), *submit_routes(services), *transfer_routes(services)]
-    }
+    served = {route.path for route in ROUTES if "POST" in route.methods}
     assert posts == served
     assert {"/v1/geolocate", "/v1/region", "/v1/country", "/v1/search", "/v2/geosubmit"} <= posts
     schemas = doc["components"]["schemas"]
@@ -89,19 +84,9 @@ def test_openapi_documents_hashed_id(client: TestClient) -> None:
 def test_every_served_method_is_documented(services: Services) -> None:
     """GET on the locate family (Ichnaea's IP-only query) included: schemathesis fuzzes exactly
     what the document lists."""
-    from openloc.api.monitor_routes import monitor_routes
-    from openloc.api.offline_routes import offline_routes
-
     doc = openapi_document()
-    routes = [
-        *locate_routes(services),
-        *submit_routes(services),
-        *transfer_routes(services),
-        *monitor_routes(services),
-        *offline_routes(services),
-    ]
     served = {
-        (route.path, method.lower()) for route in routes for method in route.methods or () if method != "HEAD"
+        (route.path, method.lower()) for route in ROUTES for method in route.methods if method != "HEAD"
     }
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert served == documented - {("/openapi.json", "get")}

@@ -30,8 +30,8 @@ from tests.unit.jobs.world import NOW, coverage, world
 TABLES = ("wifi", "blue", "cell", "cell_area")
 
 
-def _stores(seed: int, **limits: int) -> JobStores:
-    settings = Settings().model_copy(update=limits)  # the shard sizes under test
+def _stores(seed: int, **limits: Any) -> JobStores:
+    settings = Settings(**limits)  # the shard sizes under test
     return JobStores.in_memory(settings, stations=world(seed), coverage=coverage(seed))
 
 
