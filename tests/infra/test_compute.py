@@ -76,7 +76,8 @@ def test_batching_comes_from_context() -> None:
 
 
 def test_each_function_carries_its_own_layers(template: Template) -> None:
-    """The service layer everywhere, GeoIP on locate, numpy/Pillow/pmtiles on export only."""
+    """The service layer everywhere, GeoIP on locate, numpy/Pillow/pmtiles on the jobs' functions
+    only (export, and bulk: the same code for the sharded import and replay)."""
     found = functions(template)
     layers = resources(template, "AWS::Lambda::LayerVersion")
     by_description = {
@@ -88,9 +89,10 @@ def test_each_function_carries_its_own_layers(template: Template) -> None:
         "submit": ["openloc"],
         "aggregate": ["openloc"],
         "export": ["numpy,", "openloc"],
+        "bulk": ["numpy,", "openloc"],
     }
     assert found["locate"]["Environment"]["Variables"]["GEOIP_PATH"] == GEOIP_LAYER_PATH
-    for name in ("submit", "aggregate", "export"):
+    for name in ("submit", "aggregate", "export", "bulk"):
         assert "GEOIP_PATH" not in found[name]["Environment"]["Variables"]
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
