@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from openloc.publish.tile_set import PMTILES_KEY, PMTILES_TYPE, PNG_TYPE, TILE_CACHE, TILES_PREFIX, tile_key
+from openloc.publish.tile_set import (
+    PMTILES_KEY,
+    PMTILES_TYPE,
+    PNG_TYPE,
+    TILE_CACHE,
+    TILES_PREFIX,
+    render_changed,
+    tile_key,
+)
 from openloc.publish.tiles import (
     MAX_ZOOM,
     SCALE,
@@ -51,8 +59,6 @@ from openloc.publish.tiles import (
     lat_to_y,
     lon_to_x,
     render_coarse,
-    render_tiles,
-    tiles_touched,
     world_pixels,
 )
 from openloc.store.objects import ObjectStore, Piece
@@ -259,33 +265,6 @@ class BlockResult:
         }
 
 
-def _render_changed(
-    block: Block, grid: CoverageGrid, changed: CoverageGrid, assets: ObjectStore
-) -> tuple[dict[int, bytes | None], list[str], set[str]]:
-    """Re-render the block's tiles a changed cell touches: (tile id → PNG or None when it became
-    empty, PNG keys to delete, PNG keys written)."""
-    from pmtiles.tile import zxy_to_tileid
-
-    fresh: dict[int, bytes | None] = {}
-    empty_keys: list[str] = []
-    written_keys: set[str] = set()
-    if not len(changed):
-        return fresh, empty_keys, written_keys
-    for zoom in range(BLOCK_ZOOM, MAX_ZOOM + 1):
-        wanted = _in_block(tiles_touched(changed, zoom), zoom, block)
-        for (x, y), mask in render_tiles(grid, zoom, wanted):
-            key = tile_key(zoom, x, y)
-            if mask.any():
-                png = encode_png(mask)
-                assets.put(key, png, PNG_TYPE, TILE_CACHE)
-                written_keys.add(key)
-                fresh[zxy_to_tileid(zoom, x, y)] = png
-            else:
-                empty_keys.append(key)
-                fresh[zxy_to_tileid(zoom, x, y)] = None
-    return fresh, empty_keys, written_keys
-
-
 def _stale_pngs(block: Block, assets: ObjectStore, written: set[str]) -> list[str]:
     """PNGs in the block's tile range that this run did not write (a block without a record of
     what it drew before removes what no cell draws any more)."""
@@ -325,7 +304,13 @@ def render_block(
     grid = CoverageGrid(codes)
     changed = grid if full else grid.changed(CoverageGrid.from_codes(load_array(previous_codes or b"")))
     own = codes[own_block(codes) == block_code(*block)] if codes.size else codes
-    fresh, empty_keys, written_keys = _render_changed(block, grid, changed, assets)
+    fresh, empty_keys, written_keys = render_changed(
+        grid,
+        changed,
+        assets,
+        range(BLOCK_ZOOM, MAX_ZOOM + 1),
+        lambda tiles, zoom: _in_block(tiles, zoom, block),
+    )
     if full:
         empty_keys += _stale_pngs(block, assets, written_keys)
     deleted = assets.delete(sorted(set(empty_keys))) if empty_keys else 0
