@@ -1,4 +1,4 @@
-"""Compute: the Lambda layers and the four functions (docs/design.md §1–§2).
+"""Compute: the Lambda layers and the functions of infra/functions.py (docs/design.md §1–§2).
 
 Every function runs Python 3.12 on arm64 with the layers `infra/functions.py` gives it, built by
 `make package` (infra/packaging.py): the service layer for all, the export layer (numpy, Pillow,
@@ -64,6 +64,15 @@ EXPORT_TMP_MB = 4096
 SQS_VISIBILITY_FACTOR = 6
 
 DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")
+# What aggregating observations writes (the aggregate function, and the bulk function's replay).
+AGGREGATION_TABLES = (
+    "stations_table",
+    "cell_areas_table",
+    "datamap_table",
+    "stats_table",
+    "processed_table",
+    "sources_table",
+)
 DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 
 
@@ -176,7 +185,7 @@ class Compute(Construct):
                 runtime=RUNTIME,
                 architecture=ARCHITECTURE,
                 handler=HANDLER,
-                code=lambda_.Code.from_asset(str(assets[spec.name])),
+                code=lambda_.Code.from_asset(str(assets[spec.code])),
                 layers=layers,
                 memory_size=spec.memory_mb,
                 ephemeral_storage_size=cdk.Size.mebibytes(EXPORT_TMP_MB if spec.name == "export" else 512),
@@ -216,6 +225,7 @@ class Compute(Construct):
         self._grant_submit(self.functions["submit"])
         self._grant_aggregate(self.functions["aggregate"])
         self._grant_export(self.functions["export"])
+        self._grant_bulk(self.functions["bulk"])
         for name in ("locate", "submit"):
             for secret in secrets:
                 secret.grant_read(self.functions[name])  # GetSecretValue, DescribeSecret: that secret only
@@ -323,17 +333,9 @@ class Compute(Construct):
     def _grant_aggregate(self, function: lambda_.Function) -> None:
         # The SQS event source mapping adds receive/delete on the queue (infra/pipeline.py).
         # sources_table: the daily new-station budgets per submitter source (docs/abuse.md).
-        tables = (
-            "stations_table",
-            "cell_areas_table",
-            "datamap_table",
-            "stats_table",
-            "processed_table",
-            "sources_table",
-        )
-        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *tables)
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *AGGREGATION_TABLES)
         # Cells by area: an area is recomputed from all its cells.
-        self._allow_indexes(function, ("dynamodb:Query",), *tables)
+        self._allow_indexes(function, ("dynamodb:Query",), *AGGREGATION_TABLES)
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[self.storage.archive_bucket.arn_for_objects("*")]
@@ -353,15 +355,48 @@ class Compute(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.storage.assets_bucket.bucket_arn])
         )
-        # The tile job's record of the grid it drew last (private, next to the raw archive);
+        # The tile job's record of the grid it drew last, per block in the sharded form (private,
+        # next to the raw archive; a block left without cells is deleted);
         # ListBucket makes a missing record a 404 (full render) instead of AccessDenied.
         archive = self.storage.archive_bucket
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[archive.arn_for_objects("state/*")]
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[archive.arn_for_objects("state/*")],
             )
         )
         # (No s3:prefix condition: a GetObject carries no prefix, so S3 would still answer 403.)
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn])
         )
+        self._grant_job_steps(function)
+        # Shards are sized by the tables' item counts (DescribeTable).
+        self._allow_tables(function, ("dynamodb:DescribeTable",), "stations_table", "datamap_table")
+
+    def _grant_job_steps(self, function: lambda_.Function) -> None:
+        """What every step of a sharded job does in the private bucket: items, results and
+        intermediate files under `jobs/` (read by range, written, deleted at the end)."""
+        archive = self.storage.archive_bucket
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[archive.arn_for_objects("jobs/*")],
+            )
+        )
+
+    def _grant_bulk(self, function: lambda_.Function) -> None:
+        # A sharded import writes cells and recomputes their areas (cells by area: the by_area
+        # index); a sharded replay aggregates like the aggregate function (its tables) and reads
+        # the archive. Import and replay intermediates live under jobs/ of the archive bucket.
+        self._allow_tables(function, DYNAMODB_READ + DYNAMODB_WRITE, *AGGREGATION_TABLES)
+        self._allow_indexes(function, ("dynamodb:Query",), "stations_table")
+        archive = self.storage.archive_bucket
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[archive.arn_for_objects("observations/*")]
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[archive.bucket_arn])
+        )
+        self._grant_job_steps(function)

@@ -33,6 +33,12 @@ class FunctionSpec:
     budget_mb: float = UNZIPPED_LIMIT_BYTES / 1e6
     # Created by the Compute construct (infra/compute.py); False: by the construct it belongs to.
     in_compute: bool = True
+    # The code asset when it is another function's (default: the function's own folder).
+    asset: str = ""
+
+    @property
+    def code(self) -> str:
+        return self.asset or self.name
 
     @property
     def memory_gb(self) -> float:
@@ -70,6 +76,16 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         description="scheduled exports, dumps, packs, tiles, stats",
         layers=(SERVICE_LAYER, EXPORT_LAYER),
     ),
+    # The export code again, with a role that may write the tables: the shards of a sharded
+    # import or replay (infra/jobs.py). The export function itself only reads them.
+    FunctionSpec(
+        "bulk",
+        1769,
+        900,
+        description="sharded cell import and archive replay",
+        layers=(SERVICE_LAYER, EXPORT_LAYER),
+        asset="export",
+    ),
     # The origin secret's rotation (infra/origin.py creates it: only with the API behind CloudFront).
     FunctionSpec(
         "rotate",
@@ -80,4 +96,4 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
     ),
 )
 SPECS = {spec.name: spec for spec in FUNCTION_SPECS}
-FUNCTIONS = tuple(SPECS)
+FUNCTIONS = tuple(spec.name for spec in FUNCTION_SPECS if not spec.asset)  # the code folders packaged

@@ -454,7 +454,7 @@ def function_sizes(root: Path = ROOT) -> dict[str, dict[str, float]]:
     """Per function: its code and each of its layers, and the total, in MB unzipped (what is built)."""
     sizes: dict[str, dict[str, float]] = {}
     for spec in FUNCTION_SPECS:
-        row = {"code": directory_size(build_dir(root) / "functions" / spec.name) / 1e6}
+        row = {"code": directory_size(build_dir(root) / "functions" / spec.code) / 1e6}
         for layer in spec.layers:
             folder = layer_dir(layer, root)
             row[layer] = directory_size(folder) / 1e6 if folder.is_dir() else 0.0

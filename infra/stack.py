@@ -1,5 +1,5 @@
 """The OpenLoc stack: composes the per-concern constructs (storage, cache, compute, api, pipeline,
-schedule, cdn, monitoring).
+cdn, monitoring, jobs, schedule).
 
 Every tunable is a context value (cdk.json, or `-c key=value`); docs/deploy.md lists them.
 """
@@ -19,11 +19,12 @@ from infra.cache import REDIS_CONTEXT, Cache
 from infra.cdn import API_BEHIND_CDN_CONTEXT, Cdn
 from infra.compute import Compute, FunctionNetwork
 from infra.context import bool_context, choice_context, int_context
+from infra.jobs import Jobs
 from infra.monitoring import Monitoring
 from infra.origin import OriginSecret
 from infra.packaging import asset_dirs, is_placeholder
 from infra.pipeline import Pipeline, PipelineSettings
-from infra.schedule import Schedule
+from infra.schedule import SHARDED_CONTEXT, Schedule
 from infra.storage import ARCHIVE_RETENTION_CONTEXT, DEFAULT_ARCHIVE_RETENTION_DAYS, Storage
 from infra.website import Website
 
@@ -48,8 +49,9 @@ NAG_ACKNOWLEDGMENTS: dict[str, str] = {
         "break every existing client."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
-        "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level "
-        "permissions; AWS requires Resource *."
+        "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and the CloudWatch Logs delivery "
+        "actions of the state machines' logging support no resource-level permissions; AWS requires "
+        "Resource *."
     ),
     "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish": (
         "locate and submit publish a version (current_version) that their `live` alias points to; "
@@ -122,7 +124,6 @@ class OpenLocStack(cdk.Stack):
             aggregate=self.compute.functions["aggregate"],
             settings=pipeline_settings,
         )
-        self.schedule = Schedule(self, "Schedule", export=self.compute.functions["export"])
         self.cdn = Cdn(
             self,
             "Cdn",
@@ -154,6 +155,20 @@ class OpenLocStack(cdk.Stack):
             functions=self.compute.functions,
             queue=self.storage.observations_queue,
             dead_letter_queue=self.storage.observations_dlq,
+        )
+        self.jobs = Jobs(
+            self,
+            "Jobs",
+            storage=self.storage,
+            functions=self.compute.functions,
+            alarm_topic=self.monitoring.topic,
+        )
+        sharded = bool_context(self, SHARDED_CONTEXT, default=True)
+        self.schedule = Schedule(
+            self,
+            "Schedule",
+            export=self.compute.functions["export"],
+            state_machines=self.jobs.state_machines if sharded else None,
         )
 
         acknowledgments = {**NAG_ACKNOWLEDGMENTS, **self._object_write_acknowledgments()}
@@ -219,7 +234,15 @@ class OpenLocStack(cdk.Stack):
                 "The website deployment copies the site into the same bucket."
             ),
             finding(self.storage.archive_bucket, "state/*"): (
-                "The tile job keeps its record of the last rendered grid under state/ of the private archive "
-                "bucket: GetObject/PutObject on that prefix only."
+                "The tile job keeps its record of the last rendered grid (per z6 block when sharded) under "
+                "state/ of the private archive bucket: GetObject/PutObject/DeleteObject on that prefix only."
+            ),
+            finding(self.storage.archive_bucket, "jobs/*"): (
+                "The steps of a sharded job hand items, results and intermediate files on under "
+                "jobs/<task>/<run>/ of the private archive bucket; run ids are generated per execution."
+            ),
+            finding(self.storage.archive_bucket, "observations/*"): (
+                "A sharded replay reads the raw archive, whose keys are dated and named after messages; "
+                "GetObject only, on that prefix only."
             ),
         }

@@ -36,6 +36,7 @@ ACCESS_LOG_RETENTION = cdk.Duration.days(90)
 # Raw observations: replayable for `openloc:archive_retention_days` (0 = forever), moving to cheaper
 # storage classes as they age (replays read recent days far more often than old ones).
 ARCHIVE_RETENTION_CONTEXT = "openloc:archive_retention_days"
+JOB_FILES_EXPIRE_AFTER = cdk.Duration.days(7)
 DEFAULT_ARCHIVE_RETENTION_DAYS = 365
 ARCHIVE_INFREQUENT_ACCESS_AFTER = cdk.Duration.days(30)
 ARCHIVE_GLACIER_AFTER = cdk.Duration.days(90)
@@ -136,13 +137,23 @@ class Storage(Construct):
             removal_policy=removal,
         )
 
-        # Raw observation batches (jsonl.gz, date-partitioned), written once by the aggregator.
+        # Raw observation batches (jsonl.gz, date-partitioned), written once by the aggregator; the
+        # jobs' private state (state/) and the sharded jobs' intermediate files (jobs/).
         self.archive_bucket = _private_bucket(
             self,
             "ArchiveBucket",
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="archive/",
-            lifecycle_rules=[self._archive_lifecycle()],
+            lifecycle_rules=[
+                self._archive_lifecycle(),
+                # What a failed sharded job run left under jobs/ (a finished run deletes its own).
+                s3.LifecycleRule(
+                    id="job-intermediates",
+                    prefix="jobs/",
+                    expiration=JOB_FILES_EXPIRE_AFTER,
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                ),
+            ],
             removal_policy=removal,
         )
 

@@ -209,6 +209,20 @@ class Settings:
     # (threads) of the daily full export.
     cell_export_min_samples: int = integer(3, ge=1)
     cell_export_segments: int = integer(4, ge=1, le=64)
+    # Sharded jobs (docs/operations.md, "Sharded jobs"): the work of one shard, sized from the
+    # measured per-shard throughput so a shard stays well under 5 minutes (docs/benchmarks.md).
+    # Cells per shard of the full cell export (each shard reads CELL_EXPORT_SEGMENTS segments).
+    cell_export_shard_cells: int = integer(2_000_000, ge=1)
+    # Stations (table items) per scan shard of the dumps and offline packs.
+    publish_shard_stations: int = integer(1_000_000, ge=1)
+    # Rows per offline pack / SQLite dump part (~33 bytes a row: 2.5 M rows stay under 100 MB).
+    pack_part_rows: int = integer(2_500_000, ge=1)
+    # Bytes of the uploaded CSV per shard of a sharded `openloc import`.
+    import_shard_bytes: int = integer(64 * 1024 * 1024, ge=1024)
+    # Archive objects (SQS messages) per shard of a sharded `openloc replay`.
+    replay_shard_objects: int = integer(200, ge=1)
+    # Grid cells per render shard of the tiles job (a shard renders whole z6 blocks).
+    tiles_shard_cells: int = integer(2_000_000, ge=1)
     # `POST /v1/transfer`: most station/area items one request may carry.
     transfer_max_items: int = integer(500, ge=1, le=5000)
     # Privacy and publication (docs/privacy.md).

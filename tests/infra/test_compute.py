@@ -76,7 +76,8 @@ def test_batching_comes_from_context() -> None:
 
 
 def test_each_function_carries_its_own_layers(template: Template) -> None:
-    """The service layer everywhere, GeoIP on locate, numpy/Pillow/pmtiles on export only."""
+    """The service layer everywhere, GeoIP on locate, numpy/Pillow/pmtiles on the jobs' functions
+    only (export, and bulk: the same code for the sharded import and replay)."""
     found = functions(template)
     layers = resources(template, "AWS::Lambda::LayerVersion")
     by_description = {
@@ -88,9 +89,10 @@ def test_each_function_carries_its_own_layers(template: Template) -> None:
         "submit": ["openloc"],
         "aggregate": ["openloc"],
         "export": ["numpy,", "openloc"],
+        "bulk": ["numpy,", "openloc"],
     }
     assert found["locate"]["Environment"]["Variables"]["GEOIP_PATH"] == GEOIP_LAYER_PATH
-    for name in ("submit", "aggregate", "export"):
+    for name in ("submit", "aggregate", "export", "bulk"):
         assert "GEOIP_PATH" not in found[name]["Environment"]["Variables"]
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
@@ -100,9 +102,11 @@ def test_each_function_carries_its_own_layers(template: Template) -> None:
 def test_geoip_from_s3_grants_that_object_only(full_template: Template) -> None:
     locate = functions(full_template)["locate"]
     assert locate["Environment"]["Variables"]["GEOIP_PATH"] == "s3://operator-geo/GeoLite2-City.mmdb"
-    grants = [s for s in policy_statements(full_template) if s["Action"] == "s3:GetObject"]
-    assert len(grants) == 1
-    assert "operator-geo/GeoLite2-City.mmdb" in str(grants[0]["Resource"])
+    grants = [str(s["Resource"]) for s in policy_statements(full_template) if s["Action"] == "s3:GetObject"]
+    geo = [g for g in grants if "operator-geo" in g]
+    assert len(geo) == 1 and "operator-geo/GeoLite2-City.mmdb" in geo[0]
+    # The only other GetObject-only grant: the bulk function reading the raw archive (replay).
+    assert [g for g in grants if "operator-geo" not in g and "/observations/*" not in g] == []
 
 
 def test_one_rule_per_scheduled_job(template: Template) -> None:

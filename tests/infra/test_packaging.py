@@ -44,13 +44,15 @@ def test_runtime_requirements_leave_the_aws_sdk_to_the_runtime() -> None:
 
 
 def test_heavy_libraries_stay_off_the_request_path() -> None:
-    """numpy, Pillow and pmtiles only in the export layer; no geoip2 (its web client drags
-    aiohttp and requests in) nor pydantic-settings anywhere."""
+    """numpy, Pillow and pmtiles only in the export layer, carried by the jobs' functions (export,
+    and bulk: the export code run for sharded imports and replays); no geoip2 (its web client
+    drags aiohttp and requests in) nor pydantic-settings anywhere."""
     service = {requirement_name(r) for r in runtime_requirements()}
     export = {requirement_name(r) for r in export_requirements()}
     assert export == {"numpy", "pillow", "pmtiles"}
     assert not service & (export | {"geoip2", "aiohttp", "requests", "pydantic-settings"})
-    assert [spec.name for spec in FUNCTION_SPECS if "export" in spec.layers] == ["export"]
+    assert [spec.name for spec in FUNCTION_SPECS if "export" in spec.layers] == ["export", "bulk"]
+    assert [spec.code for spec in FUNCTION_SPECS if "export" in spec.layers] == ["export", "export"]
     assert [spec.name for spec in FUNCTION_SPECS if "geoip" in spec.layers] == ["locate"]
 
 

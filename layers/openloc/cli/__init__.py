@@ -4,7 +4,9 @@ observations into the configured tables; `openloc import FILE_OR_URL` loads an M
 cell CSV into the configured tables; `openloc keys create|show|revoke` manages API keys;
 `openloc offline locate --pack FILE_OR_FOLDER ...` locates from an offline pack (or its parts) and
 `openloc offline build --region CC --out FILE` builds one from the tables;
-`openloc jobs list|run NAME` lists the scheduled jobs or runs one by hand;
+`openloc jobs list|run NAME [--local|--deployed|--single]` lists the jobs or runs one by hand
+(sharded in this process, on the deployed state machine, or as one single run);
+`openloc import … --sharded` and `openloc replay … --sharded` run the bulk jobs in shards;
 `openloc export --out FILE` writes the public cell CSV of the configured tables to a file;
 `openloc transfer --to URL --key K` sends what changed since the last run to a peer instance;
 `openloc site build|publish` builds the website (web/ + the npm libraries it vendors) into a
@@ -57,6 +59,11 @@ def _replay(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     bucket, prefix = parse_location(args.source, settings.archive_bucket)
+    if args.sharded:
+        from openloc.cli.jobs import execute
+
+        params = {"prefix": prefix, **({"bucket": bucket} if bucket != settings.archive_bucket else {})}
+        return execute("replay", args.mode, {"params": params}, args.threads, args.stack, args.quiet)
     stores = PipelineStores.from_settings(settings)
     result = replay(
         S3Archive.from_settings(settings, bucket=bucket),
@@ -188,6 +195,39 @@ def _offline_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def upload_for_import(source: str, quiet: bool) -> str:
+    """Copy a cell CSV (path, URL or s3://; gzip or plain) uncompressed into the private bucket,
+    where the shards of a sharded import read it by byte range; its key."""
+    from datetime import UTC, datetime
+
+    from openloc.ingest.cell_import import decompressed
+    from openloc.jobs.bulk_import import UPLOADS_PREFIX
+    from openloc.settings import get_settings
+    from openloc.store.objects import S3ObjectStore, open_location
+
+    settings = get_settings()
+    state = S3ObjectStore.from_settings(settings, bucket=settings.archive_bucket)
+    name = os.path.basename(source.rstrip("/")).removesuffix(".gz").removesuffix(".csv") or "cells"
+    key = f"{UPLOADS_PREFIX}{datetime.now(UTC):%Y%m%dT%H%M%S}-{name}.csv"
+    raw, size = open_location(source)
+    out = None if quiet else sys.stderr
+    try:
+        binary, counting = decompressed(raw)
+        with state.writer(key, "text/csv", "no-store") as upload:
+            for chunk in iter(lambda: binary.read(8 << 20), b""):
+                upload.write(chunk)
+                if out is not None:
+                    total = f" of {size / 1e6:,.1f}" if size else ""
+                    out.write(
+                        f"\ruploading s3://{state.bucket}/{key}: {counting.count / 1e6:,.1f}{total} MB read"
+                    )
+    finally:
+        raw.close()
+    if out is not None:
+        out.write("\n")
+    return key
+
+
 def _import(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -196,6 +236,13 @@ def _import(args: argparse.Namespace) -> int:
     from openloc.store.objects import open_location
     from openloc.store.stations import DynamoStationStore
 
+    if args.sharded:
+        from openloc.cli.jobs import execute
+
+        key = upload_for_import(args.source, args.quiet)
+        return execute(
+            "cell_import", args.mode, {"params": {"key": key}}, args.threads, args.stack, args.quiet
+        )
     settings = get_settings()
     store = DynamoStationStore.from_settings(settings)
     store.bulk_load_mode()
@@ -226,6 +273,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from openloc.cli.jobs import add_mode_arguments
+
     parser = argparse.ArgumentParser(prog="openloc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start the embedded local stack")
@@ -246,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         help="treat each object as the SQS message it archived: skip messages already aggregated and "
         "apply a partially applied (dead-lettered) one only where it is missing; safe on the live tables",
     )
+    replay.add_argument(
+        "--sharded",
+        action="store_true",
+        help="run as the sharded replay job: shards of archive objects (as messages) in this process "
+        "(--local, default) or on the deployed state machine (--deployed)",
+    )
+    add_mode_arguments(replay, single=False)
     replay.set_defaults(func=_replay)
     offline = commands.add_parser("offline", help="offline packs: locate from one, or build one")
     offline_commands = offline.add_subparsers(dest="offline_command", required=True)
@@ -282,7 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("source", metavar="FILE_OR_URL")
     load.add_argument("--batch-size", type=int, default=500, help="rows per write batch (default 500)")
     load.add_argument("--workers", type=int, default=4, help="parallel write threads (default 4)")
-    load.add_argument("--quiet", action="store_true", help="no progress line")
+    load.add_argument(
+        "--sharded",
+        action="store_true",
+        help="upload the file (uncompressed) to ARCHIVE_BUCKET and run the sharded import job: byte ranges "
+        "written by parallel shards, then the cell areas (--local, default, or --deployed)",
+    )
+    add_mode_arguments(load, single=False)
     load.set_defaults(func=_import)
 
     site = commands.add_parser(

@@ -115,19 +115,31 @@ def _reason(error: ValidationError) -> str:
     return f"{where}: {first['type']}"
 
 
+MLS_LAYOUT = {name: [i] for i, name in enumerate(MLS_COLUMNS)}
+
+
+def layout_of(first: Sequence[str]) -> tuple[dict[str, list[int]], bool]:
+    """The columns of a file from its first row, and whether that row is data (no header)."""
+    if _looks_like_data(first):
+        return dict(MLS_LAYOUT), True
+    return column_map(first), False
+
+
 def parse_rows(lines: Iterable[str], result: ImportResult) -> Iterator[CellItem]:
     """Valid cell items of a CSV text stream; invalid rows are counted in `result.invalid`."""
     reader = csv.reader(lines)
     first = next(reader, None)
     if first is None:
         return
-    if _looks_like_data(first):
-        columns = {name: [i] for i, name in enumerate(MLS_COLUMNS)}
-        pending: list[list[str]] = [first]
-    else:
-        columns = column_map(first)
-        pending = []
-    for row in itertools.chain(pending, reader):
+    columns, first_is_data = layout_of(first)
+    yield from parse_data(itertools.chain([first] if first_is_data else [], reader), columns, result)
+
+
+def parse_data(
+    rows: Iterable[Sequence[str]], columns: dict[str, list[int]], result: ImportResult
+) -> Iterator[CellItem]:
+    """Valid cell items of CSV rows laid out as `columns` (no header row among them)."""
+    for row in rows:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         result.rows += 1
@@ -186,13 +198,61 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def text_lines(raw: IO[bytes]) -> tuple[TextIO, _CountingReader]:
-    """The CSV text of a binary stream, gunzipped when it starts with the gzip magic."""
+def decompressed(raw: IO[bytes]) -> tuple[IO[bytes], _CountingReader]:
+    """The bytes of a stream, gunzipped when it starts with the gzip magic; and the counter of
+    the (compressed) bytes read from `raw`."""
     counting = _CountingReader(raw)
     buffered = io.BufferedReader(counting, buffer_size=1 << 20)
     gzipped = buffered.peek(2)[:2] == b"\x1f\x8b"
-    binary = cast(IO[bytes], gzip.GzipFile(fileobj=buffered) if gzipped else buffered)
+    return cast(IO[bytes], gzip.GzipFile(fileobj=buffered) if gzipped else buffered), counting
+
+
+def text_lines(raw: IO[bytes]) -> tuple[TextIO, _CountingReader]:
+    """The CSV text of a binary stream, gunzipped when it starts with the gzip magic."""
+    binary, counting = decompressed(raw)
     return io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline=""), counting
+
+
+def write_cells(
+    items: Iterable[CellItem],
+    store: StationStore,
+    now: datetime,
+    result: ImportResult,
+    pool: ThreadPoolExecutor,
+    workers: int,
+    batch_size: int = 500,
+    on_row: Callable[[], None] = lambda: None,
+) -> set[str]:
+    """Write the cells in batches on `pool` (at most 2 × `workers` batches in flight, so memory
+    stays flat); the keys of the cell areas they belong to."""
+    area_keys: set[str] = set()
+    batch: dict[str, StationRecord] = {}
+    inflight: list[Future[None]] = []
+
+    def flush() -> None:
+        nonlocal batch
+        if not batch:
+            return
+        records = list(batch.values())
+        batch = {}
+        inflight.append(pool.submit(store.put_stations, records))
+        while len(inflight) > workers * 2:
+            inflight.pop(0).result()
+        result.imported += len(records)
+
+    for item in items:
+        record = item.to_record(region_of(item), now)
+        batch[record.key] = record  # a key twice in one batch: the later row wins
+        area = area_of(record.key)
+        if area is not None:
+            area_keys.add(area)
+        if len(batch) >= batch_size:
+            flush()
+        on_row()
+    flush()
+    for future in inflight:
+        future.result()
+    return area_keys
 
 
 def import_cells(
@@ -208,34 +268,41 @@ def import_cells(
     result = ImportResult()
     text, counting = text_lines(raw)
     progress = Progress(out, total_bytes)
-    area_keys: set[str] = set()
-    batch: dict[str, StationRecord] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        inflight: list[Future[None]] = []
-
-        def flush() -> None:
-            nonlocal batch
-            if not batch:
-                return
-            records = list(batch.values())
-            batch = {}
-            inflight.append(pool.submit(store.put_stations, records))
-            while len(inflight) > workers * 2:  # bounded: memory stays flat
-                inflight.pop(0).result()
-            result.imported += len(records)
-
-        for item in parse_rows(text, result):
-            record = item.to_record(region_of(item), now)
-            batch[record.key] = record  # a key twice in one batch: the later row wins
-            area = area_of(record.key)
-            if area is not None:
-                area_keys.add(area)
-            if len(batch) >= batch_size:
-                flush()
-            progress.update(counting.count, result)
-        flush()
-        for future in inflight:
-            future.result()
+        area_keys = write_cells(
+            parse_rows(text, result),
+            store,
+            now,
+            result,
+            pool,
+            workers,
+            batch_size,
+            on_row=lambda: progress.update(counting.count, result),
+        )
         progress.finish(counting.count, result)
         result.areas_updated, result.areas_deleted = recompute_areas(store, area_keys, now, pool)
     return result
+
+
+def line_range(data: bytes, first: bool, more: Callable[[], bytes]) -> bytes:
+    """The whole lines one byte-range shard owns: those that start inside its range.
+
+    `data` is the range's bytes preceded by one byte (unless `first`: the range starts a line);
+    the partial line at its start belongs to the shard before, the line running past its end is
+    completed with `more()` (bytes after the range; b"" at the end of the file)."""
+    if not first:
+        cut = data.find(b"\n")
+        data = data[cut + 1 :] if cut >= 0 else b""
+    if data and not data.endswith(b"\n"):
+        tail = bytearray(data)
+        while True:
+            chunk = more()
+            if not chunk:
+                break
+            end = chunk.find(b"\n")
+            if end >= 0:
+                tail += chunk[: end + 1]
+                break
+            tail += chunk
+        data = bytes(tail)
+    return data

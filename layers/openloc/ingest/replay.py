@@ -60,6 +60,51 @@ def _progress(out: TextIO, done: int, total: int, result: ReplayResult) -> None:
     out.flush()
 
 
+def replayable_keys(
+    source: Archive, prefix: str, start: datetime, retention_days: int
+) -> tuple[list[str], int]:
+    """The archive objects under `prefix` in key order, without those past the retention; and
+    how many were left out as expired."""
+    forever = retention_days <= 0  # the archive keeps everything: nothing expires
+    all_keys = sorted(source.keys(prefix))
+    keys = [key for key in all_keys if forever or not expired(key, start, retention_days)]
+    return keys, len(all_keys) - len(keys)
+
+
+def oldest_report_ms(start: datetime, retention_days: int) -> float:
+    return 0.0 if retention_days <= 0 else (start - timedelta(days=retention_days)).timestamp() * 1000
+
+
+def replay_object(
+    source: Archive,
+    key: str,
+    stores: PipelineStores,
+    now: datetime,
+    result: ReplayResult,
+    as_messages: bool,
+    oldest_ms: float,
+) -> None:
+    """Aggregate one archive object's reports again (counted into `result`)."""
+    reports = []
+    for raw in source.read(key):
+        try:
+            report = _REPORT.validate_python(raw)
+        except ValidationError:
+            result.invalid += 1
+            continue
+        if report.timestamp < oldest_ms:
+            result.expired_reports += 1
+            continue
+        reports.append(report)
+    if reports:
+        message_id = message_id_of(key) if as_messages else None
+        batch = process_reports(reports, stores, now, message_id=message_id, archive=False)
+        result.skipped += batch.duplicate
+        result.reports += 0 if batch.duplicate else batch.reports
+        result.stations_written += batch.stations_written
+    result.objects += 1
+
+
 def replay(
     source: Archive,
     prefix: str,
@@ -70,31 +115,12 @@ def replay(
     retention_days: int = 365,
 ) -> ReplayResult:
     start = now()
-    forever = retention_days <= 0  # the archive keeps everything: nothing expires
-    oldest_ms = 0.0 if forever else (start - timedelta(days=retention_days)).timestamp() * 1000
-    all_keys = sorted(source.keys(prefix))
-    keys = [key for key in all_keys if forever or not expired(key, start, retention_days)]
-    result = ReplayResult(expired_objects=len(all_keys) - len(keys))
+    oldest_ms = oldest_report_ms(start, retention_days)
+    keys, expired_objects = replayable_keys(source, prefix, start, retention_days)
+    result = ReplayResult(expired_objects=expired_objects)
     _progress(out, 0, len(keys), result)
     for index, key in enumerate(keys, start=1):
-        reports = []
-        for raw in source.read(key):
-            try:
-                report = _REPORT.validate_python(raw)
-            except ValidationError:
-                result.invalid += 1
-                continue
-            if report.timestamp < oldest_ms:
-                result.expired_reports += 1
-                continue
-            reports.append(report)
-        if reports:
-            message_id = message_id_of(key) if as_messages else None
-            batch = process_reports(reports, stores, now(), message_id=message_id, archive=False)
-            result.skipped += batch.duplicate
-            result.reports += 0 if batch.duplicate else batch.reports
-            result.stations_written += batch.stations_written
-        result.objects += 1
+        replay_object(source, key, stores, now(), result, as_messages, oldest_ms)
         _progress(out, index, len(keys), result)
     out.write("\n")
     return result

@@ -1,8 +1,13 @@
-"""The one registry of scheduled jobs: what runs, when, and the code that runs it.
+"""The one registry of jobs: what runs, when, and the code that runs it.
 
-Read by the CDK app (one EventBridge rule per job), the local scheduler, the export Lambda
-handler (which job an event names) and the CLI. Times are UTC; `minute`/`hour` follow cron:
-hour None = every hour.
+Read by the CDK app (one EventBridge rule per scheduled job, one state machine per sharded job),
+the local scheduler, the export Lambda handler (which job an event names) and the CLI. Times are
+UTC; `minute`/`hour` follow cron: hour None = every hour.
+
+A scheduled job has a single-run form (`run`, one process) and may have a sharded form
+(`sharded`, `openloc.jobs.sharding`): in AWS the rule of a sharded job starts its state machine,
+locally the scheduler runs it through the in-process executor. `ON_DEMAND` are the sharded jobs
+an operator starts by hand (a bulk import, a replay of the archive).
 """
 
 from __future__ import annotations
@@ -12,7 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from openloc.jobs import cell_export_diff, cell_export_full, station_publish, stats, tiles
+from openloc.jobs import (
+    bulk_import,
+    cell_export_diff,
+    cell_export_full,
+    replay,
+    station_publish,
+    stats,
+    tiles,
+)
+from openloc.jobs.sharding import ShardedJob
 from openloc.jobs.stores import JobResult, JobStores
 
 Job = Callable[[JobStores, datetime], JobResult]
@@ -25,6 +39,7 @@ class Schedule:
     run: Job
     hour: int | None = None
     description: str = ""
+    sharded: ShardedJob | None = None
 
     @property
     def cron(self) -> str:
@@ -34,7 +49,12 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
-        cell_export_full.TASK, 37, cell_export_full.run, hour=0, description="daily full public cell export"
+        cell_export_full.TASK,
+        37,
+        cell_export_full.run,
+        hour=0,
+        description="daily full public cell export",
+        sharded=cell_export_full.SHARDED,
     ),
     Schedule(
         cell_export_diff.TASK,
@@ -48,13 +68,23 @@ SCHEDULES: tuple[Schedule, ...] = (
         station_publish.run,
         hour=2,
         description="daily privacy-safe Wi-Fi/Bluetooth dumps and offline packs (docs/privacy.md)",
+        sharded=station_publish.SHARDED,
     ),
     Schedule(
-        tiles.TASK, 15, tiles.run, description="hourly coverage-map tiles (changed tiles only) + PMTiles"
+        tiles.TASK,
+        15,
+        tiles.run,
+        description="hourly coverage-map tiles (changed tiles only) + PMTiles",
+        sharded=tiles.SHARDED,
     ),
     Schedule(stats.TASK, 10, stats.run, description="hourly stats.json of the daily counters"),
 )
 BY_TASK = {schedule.task: schedule for schedule in SCHEDULES}
+ON_DEMAND: tuple[ShardedJob, ...] = (bulk_import.SHARDED, replay.SHARDED)
+SHARDED_JOBS: dict[str, ShardedJob] = {
+    **{s.task: s.sharded for s in SCHEDULES if s.sharded is not None},
+    **{job.task: job for job in ON_DEMAND},
+}
 
 
 def schedule_for(detail: Mapping[str, Any] | None, resources: Sequence[str]) -> Schedule | None:

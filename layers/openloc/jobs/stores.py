@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openloc.settings import Settings
 from openloc.store.cell_source import CellSource, MemoryCellSource
 from openloc.store.coverage import CoverageReader, MemoryCoverageStore
 from openloc.store.objects import MemoryObjectStore, ObjectStore
 from openloc.store.stations import MemoryStationStore, StationStore
+
+if TYPE_CHECKING:
+    from openloc.ingest.pipeline import PipelineStores
 
 
 @dataclass
@@ -19,7 +22,18 @@ class JobStores:
     cells: CellSource  # the cell exports' reads (index scans and queries)
     coverage: CoverageReader  # the coverage grid and the daily counters
     assets: ObjectStore  # the public bucket (exports, dumps, packs, tiles, stats, downloads.json)
-    state: ObjectStore  # the private bucket: what a job keeps between runs (the tiles' last grid)
+    # The private bucket: what a job keeps between runs (the tiles' state) and what the shards
+    # of a sharded job hand on (`jobs/<task>/<run>/…`).
+    state: ObjectStore
+    # The aggregation pipeline's stores (a sharded replay aggregates); built on first use.
+    pipeline: PipelineStores | None = None
+
+    def pipeline_stores(self) -> PipelineStores:
+        if self.pipeline is None:
+            from openloc.ingest.pipeline import PipelineStores
+
+            self.pipeline = PipelineStores.from_settings(self.settings)
+        return self.pipeline
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JobStores:
@@ -44,6 +58,7 @@ class JobStores:
         settings: Settings | None = None,
         stations: MemoryStationStore | None = None,
         coverage: MemoryCoverageStore | None = None,
+        pipeline: PipelineStores | None = None,
     ) -> JobStores:
         """In-process stores (tests, benchmarks); the cells are those of `stations`."""
         stations = stations if stations is not None else MemoryStationStore()
@@ -54,6 +69,7 @@ class JobStores:
             coverage=coverage if coverage is not None else MemoryCoverageStore(),
             assets=MemoryObjectStore(),
             state=MemoryObjectStore(),
+            pipeline=pipeline,
         )
 
 

@@ -1,5 +1,8 @@
-"""Play EventBridge scheduled rules: invoke the export handler with a "Scheduled Event" at the
-times of `openloc.jobs.registry` (UTC)."""
+"""Play EventBridge scheduled rules at the times of `openloc.jobs.registry` (UTC).
+
+A job with a sharded form runs as its state machine would (the rule starts it in AWS): the
+in-process executor (`openloc.jobs.executor`) sends the phase events to the export handler.
+The others get a "Scheduled Event", as their rule invokes the export function."""
 
 from __future__ import annotations
 
@@ -41,15 +44,36 @@ def scheduled_event(
 
 
 class Scheduler:
-    def __init__(self, handler: Handler, region: str, schedules: tuple[Schedule, ...] = SCHEDULES) -> None:
+    def __init__(
+        self, handler: Handler, region: str, schedules: tuple[Schedule, ...] = SCHEDULES, threads: int = 2
+    ) -> None:
         self.handler = handler
+        self.threads = threads  # the executor's shards in flight (Distributed Map's MaxConcurrency)
         self.region = region
         self.schedules = schedules
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
     def run_now(self, schedule: Schedule) -> Any:
-        return invoke(self.handler, "export", scheduled_event(schedule, datetime.now(UTC), self.region))
+        """Run one job now; its summary (as the export function or the state machine returns it)."""
+        now = datetime.now(UTC)
+        if schedule.sharded is None:
+            return invoke(self.handler, "export", scheduled_event(schedule, now, self.region))
+        from openloc.jobs.executor import run_local
+        from openloc.settings import get_settings
+        from openloc.store.objects import S3ObjectStore
+
+        settings = get_settings()
+        state = S3ObjectStore.from_settings(settings, bucket=settings.archive_bucket)
+        run = run_local(
+            schedule.sharded,
+            state,
+            lambda event: dict(invoke(self.handler, "export", event)),
+            {"time": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            threads=self.threads,
+            started=now,
+        )
+        return {"task": schedule.task, **run.summary}
 
     def _run(self) -> None:
         due = {s: next_run(s, datetime.now(UTC)) for s in self.schedules}

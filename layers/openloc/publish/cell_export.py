@@ -20,6 +20,12 @@ in `downloads.json`):
   cells changed in [12:00, 13:00)). A diff lists changed cells that are still published; a cell
   blocked or dropped in that hour is simply absent (as in MLS's diffs).
 
+The sharded full export (`openloc.jobs.cell_export_full`) writes one gzip member per shard
+(`write_export(…, header=False)`) and composes the file from a header member and the shards'
+members (`compose_export`): a gzip file may be several members, which every gzip reader
+(zlib's `gzread`, `zcat`, Python's `gzip`, Java's `GZIPInputStream`, Go's `gzip.Reader`) reads as
+one stream.
+
 Full exports superseded in the manifest are deleted; old diffs expire by the bucket's lifecycle
 rule on `exports/cells/diff/`.
 
@@ -32,7 +38,7 @@ import csv
 import gzip
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,7 +49,7 @@ from openloc.model.keys import parse_key
 from openloc.model.kinds import FileKind
 from openloc.model.records import StationRecord
 from openloc.publish.manifest import DownloadFile, delete_dropped, update_manifest
-from openloc.store.objects import DEFAULT_PART_SIZE, ObjectStore
+from openloc.store.objects import DEFAULT_PART_SIZE, ObjectStore, Piece
 
 HEADER = (
     "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
@@ -78,11 +84,17 @@ def exportable(record: StationRecord, today: date, min_samples: int) -> bool:
     )
 
 
-def export_lines(records: Iterable[StationRecord]) -> Iterator[bytes]:
-    """The CSV file as a stream of encoded chunks (header first)."""
+def header_line() -> bytes:
+    return (",".join(HEADER) + "\r\n").encode()
+
+
+def export_lines(records: Iterable[StationRecord], header: bool = True) -> Iterator[bytes]:
+    """The CSV file as a stream of encoded chunks (header first, unless `header` is False: one
+    shard's rows of a sharded export)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    if header:
+        writer.writerow(HEADER)
     for record in records:
         row = export_row(record)
         if row is not None:
@@ -141,17 +153,33 @@ def write_export(
     now: datetime,
     min_samples: int = DEFAULT_MIN_SAMPLES,
     part_size: int = DEFAULT_PART_SIZE,
+    header: bool = True,
 ) -> ExportResult:
-    """Stream the published `records` as a gzipped CSV into the object `key`."""
+    """Stream the published `records` as a gzipped CSV into the object `key` (one gzip member;
+    without the header line when `header` is False)."""
     counter = _Counter()
     writer = assets.writer(key, CONTENT_TYPE, CACHE_CONTROL, part_size)
     # mtime fixed to the export time: the same rows give the same bytes (and SHA-256).
     with writer, gzip.GzipFile(fileobj=writer, mode="wb", compresslevel=6, mtime=int(now.timestamp())) as gz:
-        for chunk in export_lines(_published(records, now, min_samples, counter)):
+        for chunk in export_lines(_published(records, now, min_samples, counter), header):
             gz.write(chunk)
     result = writer.result
     assert result is not None
     return ExportResult(key, counter.rows, result.size, result.sha256, result.parts)
+
+
+def header_member(now: datetime) -> bytes:
+    """The header line as a gzip member of its own: the first piece of a sharded export."""
+    return gzip.compress(header_line(), compresslevel=6, mtime=int(now.timestamp()))
+
+
+def compose_export(
+    assets: ObjectStore, key: str, now: datetime, header: Piece, parts: Sequence[tuple[Piece, int]]
+) -> ExportResult:
+    """A sharded export: the header member then each shard's member (gzip members concatenate
+    into one valid gzip stream, RFC 1952 §2.2), composed inside S3; `parts` are (piece, rows)."""
+    uploaded = assets.compose(key, [header, *(piece for piece, _ in parts)], CONTENT_TYPE, CACHE_CONTROL)
+    return ExportResult(key, sum(rows for _, rows in parts), uploaded.size, uploaded.sha256, uploaded.parts)
 
 
 def publish_export(assets: ObjectStore, kind: FileKind, result: ExportResult, now: datetime) -> ExportResult:

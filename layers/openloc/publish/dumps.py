@@ -244,11 +244,11 @@ class PublicationResult:
 
 
 PUBLISHED_KINDS = (FileKind.WIFI_DUMP, FileKind.BLUE_DUMP, FileKind.OFFLINE_PACK)
-# The manifest keeps the newest files per (kind, region): a dump generation is two files.
+# The manifest keeps the files of the newest generations per (kind, region): a dump generation is
+# its CSV and its SQLite file(s), a pack generation its N parts (2N entries for two generations).
 RETENTION = dict(DEFAULT_RETENTION) | {
-    FileKind.WIFI_DUMP: Retention(keep_latest=2 * KEEP_GENERATIONS),
-    FileKind.BLUE_DUMP: Retention(keep_latest=2 * KEEP_GENERATIONS),
-    FileKind.OFFLINE_PACK: Retention(keep_latest=KEEP_GENERATIONS),
+    kind: Retention(keep_generations=KEEP_GENERATIONS)
+    for kind in (FileKind.WIFI_DUMP, FileKind.BLUE_DUMP, FileKind.OFFLINE_PACK)
 }
 
 

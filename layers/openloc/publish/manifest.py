@@ -105,10 +105,13 @@ class Manifest(BaseModel):
 @dataclass(frozen=True)
 class Retention:
     """How long entries of one kind stay listed: the `keep_latest` newest per (kind, region)
-    (None = all) and none older than `max_age` (None = no limit)."""
+    (None = all), the entries of the `keep_generations` newest generations per (kind, region) (a
+    generation = the entries written by one run, i.e. with the same `created`; None = all) and
+    none older than `max_age` (None = no limit)."""
 
     keep_latest: int | None = None
     max_age: timedelta | None = None
+    keep_generations: int | None = None
 
 
 # Full exports: the last three days stay listed (a client that read the previous manifest can
@@ -155,8 +158,11 @@ def apply_changes(
     for (kind, _region), entries in groups.items():
         rule = retention.get(kind, FALLBACK_RETENTION)
         entries.sort(key=lambda f: (f.created, f.path), reverse=True)
+        generations = sorted({f.created for f in entries}, reverse=True)[: rule.keep_generations]
         for index, entry in enumerate(entries):
-            superseded = rule.keep_latest is not None and index >= rule.keep_latest
+            superseded = (rule.keep_latest is not None and index >= rule.keep_latest) or (
+                rule.keep_generations is not None and entry.created not in generations
+            )
             expired = rule.max_age is not None and now - entry.created > rule.max_age
             (dropped if (superseded or expired) else keep).append(entry)
     if existing_paths is not None:

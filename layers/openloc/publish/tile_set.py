@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,23 +76,11 @@ def archive_tiles(archive: bytes) -> Iterator[tuple[int, bytes]]:
         yield zxy_to_tileid(z, x, y), bytes(data)
 
 
-def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: datetime) -> bytes:
-    """A PMTiles v3 archive of PNG tiles given in ascending tile-id order (identical tiles stored once)."""
-    from pmtiles import writer as pmtiles_writer
+def archive_header(grid: CoverageGrid, now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """The PMTiles header fields (bounds and centre of `grid`) and metadata of the archive."""
     from pmtiles.tile import Compression, TileType
 
     west, south, east, north = pyramid_bounds(grid)
-    out = io.BytesIO()
-    untyped: Any = pmtiles_writer  # the package's Writer is untyped
-    writer = untyped.Writer(out)
-    count = 0
-    for tile_id, data in tiles:
-        writer.write_tile(tile_id, data)
-        count += 1
-    if count == 0:  # PMTiles needs at least one entry: an empty z0 tile keeps the format valid
-        from openloc.publish.tiles import TILE_SIZE
-
-        writer.write_tile(0, encode_png(np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_)))
     header = {
         "tile_type": TileType.PNG,
         "tile_compression": Compression.NONE,
@@ -112,6 +100,25 @@ def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: d
         "format": "png",
         "version": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    return header, metadata
+
+
+def write_archive(tiles: Iterable[tuple[int, bytes]], grid: CoverageGrid, now: datetime) -> bytes:
+    """A PMTiles v3 archive of PNG tiles given in ascending tile-id order (identical tiles stored once)."""
+    from pmtiles import writer as pmtiles_writer
+
+    out = io.BytesIO()
+    untyped: Any = pmtiles_writer  # the package's Writer is untyped
+    writer = untyped.Writer(out)
+    count = 0
+    for tile_id, data in tiles:
+        writer.write_tile(tile_id, data)
+        count += 1
+    if count == 0:  # PMTiles needs at least one entry: an empty z0 tile keeps the format valid
+        from openloc.publish.tiles import TILE_SIZE
+
+        writer.write_tile(0, encode_png(np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_)))
+    header, metadata = archive_header(grid, now)
     writer.finalize(header, metadata)
     return out.getvalue()
 
@@ -125,6 +132,37 @@ def _merge(old: Iterator[tuple[int, bytes]], new: dict[int, bytes | None]) -> It
             yield tile_id, data
 
 
+def render_changed(
+    grid: CoverageGrid,
+    changed: CoverageGrid,
+    assets: ObjectStore,
+    zooms: Iterable[int],
+    keep: Callable[[set[tuple[int, int]], int], Iterable[tuple[int, int]]] = lambda tiles, zoom: tiles,
+) -> tuple[dict[int, bytes | None], list[str], set[str]]:
+    """Re-render, from `grid`, the tiles a `changed` cell touches at each of `zooms` (those `keep`
+    returns of them): uploads the non-empty ones; (tile id → PNG, or None when it became empty;
+    PNG keys to delete; PNG keys written)."""
+    from pmtiles.tile import zxy_to_tileid
+
+    fresh: dict[int, bytes | None] = {}
+    empty_keys: list[str] = []
+    written_keys: set[str] = set()
+    if not len(changed):
+        return fresh, empty_keys, written_keys
+    for z in zooms:
+        for (x, y), mask in render_tiles(grid, z, keep(touched(changed, z), z)):
+            key = tile_key(z, x, y)
+            if mask.any():
+                png = encode_png(mask)
+                assets.put(key, png, PNG_TYPE, TILE_CACHE)
+                written_keys.add(key)
+                fresh[zxy_to_tileid(z, x, y)] = png
+            else:
+                empty_keys.append(key)
+                fresh[zxy_to_tileid(z, x, y)] = None
+    return fresh, empty_keys, written_keys
+
+
 def run_tiles(
     grid: CoverageGrid,
     assets: ObjectStore,
@@ -133,26 +171,11 @@ def run_tiles(
     zooms: range = range(MIN_ZOOM, MAX_ZOOM + 1),
 ) -> TileRunResult:
     """Render what changed since the last run (everything on the first run); see the module doc."""
-    from pmtiles.tile import zxy_to_tileid
-
     state_blob = state.get(STATE_KEY)
     previous_archive = assets.get(PMTILES_KEY) if state_blob is not None else None
     full = state_blob is None or previous_archive is None
     changed = grid if full else grid.changed(decode_state(state_blob or b""))
-    new_tiles: dict[int, bytes | None] = {}
-    written_keys: set[str] = set()
-    empty_keys: list[str] = []
-    for z in zooms:
-        for (x, y), mask in render_tiles(grid, z, touched(changed, z)):
-            key = tile_key(z, x, y)
-            if mask.any():
-                png = encode_png(mask)
-                assets.put(key, png, PNG_TYPE, TILE_CACHE)
-                written_keys.add(key)
-                new_tiles[zxy_to_tileid(z, x, y)] = png
-            else:
-                empty_keys.append(key)
-                new_tiles[zxy_to_tileid(z, x, y)] = None
+    new_tiles, empty_keys, written_keys = render_changed(grid, changed, assets, zooms)
     if full:
         empty_keys += [k for k in assets.keys(TILES_PREFIX) if k.endswith(".png") and k not in written_keys]
     deleted = assets.delete(empty_keys) if empty_keys else 0

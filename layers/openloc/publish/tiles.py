@@ -196,6 +196,18 @@ def _tile_codes(tx: IntArray, ty: IntArray, zoom: int) -> IntArray:
 def _coarse_pixels(grid: CoverageGrid, zoom: int) -> tuple[IntArray, IntArray]:
     """Unique global (x, y) pixels drawn at a coarse zoom, dots included."""
     gx, gy = grid.centre_pixels[zoom]
+    return dotted_pixels(gx, gy, zoom)
+
+
+def halve_pixels(gx: IntArray, gy: IntArray, zoom: int) -> tuple[IntArray, IntArray]:
+    """The unique centre pixels one zoom out (zoom − 1) of centre pixels at `zoom`."""
+    size = world_pixels(zoom - 1)
+    x, y = np.divmod(np.unique((gx >> 1) * size + (gy >> 1)), size)
+    return x, y
+
+
+def dotted_pixels(gx: IntArray, gy: IntArray, zoom: int) -> tuple[IntArray, IntArray]:
+    """Unique global (x, y) pixels drawn at a coarse zoom from its centre pixels, dots included."""
     radius = dot_radius(zoom)
     if not radius:
         return gx, gy
@@ -255,9 +267,18 @@ def render_tiles(
         for tile in sorted(tiles):
             yield tile, render_fine_tile(grid, zoom, *tile)
         return
-    masks = {tile: np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_) for tile in tiles}
     if len(grid):
-        gx, gy = _coarse_pixels(grid, zoom)
+        yield from render_coarse(*_coarse_pixels(grid, zoom), zoom, tiles)
+    else:
+        yield from ((tile, np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_)) for tile in sorted(tiles))
+
+
+def render_coarse(
+    gx: IntArray, gy: IntArray, zoom: int, tiles: Iterable[tuple[int, int]]
+) -> Iterator[tuple[tuple[int, int], Mask]]:
+    """(tile, mask) of each of `tiles` at a coarse zoom from the pixels drawn (dots included)."""
+    masks = {tile: np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.bool_) for tile in tiles}
+    if gx.size:
         tx, ty = gx // TILE_SIZE, gy // TILE_SIZE
         order = np.lexsort((ty, tx))
         gx, gy, tx, ty = gx[order], gy[order], tx[order], ty[order]

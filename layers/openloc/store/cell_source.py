@@ -10,7 +10,7 @@ which is what bounds a full export) and never scans the whole stations table:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,6 +42,12 @@ class CellSource(Protocol):
 
     def cells_changed(self, partition: str) -> Iterator[StationRecord]:
         """The cells in one `by_changed_hour` partition (`YYYYMMDDHH#NN`)."""
+        ...
+
+    def approximate_count(self) -> int | None:
+        """About how many cells there are (DynamoDB updates its item counts every ~6 hours; None
+        while it has not counted them): progress bars, and what a sharded export sizes its
+        shards by."""
         ...
 
 
@@ -146,13 +152,24 @@ class MemoryCellSource:
     def cells_changed(self, partition: str) -> Iterator[StationRecord]:
         return iter([r for r in self._cells() if changed_hour(r.key, r.modified) == partition])
 
+    def approximate_count(self) -> int:
+        return sum(1 for key in self.store.stations if area_of(key) is not None)
+
 
 DEFAULT_SEGMENTS = 4
 
 
 def all_cells(source: CellSource, segments: int = DEFAULT_SEGMENTS) -> Iterator[StationRecord]:
     """Every cell, read by `segments` parallel Scan segments (threads, bounded memory)."""
-    producers = [partial(source.scan_cells, s, segments) for s in range(segments)]
+    return segment_cells(source, range(segments), segments)
+
+
+def segment_cells(
+    source: CellSource, segments: Iterable[int], total_segments: int
+) -> Iterator[StationRecord]:
+    """The cells of some of `total_segments` Scan segments, each read in its own thread (one
+    shard of a sharded export reads a few consecutive segments)."""
+    producers = [partial(source.scan_cells, s, total_segments) for s in segments]
     return flatten(merged_batches(producers))
 
 

@@ -3,6 +3,7 @@ aggregator (`CoverageStore`), read by the tiles and stats jobs (`CoverageReader`
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +24,14 @@ class CoverageStore(Protocol):
 class CoverageReader(Protocol):
     def grid_cells(self) -> Iterator[str]:
         """Every grid cell (`"<lat*1000>,<lon*1000>"`) of the datamap."""
+        ...
+
+    def grid_segment(self, segment: int, total_segments: int) -> Iterator[str]:
+        """The grid cells of one parallel Scan segment of the datamap (segments partition it)."""
+        ...
+
+    def approximate_grid_count(self) -> int:
+        """About how many grid cells the datamap holds (DynamoDB's item count, ~6 hours old)."""
         ...
 
     def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
@@ -63,6 +72,14 @@ class DynamoCoverageStore(BoundModels):
             for item in model.query(shard, attributes_to_get=["grid"]):
                 yield str(item.grid)
 
+    def grid_segment(self, segment: int, total_segments: int) -> Iterator[str]:
+        model = self.models.DatamapModel
+        for item in model.scan(segment=segment, total_segments=total_segments, attributes_to_get=["grid"]):
+            yield str(item.grid)
+
+    def approximate_grid_count(self) -> int:
+        return int(self.models.DatamapModel.describe_table().get("ItemCount", 0))
+
     def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
         model = self.models.StatModel
         for metric in metrics:
@@ -91,6 +108,14 @@ class MemoryCoverageStore:
 
     def grid_cells(self) -> Iterator[str]:
         yield from sorted(grid for _, grid in self.grids)
+
+    def grid_segment(self, segment: int, total_segments: int) -> Iterator[str]:
+        for grid in self.grid_cells():
+            if zlib.crc32(grid.encode()) % total_segments == segment:
+                yield grid
+
+    def approximate_grid_count(self) -> int:
+        return len(self.grids)
 
     def stat_rows(self, metrics: Iterable[str]) -> Iterator[tuple[str, str, int]]:
         wanted = set(metrics)

@@ -8,7 +8,14 @@ get/put/delete/list, a store offers what the publishing jobs need:
 - `put_file(key, path, …)`: upload a file from disk, in parts when it is large;
 - `get_versioned` / `put_if`: read with a version tag (the S3 ETag) and write only if the object
   is still at that version (or absent) — the read-modify-write of `downloads.json`;
-- `existing(keys)`: which of the keys exist (one listing per folder).
+- `existing(keys)`: which of the keys exist (one listing per folder);
+- `get_range` / `size`: a byte range of an object and its size (sharded jobs read their inputs
+  by range);
+- `compose(key, pieces, …)`: one object made of byte ranges of other objects, in order, possibly
+  in another bucket (the merge step of a sharded job): on S3 a multipart upload whose large pieces
+  are `UploadPartCopy` calls (copied inside S3, never downloaded) and whose small ones are
+  gathered into parts of at least `MIN_PART_SIZE`; the SHA-256 of the result is computed by
+  reading the pieces once, in order.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -44,6 +51,22 @@ class UploadResult:
     size: int
     sha256: str
     parts: int
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Bytes [start, end) of the object `key` in `store` (end None: to the end of the object)."""
+
+    store: ObjectStore
+    key: str
+    start: int = 0
+    end: int | None = None
+
+    def bounds(self) -> tuple[int, int]:
+        end = self.end if self.end is not None else self.store.size(self.key)
+        if end is None:
+            raise FileNotFoundError(self.key)
+        return self.start, end
 
 
 class ObjectWriter(Protocol):
@@ -98,6 +121,20 @@ class ObjectStore(Protocol):
     ) -> ObjectWriter: ...
 
     def put_file(self, key: str, path: Path, content_type: str, cache_control: str) -> UploadResult: ...
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of an object (FileNotFoundError when there is no such object)."""
+        ...
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, or None when there is no such object."""
+        ...
+
+    def compose(
+        self, key: str, pieces: Sequence[Piece], content_type: str, cache_control: str
+    ) -> UploadResult:
+        """Write `key` as the concatenation of `pieces` (module docstring)."""
+        ...
 
 
 def _error_code(error: Exception) -> str:
@@ -312,6 +349,33 @@ class S3ObjectStore:
             self.s3.upload_fileobj(stream, self.bucket, key, ExtraArgs=_headers(content_type, cache_control))
         return UploadResult(key, path.stat().st_size, file_sha256(path), 1)
 
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        except Exception as error:
+            if _error_code(error) in _MISSING_CODES:
+                raise FileNotFoundError(key) from error
+            raise
+        data: bytes = response["Body"].read()
+        return data
+
+    def size(self, key: str) -> int | None:
+        try:
+            response = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except Exception as error:
+            if _error_code(error) in _MISSING_CODES:
+                return None
+            raise
+        return int(response["ContentLength"])
+
+    def compose(
+        self, key: str, pieces: Sequence[Piece], content_type: str, cache_control: str
+    ) -> UploadResult:
+        upload = _S3Composer(self.s3, self.bucket, key, _headers(content_type, cache_control))
+        return compose_pieces(key, pieces, upload)
+
     def open(self, key: str) -> tuple[IO[bytes], int]:
         """A stream of the object's bytes and its size (`openloc import s3://…`)."""
         response = self.s3.get_object(Bucket=self.bucket, Key=key)
@@ -365,7 +429,7 @@ class MemoryObjectStore:
         return sum(self.objects.pop(key, None) is not None for key in list(keys))
 
     def keys(self, prefix: str) -> Iterator[str]:
-        yield from sorted(k for k in self.objects if k.startswith(prefix))
+        yield from sorted(k for k in list(self.objects) if k.startswith(prefix))  # threads may write
 
     def existing(self, keys: Iterable[str]) -> set[str]:
         return {k for k in keys if k in self.objects}
@@ -383,6 +447,194 @@ class MemoryObjectStore:
         body = path.read_bytes()
         self.put(key, body, content_type, cache_control)
         return UploadResult(key, len(body), hashlib.sha256(body).hexdigest(), 1)
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        stored = self.objects.get(key)
+        if stored is None:
+            raise FileNotFoundError(key)
+        return stored.body[start:end]
+
+    def size(self, key: str) -> int | None:
+        stored = self.objects.get(key)
+        return len(stored.body) if stored else None
+
+    def compose(
+        self, key: str, pieces: Sequence[Piece], content_type: str, cache_control: str
+    ) -> UploadResult:
+        sink = _MemoryComposer(self, key, StoredObject(b"", content_type, cache_control))
+        return compose_pieces(key, pieces, sink)
+
+
+class _Composer(Protocol):
+    """Where `compose_pieces` sends the parts of the object it builds."""
+
+    def can_copy(self, piece: Piece) -> bool:
+        """Whether the piece can be copied server-side (an S3 object this client can read)."""
+        ...
+
+    def copy_part(self, piece: Piece, start: int, end: int) -> None: ...
+
+    def upload_part(self, data: bytes) -> None: ...
+
+    def complete(self) -> int:
+        """Finish the object; the number of parts it was written in."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+READ_CHUNK = 8 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024**3  # S3's largest part
+COPY_STEP = 4 * 1024**3  # a longer piece is copied in 4 GiB steps (the rest is then > 1 GiB)
+
+
+def _read_chunks(piece: Piece, start: int, end: int) -> Iterator[bytes]:
+    position = start
+    while position < end:
+        chunk = piece.store.get_range(piece.key, position, min(end, position + READ_CHUNK))
+        if not chunk:
+            raise ValueError(f"{piece.key} ended at byte {position}, before {end}")
+        position += len(chunk)
+        yield chunk
+
+
+def compose_pieces(
+    key: str, pieces: Sequence[Piece], sink: _Composer, part_size: int = DEFAULT_PART_SIZE
+) -> UploadResult:
+    """Concatenate `pieces` into one object through `sink` with bounded memory (about two parts).
+
+    A piece of at least `MIN_PART_SIZE` bytes is copied server-side when the sink can (after its
+    head tops up a pending buffer to `MIN_PART_SIZE`, if one is pending); smaller pieces are read
+    into the buffer, sent as a part once it holds `part_size` bytes. Every byte is read once for
+    the SHA-256, in order."""
+    digest = hashlib.sha256()
+    size = 0
+    buffer = bytearray()
+    try:
+        for piece in pieces:
+            start, end = piece.bounds()
+            size += end - start
+            topped_up = end - start - (MIN_PART_SIZE - len(buffer))
+            if buffer and sink.can_copy(piece) and topped_up >= MIN_PART_SIZE:
+                head = piece.store.get_range(piece.key, start, start + MIN_PART_SIZE - len(buffer))
+                digest.update(head)
+                buffer += head
+                start += len(head)
+                sink.upload_part(bytes(buffer))
+                buffer.clear()
+            if not buffer and sink.can_copy(piece) and end - start >= MIN_PART_SIZE:
+                for chunk in _read_chunks(piece, start, end):
+                    digest.update(chunk)
+                while end - start > MAX_PART_SIZE:  # S3 parts are at most 5 GiB
+                    sink.copy_part(piece, start, start + COPY_STEP)
+                    start += COPY_STEP
+                sink.copy_part(piece, start, end)
+                continue
+            for chunk in _read_chunks(piece, start, end):
+                digest.update(chunk)
+                buffer += chunk
+                if len(buffer) >= part_size:
+                    sink.upload_part(bytes(buffer))
+                    buffer.clear()
+        if buffer:
+            sink.upload_part(bytes(buffer))
+        parts = sink.complete()
+    except BaseException:
+        sink.abort()
+        raise
+    return UploadResult(key, size, digest.hexdigest(), parts)
+
+
+class _S3Composer:
+    def __init__(self, s3: Any, bucket: str, key: str, headers: dict[str, str]) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.key = key
+        self.headers = headers
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._single: bytes | None = None
+
+    def _upload(self) -> str:
+        if self._upload_id is None:
+            created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, **self.headers)
+            self._upload_id = str(created["UploadId"])
+        return self._upload_id
+
+    def can_copy(self, piece: Piece) -> bool:
+        return isinstance(piece.store, S3ObjectStore)
+
+    def copy_part(self, piece: Piece, start: int, end: int) -> None:
+        self._flush_single()
+        assert isinstance(piece.store, S3ObjectStore)
+        number = len(self._parts) + 1
+        response = self.s3.upload_part_copy(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload(),
+            PartNumber=number,
+            CopySource={"Bucket": piece.store.bucket, "Key": piece.key},
+            CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
+
+    def upload_part(self, data: bytes) -> None:
+        # The first buffered part waits: if nothing follows, the object is one PutObject.
+        self._flush_single()
+        self._single = data
+
+    def _flush_single(self) -> None:
+        if self._single is None:
+            return
+        data, self._single = self._single, None
+        number = len(self._parts) + 1
+        response = self.s3.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload(), PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def complete(self) -> int:
+        if not self._parts:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=self._single or b"", **self.headers)
+            self._single = None
+            return 1
+        self._flush_single()
+        self.s3.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload(),
+            MultipartUpload={"Parts": self._parts},
+        )
+        return len(self._parts)
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self._upload_id)
+            self._upload_id = None
+
+
+class _MemoryComposer:
+    def __init__(self, store: MemoryObjectStore, key: str, headers: StoredObject) -> None:
+        self.store = store
+        self.key = key
+        self.headers = headers
+        self.parts: list[bytes] = []
+
+    def can_copy(self, piece: Piece) -> bool:
+        return isinstance(piece.store, MemoryObjectStore)
+
+    def copy_part(self, piece: Piece, start: int, end: int) -> None:
+        self.parts.append(piece.store.get_range(piece.key, start, end))
+
+    def upload_part(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def complete(self) -> int:
+        self.store.put(self.key, b"".join(self.parts), self.headers.content_type, self.headers.cache_control)
+        return max(len(self.parts), 1)
+
+    def abort(self) -> None:
+        self.parts.clear()
 
 
 def open_location(location: str) -> tuple[IO[bytes], int | None]:

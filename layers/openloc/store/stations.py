@@ -6,6 +6,7 @@ writer that lost a race gets `False` back and re-reads, so concurrent aggregator
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -62,13 +63,21 @@ class StationStore(Protocol):
 
     def delete_areas(self, keys: Iterable[str]) -> None: ...
 
-    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+    def scan_stations(
+        self, prefixes: tuple[str, ...] = STATION_PREFIXES, segment: int = 0, total_segments: int = 1
+    ) -> Iterator[StationRecord]:
         """Every station whose key starts with one of `prefixes` (publishing jobs only: a full
-        read of the table, never on a request path)."""
+        read of the table, never on a request path); with `total_segments` > 1 only the parallel
+        Scan segment `segment` (segments partition the table)."""
         ...
 
-    def scan_areas(self) -> Iterator[StationRecord]:
-        """Every cell area (publishing jobs only)."""
+    def scan_areas(self, segment: int = 0, total_segments: int = 1) -> Iterator[StationRecord]:
+        """Every cell area (publishing jobs only), or one parallel Scan segment of them."""
+        ...
+
+    def approximate_counts(self) -> tuple[int, int]:
+        """About how many items the stations and the cell areas tables hold (DynamoDB updates
+        item counts every ~6 hours): what sharded jobs size their shards by."""
         ...
 
 
@@ -185,19 +194,35 @@ class DynamoStationStore(BoundModels):
                 self.write_requests += 1
                 batch.delete(self.models.CellAreaModel(key))
 
-    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+    def scan_stations(
+        self, prefixes: tuple[str, ...] = STATION_PREFIXES, segment: int = 0, total_segments: int = 1
+    ) -> Iterator[StationRecord]:
         """A paginated Scan; the key filter runs server-side but every item read is billed."""
         model = self.models.StationModel
         condition = None
         for prefix in prefixes:
             clause = model.pk.startswith(prefix)
             condition = clause if condition is None else condition | clause
-        for item in model.scan(condition):
+        for item in model.scan(condition, **_segment(segment, total_segments)):
             yield station_from_item(item)
 
-    def scan_areas(self) -> Iterator[StationRecord]:
-        for item in self.models.CellAreaModel.scan():
+    def scan_areas(self, segment: int = 0, total_segments: int = 1) -> Iterator[StationRecord]:
+        for item in self.models.CellAreaModel.scan(**_segment(segment, total_segments)):
             yield _from_item(item.pk, item, _AREA_FIELDS)
+
+    def approximate_counts(self) -> tuple[int, int]:
+        stations = self.models.StationModel.describe_table()
+        areas = self.models.CellAreaModel.describe_table()
+        return int(stations.get("ItemCount", 0)), int(areas.get("ItemCount", 0))
+
+
+def _segment(segment: int, total_segments: int) -> dict[str, int]:
+    return {"segment": segment, "total_segments": total_segments} if total_segments > 1 else {}
+
+
+def in_segment(key: str, segment: int, total_segments: int) -> bool:
+    """Whether an in-memory store's key falls in a Scan segment (a stable hash of the key)."""
+    return total_segments <= 1 or zlib.crc32(key.encode()) % total_segments == segment
 
 
 class MemoryStationStore:
@@ -256,11 +281,17 @@ class MemoryStationStore:
             self.write_requests += 1
             self.areas.pop(key, None)
 
-    def scan_stations(self, prefixes: tuple[str, ...] = STATION_PREFIXES) -> Iterator[StationRecord]:
+    def scan_stations(
+        self, prefixes: tuple[str, ...] = STATION_PREFIXES, segment: int = 0, total_segments: int = 1
+    ) -> Iterator[StationRecord]:
         for key in sorted(self.stations):
-            if key.startswith(prefixes):
+            if key.startswith(prefixes) and in_segment(key, segment, total_segments):
                 yield replace(self.stations[key])
 
-    def scan_areas(self) -> Iterator[StationRecord]:
+    def scan_areas(self, segment: int = 0, total_segments: int = 1) -> Iterator[StationRecord]:
         for key in sorted(self.areas):
-            yield replace(self.areas[key])
+            if in_segment(key, segment, total_segments):
+                yield replace(self.areas[key])
+
+    def approximate_counts(self) -> tuple[int, int]:
+        return len(self.stations), len(self.areas)

@@ -214,7 +214,7 @@ def test_killed_mid_way_resumes_without_double_merges(
     assert fields(receiver.stations) == fields(clean.stations)
 
     class DyingStore(MemoryStationStore):
-        def scan_areas(self) -> Any:
+        def scan_areas(self, segment: int = 0, total_segments: int = 1) -> Any:
             raise Killed
 
     dying = DyingStore()
