@@ -4,12 +4,14 @@ Each source describes its answer by a few features — how many stations it used
 from the answer (their residual spread), how far each is typically heard (its reach), how strongly
 the nearest is heard, how often the stations were observed — and the radius is
 
-    log(radius) = c · features + q95      (cell areas: + log(extent), see AreaFeatures)
+    log(radius) = mean · terms(features) + q95 · width(features)   (cell areas: + log(extent))
 
-a linear model of the logarithm of the error, fitted by least squares on the training seed of
-every simulated world profile (`python -m bench.accuracy.fit_radius`, which writes
-`locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's residuals: the factor that
-turns a typical error into a 95 % circle. The fit is checked on other seeds (docs/benchmarks.md).
+a model of the logarithm of the error (`locate.radius_model`: for Wi-Fi and cells with the
+products of pairs of features, and for Wi-Fi with a width of the residuals that depends on the
+answer), fitted by least squares on the training seed of every simulated world profile
+(`python -m bench.accuracy.fit_radius`, which writes `locate/radius_fit.py`), plus `q95`, the 95th
+percentile of the fit's scaled residuals: the factor that turns a typical error into a 95 %
+circle. The fit is checked on other seeds (docs/benchmarks.md).
 The radius is then clamped to the source's documented bounds (`BOUNDS_M`, docs/api.md).
 
 Why these features (docs/accuracy.md): the spread of the used stations measures how much they
@@ -24,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 from openloc.locate.query import Source
-from openloc.locate.radius_fit import COEFFICIENTS
+from openloc.locate.radius_fit import MODELS
 
 # The documented bounds of the radius per source (docs/api.md), metres.
 BOUNDS_M: dict[Source, tuple[float, float]] = {
@@ -97,8 +99,7 @@ class AreaFeatures:
 def predict(source: Source, vector: tuple[float, ...], offset: float = 0.0) -> float:
     """The fitted 95 % radius for a feature vector (plus a fixed `offset` of the log radius),
     clamped to the source's bounds."""
-    coefficients, q95 = COEFFICIENTS[source.value]
-    log_radius = offset + sum(c * x for c, x in zip(coefficients, vector, strict=True)) + q95
+    log_radius = offset + MODELS[source.value].log_radius(vector)
     low, high = BOUNDS_M[source]
     return min(max(math.exp(min(log_radius, 30.0)), low), high)
 

@@ -1,0 +1,62 @@
+"""The fitted radius models: pieces that add up, monotone where the fit promised, bounded."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from openloc.locate.query import Source
+from openloc.locate.radius import BOUNDS_M, CellFeatures, MacFeatures, cell_radius, mac_radius
+from openloc.locate.radius_model import segments
+
+knots = st.lists(st.floats(-50, 50), min_size=0, max_size=5, unique=True).map(lambda k: tuple(sorted(k)))
+
+
+@given(st.floats(-100, 100), knots)
+def test_the_pieces_of_a_value_add_up_to_it(value: float, cuts: tuple[float, ...]) -> None:
+    pieces = segments(value, cuts)
+    assert len(pieces) == len(cuts) + 1
+    assert abs(sum(pieces) + (cuts[0] if cuts else 0.0) - value) < 1e-9
+
+
+mac = st.builds(
+    MacFeatures,
+    networks=st.integers(2, 20),
+    spread_m=st.floats(0, 400),
+    reach_m=st.floats(10, 400),
+    strongest_dbm=st.floats(-100, -20),
+    samples=st.integers(1, 500),
+    log_samples=st.floats(0, 7),
+)
+
+
+@given(mac, st.floats(0, 400), st.integers(1, 10))
+def test_wifi_radius_grows_with_spread_and_shrinks_with_networks(
+    features: MacFeatures, more: float, extra: int
+) -> None:
+    base = mac_radius(Source.WIFI, features)
+    wider = mac_radius(
+        Source.WIFI, MacFeatures(**{**_fields(features), "spread_m": features.spread_m + more})
+    )
+    farther = mac_radius(
+        Source.WIFI, MacFeatures(**{**_fields(features), "reach_m": features.reach_m + more})
+    )
+    fuller = mac_radius(
+        Source.WIFI, MacFeatures(**{**_fields(features), "networks": features.networks + extra})
+    )
+    assert wider >= base * (1 - 1e-9) and farther >= base * (1 - 1e-9)
+    assert fuller <= base * (1 + 1e-9)
+    assert BOUNDS_M[Source.WIFI][0] <= base <= BOUNDS_M[Source.WIFI][1]
+
+
+@given(st.integers(1, 8), st.floats(0, 20_000), st.floats(50, 30_000), st.floats(0, 20_000))
+def test_cell_radius_grows_with_spread_and_reach(
+    cells: int, spread: float, reach: float, more: float
+) -> None:
+    base = cell_radius(CellFeatures(cells, spread, reach))
+    assert cell_radius(CellFeatures(cells, spread + more, reach)) >= base * (1 - 1e-9)
+    assert cell_radius(CellFeatures(cells, spread, reach + more)) >= base * (1 - 1e-9)
+    assert BOUNDS_M[Source.CELL][0] <= base <= BOUNDS_M[Source.CELL][1]
+
+
+def _fields(features: MacFeatures) -> dict[str, float | int]:
+    return {name: getattr(features, name) for name in MacFeatures.__slots__}
