@@ -6,12 +6,11 @@ the nearest is heard, how often the stations were observed — and the radius is
 
     log(radius) = mean · terms(features) + q95 · width(features)   (cell areas: + log(extent))
 
-a model of the logarithm of the error (`locate.radius_model`: for Wi-Fi and cells with the
-products of pairs of features, and for Wi-Fi with a width of the residuals that depends on the
-answer), fitted by least squares on the training seed of every simulated world profile
-(`python -m bench.accuracy.fit_radius`, which writes `locate/radius_fit.py`), plus `q95`, the 95th
-percentile of the fit's scaled residuals: the factor that turns a typical error into a 95 %
-circle. The fit is checked on other seeds (docs/benchmarks.md).
+a model of the logarithm of the error (`locate.radius_model`: monotone and piecewise linear in each
+feature; for Wi-Fi with a width of the residuals that depends on the answer), fitted by least
+squares on the training seed of every simulated world profile (`python -m bench.accuracy.fit_radius`,
+which writes `locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's scaled
+residuals: the factor that turns a typical error into a 95 % circle. The fit is checked on other seeds (docs/benchmarks.md).
 The radius is then clamped to the source's documented bounds (`BOUNDS_M`, docs/api.md).
 
 Why these features (docs/accuracy.md): the spread of the used stations measures how much they

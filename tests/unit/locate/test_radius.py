@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openloc.locate.query import Source
 from openloc.locate.radius import BOUNDS_M, CellFeatures, MacFeatures, cell_radius, mac_radius
+from openloc.locate.radius_fit import MODELS
 from openloc.locate.radius_model import segments
 
 knots = st.lists(st.floats(-50, 50), min_size=0, max_size=5, unique=True).map(lambda k: tuple(sorted(k)))
@@ -30,9 +31,10 @@ mac = st.builds(
 
 
 @given(mac, st.floats(0, 400), st.integers(1, 10))
-def test_wifi_radius_grows_with_spread_and_shrinks_with_networks(
-    features: MacFeatures, more: float, extra: int
-) -> None:
+def test_wifi_radius_grows_with_spread_and_reach(features: MacFeatures, more: float, extra: int) -> None:
+    """Stations that disagree more, or are heard from farther, never give a smaller circle. More
+    networks always give a smaller typical error; the 95 % circle may still widen with them (the
+    fitted width: the tail of the errors shrinks less than its middle)."""
     base = mac_radius(Source.WIFI, features)
     wider = mac_radius(
         Source.WIFI, MacFeatures(**{**_fields(features), "spread_m": features.spread_m + more})
@@ -40,12 +42,20 @@ def test_wifi_radius_grows_with_spread_and_shrinks_with_networks(
     farther = mac_radius(
         Source.WIFI, MacFeatures(**{**_fields(features), "reach_m": features.reach_m + more})
     )
-    fuller = mac_radius(
-        Source.WIFI, MacFeatures(**{**_fields(features), "networks": features.networks + extra})
-    )
     assert wider >= base * (1 - 1e-9) and farther >= base * (1 - 1e-9)
-    assert fuller <= base * (1 + 1e-9)
     assert BOUNDS_M[Source.WIFI][0] <= base <= BOUNDS_M[Source.WIFI][1]
+    fuller = MacFeatures(**{**_fields(features), "networks": features.networks + extra})
+    model = MODELS["wifi"]
+    assert (
+        model.typical(model.clamped(fuller.vector()))
+        <= model.typical(model.clamped(features.vector())) + 1e-9
+    )
+
+
+@given(mac, st.integers(1, 5))
+def test_bluetooth_radius_shrinks_with_more_beacons(features: MacFeatures, extra: int) -> None:
+    fuller = MacFeatures(**{**_fields(features), "networks": features.networks + extra})
+    assert mac_radius(Source.BLUE, fuller) <= mac_radius(Source.BLUE, features) * (1 + 1e-9)
 
 
 @given(st.integers(1, 8), st.floats(0, 20_000), st.floats(50, 30_000), st.floats(0, 20_000))
