@@ -4,14 +4,15 @@ Each source describes its answer by a few features — how many stations it used
 from the answer (their residual spread), how far each is typically heard (its reach), how strongly
 the nearest is heard, how often the stations were observed — and the radius is
 
-    log(radius) = mean · terms(features) + q95 · width(features)   (cell areas: + log(extent))
+    log(radius) = Σ f(feature) + q95 · width(features)   (cell areas: + log(extent))
 
 a model of the logarithm of the error (`locate.radius_model`: monotone and piecewise linear in each
 feature; for Wi-Fi with a width of the residuals that depends on the answer), fitted by least
 squares on the training seed of every simulated world profile (`python -m bench.accuracy.fit_radius`,
 which writes `locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's scaled
-residuals: the factor that turns a typical error into a 95 % circle. The fit is checked on other seeds (docs/benchmarks.md).
-The radius is then clamped to the source's documented bounds (`BOUNDS_M`, docs/api.md).
+residuals: the factor that turns a typical error into a 95 % circle. The fit is checked on other
+seeds (docs/benchmarks.md). The radius is then clamped to the source's documented bounds
+(`BOUNDS_M`, docs/api.md).
 
 Why these features (docs/accuracy.md): the spread of the used stations measures how much they
 disagree (and a wide cluster is a coarse answer); the reach is the scale of the distance between
