@@ -141,7 +141,7 @@ def group_code(family: str, region: str) -> int:
 def station_line(station: PublishedStation) -> str:
     return (
         f"s,{station.kind},{station.digest},{station.lat!r},{station.lon!r},{station.radius},"
-        f"{station.samples}"
+        f"{station.samples},{station.reach}"
     )
 
 
@@ -155,7 +155,7 @@ def cell_line(cell: PublishedCell) -> str:
 def area_line(area: PublishedArea) -> str:
     return (
         f"a,{area.radio},{area.mcc},{area.mnc},{area.lac},{area.lat!r},{area.lon!r},{area.radius},"
-        f"{area.num_cells}"
+        f"{area.num_cells},{area.cell_radius}"
     )
 
 
@@ -165,18 +165,27 @@ Row = PublishedStation | PublishedCell | PublishedArea
 def parse_line(line: str) -> Row:
     fields = line.split(",")
     if fields[0] == "s":
-        kind, digest, lat, lon, radius, samples = fields[1:]
+        kind, digest, lat, lon, radius, samples, reach = fields[1:]
         return PublishedStation(
-            StationKind(kind), digest, float(lat), float(lon), int(radius), int(samples), None
+            StationKind(kind), digest, float(lat), float(lon), int(radius), int(samples), None, int(reach)
         )
     if fields[0] == "c":
         radio, mcc, mnc, lac, cid, lat, lon, radius, samples = fields[1:]
         return PublishedCell(
             radio, int(mcc), mnc, int(lac), int(cid), float(lat), float(lon), int(radius), int(samples), None
         )
-    radio, mcc, mnc, lac, lat, lon, radius, cells = fields[1:]
+    radio, mcc, mnc, lac, lat, lon, radius, cells, cell_radius = fields[1:]
     return PublishedArea(
-        radio, int(mcc), mnc, int(lac), float(lat), float(lon), int(radius), int(cells), None
+        radio,
+        int(mcc),
+        mnc,
+        int(lac),
+        float(lat),
+        float(lon),
+        int(radius),
+        int(cells),
+        None,
+        int(cell_radius),
     )
 
 

@@ -115,11 +115,17 @@ def test_sharded_replay_aggregates_like_the_single_replay_and_never_twice() -> N
         assert run.summary == asdict(expected)
         # One shard at a time aggregates the messages in the single replay's order: the same
         # stations. Concurrent shards aggregate them in another order, as concurrent aggregators
-        # do: the same stations and samples, positions within the order's effect.
+        # do: the same stations, positions within the order's effect, and samples within it too —
+        # a well-established station stops counting agreeing batches (Change.SETTLED, rate
+        # control), and with GPS glitches dropped the batches differ in size, so the batch that
+        # crosses the threshold, and the count it leaves, depends on the order (by < one batch).
         found, wanted = _stations(pipeline), _stations(single)
         assert found.keys() == wanted.keys()
         for key, (samples, lat, lon) in found.items():
-            assert samples == wanted[key][0]
+            if threads == 1:
+                assert samples == wanted[key][0], key
+            else:
+                assert abs(samples - wanted[key][0]) < 4, key  # 4 reports per message
             tolerance = 1e-9 if threads == 1 else 0.01
             assert abs(lat - wanted[key][1]) <= tolerance and abs(lon - wanted[key][2]) <= tolerance
         again = run_local(

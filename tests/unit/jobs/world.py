@@ -51,6 +51,7 @@ def station(
         modified=created,
         last_seen=(NOW - timedelta(days=1)).date().isoformat(),
         name_hash="".join(rng.choice("0123456789abcdef") for _ in range(32)),
+        reach=rng.uniform(20, 150),  # offline packs carry it (format 2)
     )
 
 
