@@ -19,12 +19,8 @@ NO_GEOIP = {"GEOIP_PATH": ""}
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     """A fresh stack per test module (no data dir: nothing persists), on an ephemeral port."""
-    local = LocalStack(data_dir=None, port=0, run_scheduler=False, visibility_timeout=1, env=NO_GEOIP)
-    local.start()
-    try:
+    with LocalStack(data_dir=None, port=0, run_scheduler=False, visibility_timeout=1, env=NO_GEOIP) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

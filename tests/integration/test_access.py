@@ -43,14 +43,11 @@ def access_stack() -> Iterator[LocalStack]:
             "LIMIT_IP_PER_MINUTE": str(IP_PER_MINUTE),
         },
     )
-    local.start()
-    bind_models(local.settings)
-    DynamoApiKeyStore().put(ApiKeyRecord(key=DISTRO_KEY, maxreq=4))
-    DynamoApiKeyStore().put(ApiKeyRecord(key=BURST_KEY, maxreq=100_000))
-    try:
+    with local:
+        bind_models(local.settings)
+        DynamoApiKeyStore().put(ApiKeyRecord(key=DISTRO_KEY, maxreq=4))
+        DynamoApiKeyStore().put(ApiKeyRecord(key=BURST_KEY, maxreq=100_000))
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

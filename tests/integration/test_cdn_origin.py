@@ -24,19 +24,15 @@ WIFI = {"wifiAccessPoints": [{"macAddress": "00:1a:2b:00:00:00"}, {"macAddress":
 @pytest.fixture(scope="module")
 def cdn_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     path = write_city_mmdb(tmp_path_factory.mktemp("geoip") / "test-city.mmdb")
-    local = LocalStack(
+    with LocalStack(
         data_dir=None,
         port=0,
         run_poller=False,
         run_scheduler=False,
         env={"GEOIP_PATH": path, "OPENLOC_KEY_POLICY": "optional", "LIMIT_IP_PER_MINUTE": "2"},
         secrets={"ORIGIN_SECRET_ARN": ORIGIN_SECRET},
-    )
-    local.start()
-    try:
+    ) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

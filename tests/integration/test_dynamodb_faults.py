@@ -74,11 +74,8 @@ class FaultyStack(LocalStack):
 def faulty() -> Iterator[FaultyStack]:
     local = FaultyStack(data_dir=None, port=0, run_poller=False, run_scheduler=False,
                         visibility_timeout=1, env=NO_GEOIP)  # fmt: skip
-    local.start()
-    try:
+    with local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

@@ -35,14 +35,10 @@ def geoip_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     writer.insert_network(IPSet(["89.160.20.0/24"]), _record(62.0, 15.0, "SE", None))
     path: Path = tmp_path_factory.mktemp("geoip") / "test-city.mmdb"
     writer.to_db_file(str(path))
-    local = LocalStack(
+    with LocalStack(
         data_dir=None, port=0, run_poller=False, run_scheduler=False, env={"GEOIP_PATH": str(path)}
-    )
-    local.start()
-    try:
+    ) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

@@ -37,13 +37,10 @@ def hostile_stack() -> Iterator[LocalStack]:
         "SUBMIT_IP_LIMIT_PER_MINUTE": "3",
     }
     local = LocalStack(data_dir=None, port=0, run_poller=False, run_scheduler=False, env=env)
-    local.start()
-    bind_models(local.settings)
-    DynamoApiKeyStore().put(ApiKeyRecord(key=BUDGETED_KEY, maxsubmit=8))
-    try:
+    with local:
+        bind_models(local.settings)
+        DynamoApiKeyStore().put(ApiKeyRecord(key=BUDGETED_KEY, maxsubmit=8))
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture

@@ -35,13 +35,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         visibility_timeout=1,
         env={"OPENLOC_KEY_POLICY": "required", "GEOIP_PATH": geoip},
     )
-    local.start()
-    bind_models(local.settings)
-    DynamoApiKeyStore().put(ApiKeyRecord(key="three-a-day", maxreq=3))
-    try:
+    with local:
+        bind_models(local.settings)
+        DynamoApiKeyStore().put(ApiKeyRecord(key="three-a-day", maxreq=3))
         yield local
-    finally:
-        local.stop()
 
 
 def test_area_lookup_without_a_cell_id(api: httpx.Client) -> None:

@@ -26,14 +26,11 @@ def limited_stack() -> Iterator[LocalStack]:
         run_scheduler=False,
         env={"SUBMIT_IP_LIMIT_PER_MINUTE": "3", "GEOIP_PATH": "", "OPENLOC_KEY_POLICY": "required"},
     )
-    local.start()
-    bind_models(local.settings)
-    DynamoApiKeyStore().put(ApiKeyRecord(key="limited-key", maxreq=2))
-    DynamoApiKeyStore().put(ApiKeyRecord(key="no-region", allow_region=False))
-    try:
+    with local:
+        bind_models(local.settings)
+        DynamoApiKeyStore().put(ApiKeyRecord(key="limited-key", maxreq=2))
+        DynamoApiKeyStore().put(ApiKeyRecord(key="no-region", allow_region=False))
         yield local
-    finally:
-        local.stop()
 
 
 def test_daily_limit_per_key_and_endpoint(limited_stack: LocalStack) -> None:

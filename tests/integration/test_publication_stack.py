@@ -34,14 +34,10 @@ MACS = [f"00163e1000{i:02x}" for i in range(6)]
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    local = LocalStack(
+    with LocalStack(
         data_dir=None, port=0, run_scheduler=False, visibility_timeout=1, env={"GEOIP_PATH": ""}
-    )
-    local.start()
-    try:
+    ) as local:
         yield local
-    finally:
-        local.stop()
 
 
 def _seed(stack: LocalStack) -> None:
