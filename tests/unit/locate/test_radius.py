@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 from openloc.locate.query import Source
@@ -36,15 +38,11 @@ def test_wifi_radius_grows_with_spread_and_reach(features: MacFeatures, more: fl
     networks always give a smaller typical error; the 95 % circle may still widen with them (the
     fitted width: the tail of the errors shrinks less than its middle)."""
     base = mac_radius(Source.WIFI, features)
-    wider = mac_radius(
-        Source.WIFI, MacFeatures(**{**_fields(features), "spread_m": features.spread_m + more})
-    )
-    farther = mac_radius(
-        Source.WIFI, MacFeatures(**{**_fields(features), "reach_m": features.reach_m + more})
-    )
+    wider = mac_radius(Source.WIFI, replace(features, spread_m=features.spread_m + more))
+    farther = mac_radius(Source.WIFI, replace(features, reach_m=features.reach_m + more))
     assert wider >= base * (1 - 1e-9) and farther >= base * (1 - 1e-9)
     assert BOUNDS_M[Source.WIFI][0] <= base <= BOUNDS_M[Source.WIFI][1]
-    fuller = MacFeatures(**{**_fields(features), "networks": features.networks + extra})
+    fuller = replace(features, networks=features.networks + extra)
     model = MODELS["wifi"]
     assert (
         model.typical(model.clamped(fuller.vector()))
@@ -54,7 +52,7 @@ def test_wifi_radius_grows_with_spread_and_reach(features: MacFeatures, more: fl
 
 @given(mac, st.integers(1, 5))
 def test_bluetooth_radius_shrinks_with_more_beacons(features: MacFeatures, extra: int) -> None:
-    fuller = MacFeatures(**{**_fields(features), "networks": features.networks + extra})
+    fuller = replace(features, networks=features.networks + extra)
     assert mac_radius(Source.BLUE, fuller) <= mac_radius(Source.BLUE, features) * (1 + 1e-9)
 
 
@@ -66,7 +64,3 @@ def test_cell_radius_grows_with_spread_and_reach(
     assert cell_radius(CellFeatures(cells, spread + more, reach)) >= base * (1 - 1e-9)
     assert cell_radius(CellFeatures(cells, spread, reach + more)) >= base * (1 - 1e-9)
     assert BOUNDS_M[Source.CELL][0] <= base <= BOUNDS_M[Source.CELL][1]
-
-
-def _fields(features: MacFeatures) -> dict[str, float | int]:
-    return {name: getattr(features, name) for name in MacFeatures.__slots__}
