@@ -6,8 +6,9 @@ the nearest is heard, how often the stations were observed — and the radius is
 
     log(radius) = Σ f(feature) + q95 · width(features)   (cell areas: + log(extent))
 
-a model of the logarithm of the error (`locate.radius_model`: monotone and piecewise linear in each
-feature; for Wi-Fi with a width of the residuals that depends on the answer), fitted by least
+a model of the logarithm of the error (`locate.radius_model`: piecewise linear and monotone in each
+feature for Wi-Fi, Bluetooth and cells, one line per feature for cell areas; for Wi-Fi with a width
+of the residuals that depends on the answer), fitted by least
 squares on the training seed of every simulated world profile (`python -m bench.accuracy.fit_radius`,
 which writes `locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's scaled
 residuals: the factor that turns a typical error into a 95 % circle. The fit is checked on other

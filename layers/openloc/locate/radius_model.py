@@ -3,14 +3,15 @@ of an answer's feature vector x (its first entry is the constant 1):
 
     log(radius) = offset + Σ_i f_i(x_i) + q95 · exp(scale · x)
 
-Each f_i is piecewise linear in its feature, with knots at quantiles of the training answers, and
-monotone in the direction that `DIRECTIONS` of the fit gives it (more spread or more reach: never
-a smaller radius; more networks, a stronger signal or more samples: never a larger one). A straight
-line per feature (a linear model of log error) was not enough: the error grows slowly with the
-spread of a tight cluster and fast with that of a wide one. The sum is the typical log error of
-such an answer; `exp(scale · x)` how widely the log error varies around it for such answers (all
-zeros: the same everywhere); `q95` the 95th percentile of the residuals divided by that width,
-which turns the typical error into a 95 % circle.
+Each f_i is piecewise linear in its feature, with knots at quantiles of the training answers
+(none: one straight line), and monotone in the direction the fit's `FORMS` give it (more spread or
+more reach: never a smaller typical error; more networks, a stronger signal or more samples: never
+a larger one). A straight line per feature (a linear model of log error) was not enough: the
+error grows slowly with the spread of a tight cluster and fast with that of a wide one. The sum
+is the typical log error of such an answer; `exp(scale · x)` how widely the log error varies
+around it for such answers (all zeros: the same everywhere; it never narrows as the spread or the
+reach grows, so the radius stays monotone in those two); `q95` the 95th percentile of the
+residuals divided by that width, which turns the typical error into a 95 % circle.
 
 Each feature is first clamped to the range the fit saw (`low`, `high`: its 0.5th and 99.5th
 percentiles on the training answers), so that an answer unlike any in training gets the radius of
