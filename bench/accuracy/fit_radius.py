@@ -11,8 +11,8 @@ fit of log|residual| on the features gives the width of the residuals (where `FO
 never narrower as the spread or the reach grows); and the 95th percentile of the residuals
 divided by their width the factor that turns the typical error into a 95 % circle. The forms were
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
-(`--compare` prints them): for Wi-Fi, 3.23× the median error with one straight line per feature,
-2.66× with monotone pieces, 2.45× with pieces and the width; for cells 3.26× → 2.82× (the width
+(`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
+2.77× with monotone pieces, 2.74× with pieces and the width; for cells 3.26× → 2.82× (the width
 adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less).
 The cell answers bound the Wi-Fi ones (`locate.searcher`), so the fit runs twice: the second
 pass sees the first pass's cell radii. The evaluation seeds are never used here: the benchmark
@@ -135,7 +135,7 @@ def fit(form: Form, samples: list[Sample]) -> RadiusModel:
     if form.width and form.directions is not None:
         # the width never shrinks as a growing feature grows (spread, reach: the radius stays
         # monotone in them); it may widen with more networks or a stronger signal, which make the
-        # typical error small but not the tail of the errors (held-out halves: 2.66× → 2.45×)
+        # typical error small but not the tail of the errors (held-out halves: 2.77× → 2.74×)
         growing = np.array([0, *(max(d, 0) for d in form.directions)])
         scale = _monotone_least_squares(raw, np.log(np.abs(residuals) + 1e-3), growing)
     model = RadiusModel(knots, _rounded(slopes), _rounded(scale), 0.0, low, high)

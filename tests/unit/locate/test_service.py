@@ -8,7 +8,14 @@ from collections.abc import Sequence
 import pytest
 from openloc.locate.lookup import CachedRecords, RecordLookup
 from openloc.locate.query import CellSignal, LocateQuery, MacSignal, Source
-from openloc.locate.service import CACHED_WINDOW, FIRST_ROUND_WIFIS, SETTLED_MIN_USED, locate, rounds
+from openloc.locate.service import (
+    CACHED_MIN_USED,
+    CACHED_WINDOW,
+    FIRST_ROUND_WIFIS,
+    SETTLED_MIN_USED,
+    locate,
+    rounds,
+)
 from openloc.model.records import StationRecord
 
 from tests.unit.locate.support import Table, lte, offset
@@ -72,21 +79,23 @@ def test_a_settled_first_round_reads_only_the_strongest_networks() -> None:
 
 
 def test_an_unsettled_first_round_reads_the_rest_and_no_key_twice() -> None:
-    # Only two of the strongest four are known: the first round cannot settle, the second can.
-    query, records = scan(12, known=range(2, 12))
+    # Only two of the strongest are known: the first round cannot settle, the second can.
+    count = FIRST_ROUND_WIFIS + 8
+    query, records = scan(count, known=range(FIRST_ROUND_WIFIS - 2, count))
     table = Table(records)
     estimate = locate(RecordLookup(table), query)
     reads = [key for keys in table.rounds for key in keys]
     assert len(table.rounds[0]) == FIRST_ROUND_WIFIS
-    assert len(reads) == len(set(reads)) == 12  # every Wi-Fi once; the cell never
+    assert len(reads) == len(set(reads)) == count  # every Wi-Fi once; the cell never
     assert estimate is not None and estimate.source is Source.WIFI
 
 
 def test_cells_are_read_last_and_the_answer_is_the_one_of_all_at_once() -> None:
-    query, records = scan(6, known=range(0, 2))  # two known networks: no Wi-Fi answer can settle
+    # two known networks: no Wi-Fi answer can settle
+    query, records = scan(FIRST_ROUND_WIFIS + 2, known=range(0, 2))
     table = Table(records)
     estimate = locate(RecordLookup(table), query)
-    assert len(table.rounds) == 3  # strongest four, the other two, the cell
+    assert len(table.rounds) == 3  # the strongest, the other two, the cell
     assert table.rounds[-1] == [query.cells[0].ids[0].key]
     assert estimate is not None
     assert estimate == locate(RecordLookup(Table(records)), query, staged=False)
@@ -105,13 +114,27 @@ def test_neighbours_cached_stations_answer_without_any_read() -> None:
     table = Table(records)
     cache = CachedRecords(table, max_entries=100, ttl_seconds=60)
     lookup = RecordLookup(cache)
-    # A neighbour named the 5th to 12th strongest of these networks a moment ago.
-    cache.get_stations([f"wifi#{w.mac}" for w in query.wifis if -56 <= (w.signal or 0) <= -49])
+    # A neighbour named the 3rd to 12th strongest of these networks a moment ago.
+    cache.get_stations([f"wifi#{w.mac}" for w in query.wifis if -56 <= (w.signal or 0) <= -47])
     table.rounds.clear()
     estimate = locate(lookup, query)
     assert estimate is not None and estimate.source is Source.WIFI
     assert table.rounds == []
-    assert len(estimate.used) >= SETTLED_MIN_USED
+    assert len(estimate.used) >= CACHED_MIN_USED
+
+
+def test_too_few_cached_networks_do_not_answer_without_a_read() -> None:
+    """Every placed network carries its own error: fewer than `CACHED_MIN_USED` cached among the
+    strongest are read with the rest of the first round, not answered from."""
+    query, records = scan(20)
+    table = Table(records)
+    cache = CachedRecords(table, max_entries=100, ttl_seconds=60)
+    ranked = sorted(query.wifis, key=lambda w: -(w.signal or -200))
+    cache.get_stations([f"wifi#{w.mac}" for w in ranked[: CACHED_MIN_USED - 1]])
+    table.rounds.clear()
+    estimate = locate(RecordLookup(cache), query)
+    assert table.rounds, "the first round was read"
+    assert estimate is not None and len(estimate.used) >= CACHED_MIN_USED
 
 
 def test_only_the_strongest_cached_networks_may_answer_without_a_read() -> None:
