@@ -262,7 +262,7 @@ def _reads_lines(results: dict[str, Any]) -> list[str]:
     return [
         "### Reads per locate call",
         "",
-        "Every station key a locate call reads is a paid DynamoDB read (½ read request unit, found or not). On the "
+        "Every station key a locate call reads is a paid DynamoDB read (½ read request unit, found or not). On "
         f"{accuracy_world(results)} world (`bench/accuracy/reads.py`), a phone query (`{kind}`: Wi-Fi + cells) read "
         f"**{keys['all_at_once']:.1f}** keys all at once, **{keys['staged']:.1f}** strongest first "
         f"({reads['staged']['phone_settled_first_round']:.0%} settled by the first round), and "
