@@ -12,7 +12,7 @@ never narrower as the spread or the reach grows); and the 95th percentile of the
 divided by their width the factor that turns the typical error into a 95 % circle. The forms were
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
-2.77× with monotone pieces, 2.74× with pieces and the width; for cells 3.26× → 2.82× (the width
+2.77× with monotone pieces, 2.74× with pieces and the width; for cells 3.25× → 2.88× (the width
 adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less).
 The cell answers bound the Wi-Fi ones (`locate.searcher`), so the fit runs twice: the second
 pass sees the first pass's cell radii. The evaluation seeds are never used here: the benchmark

@@ -252,12 +252,18 @@ def compare(current: dict[str, Any], previous: dict[str, Any] | None) -> list[di
 
 
 def git_commit() -> str:
+    """The commit measured, marked when tracked files differ from it (the report says so)."""
     try:
-        return subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head} + uncommitted changes" if changed else head
 
 
 def render_stored(path: Path, docs_dir: Path) -> None:

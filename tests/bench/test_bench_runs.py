@@ -65,3 +65,26 @@ def test_runner_stores_results_compares_and_rewrites_only_its_region(tmp_path: P
     assert "## Hand-written section\n\nKept." in text and text.index(START) < text.index("## Hand-written")
     for plot in ("error_cdf.png", "calibration.png", "throughput.png", "latency.png"):
         assert (docs / "benchmarks" / plot).stat().st_size > 0
+
+
+def test_the_report_says_when_the_measured_tree_differs_from_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from bench.perf import runner
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "engine.py").write_text("A = 1\n")
+    git("add", "engine.py")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "engine")
+    monkeypatch.setattr(runner, "ROOT", tmp_path)
+    clean = runner.git_commit()
+    assert clean and "uncommitted" not in clean
+    (tmp_path / "notes.txt").write_text("untracked files do not count\n")
+    assert runner.git_commit() == clean
+    (tmp_path / "engine.py").write_text("A = 2\n")
+    assert runner.git_commit() == f"{clean} + uncommitted changes"

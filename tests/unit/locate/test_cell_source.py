@@ -1,11 +1,11 @@
-"""The cell source: weighted cells, the area with most known cells, MNC spellings, cell areas
+"""The cell source: weighted cells, clustered across areas, MNC spellings, cell areas
 (lacf) and the accuracy radius (predicted from the cells' spread and radii, and from the area's
 real extent: `locate.radius`)."""
 
 from __future__ import annotations
 
 import pytest
-from openloc.locate.cell_source import locate_cell_areas, locate_cells
+from openloc.locate.cell_source import CLUSTER_M, locate_cell_areas, locate_cells
 from openloc.locate.query import AreaSignal, CellSignal, KnownStation, Source
 from openloc.locate.radius import BOUNDS_M
 
@@ -34,10 +34,23 @@ def test_cell_radius_follows_the_cells_size_within_bounds() -> None:
     assert all(BOUNDS_M[Source.CELL][0] <= r <= BOUNDS_M[Source.CELL][1] for r in radii)
 
 
-def test_locate_cells_area_with_most_known_cells_wins() -> None:
+def test_cells_of_two_areas_answer_together() -> None:
+    """Near an area's border a phone hears cells of both areas: all of them place it."""
     a1, a2, b1 = lte(1, lac=1), lte(2, lac=1), lte(3, lac=2)
-    known = by_key([known_cell(a1, 0, 0), known_cell(a2, 0, 100), known_cell(b1, 50_000, 0)])
-    estimate = locate_cells([CellSignal((b1,), -50), CellSignal((a1,), -100), CellSignal((a2,), -100)], known)
+    known = by_key([known_cell(a1, 0, 0), known_cell(a2, 0, 2_000), known_cell(b1, 2_000, 1_000)])
+    estimate = locate_cells([CellSignal((b1,), -90), CellSignal((a1,), -90), CellSignal((a2,), -90)], known)
+    assert estimate is not None and set(estimate.used) == {a1.key, a2.key, b1.key}
+    assert offset(0, 0)[0] < estimate.lat < offset(2_000, 0)[0]
+
+
+def test_a_cell_far_from_the_others_is_left_out() -> None:
+    """A misplaced cell (farther from the others than any two cells one phone hears) cannot drag
+    the answer, however strongly it is heard: the cluster with most cells answers."""
+    a1, a2, far = lte(1, lac=1), lte(2, lac=2), lte(3, lac=1)
+    known = by_key([known_cell(a1, 0, 0), known_cell(a2, 0, 3_000), known_cell(far, CLUSTER_M * 2, 0)])
+    estimate = locate_cells(
+        [CellSignal((far,), -50), CellSignal((a1,), -100), CellSignal((a2,), -100)], known
+    )
     assert estimate is not None and set(estimate.used) == {a1.key, a2.key}
 
 
