@@ -12,10 +12,10 @@ old aggregation (`UpdatePolicy(fit_positions=False)`).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from openloc.geo.distance import haversine_m
-from openloc.locate.cell_source import known_by_area
 from openloc.locate.lookup import RecordLookup
 from openloc.locate.mac_source import (
     MIN_NETWORKS,
@@ -114,6 +114,20 @@ def _weighted(
     return Estimate(
         lat, lon, _clamp(reach, bounds), source, float(len(found)), tuple(st.key for st, _ in found)
     )
+
+
+def known_by_area(
+    seen: Sequence[CellSignal], known: Mapping[str, KnownStation]
+) -> dict[str, list[tuple[KnownStation, CellSignal]]]:
+    """The known cells heard, grouped by location area (the first known MNC spelling of each)."""
+    by_area: dict[str, list[tuple[KnownStation, CellSignal]]] = defaultdict(list)
+    for signal in seen:
+        for cell in signal.ids:
+            station = known.get(cell.key)
+            if station is not None:
+                by_area[cell.area_key].append((station, signal))
+                break
+    return by_area
 
 
 def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:

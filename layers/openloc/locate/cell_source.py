@@ -16,7 +16,6 @@ fixed 50 km.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from openloc.locate.clustering import complete_linkage
@@ -53,24 +52,22 @@ def _weighted(found: Sequence[tuple[KnownStation, CellSignal]]) -> Estimate:
     return Estimate(lat, lon, accuracy, Source.CELL, float(len(found)), tuple(st.key for st, _ in found))
 
 
-def known_by_area(
+def known_cells(
     seen: Sequence[CellSignal], known: Mapping[str, KnownStation]
-) -> dict[str, list[tuple[KnownStation, CellSignal]]]:
-    """The known cells heard, grouped by location area (the first known MNC spelling of each)."""
-    by_area: dict[str, list[tuple[KnownStation, CellSignal]]] = defaultdict(list)
+) -> list[tuple[KnownStation, CellSignal]]:
+    """The known cells heard (the first known MNC spelling of each), with their signal."""
+    found = []
     for signal in seen:
-        for cell in signal.ids:
-            station = known.get(cell.key)
-            if station is not None:
-                by_area[cell.area_key].append((station, signal))
-                break
-    return by_area
+        station = next((known[cell.key] for cell in signal.ids if cell.key in known), None)
+        if station is not None:
+            found.append((station, signal))
+    return found
 
 
 def locate_cells(seen: Sequence[CellSignal], known: Mapping[str, KnownStation]) -> Estimate | None:
     """The known cells heard, clustered by distance; the cluster with most cells (then most
     signal weight) answers."""
-    found = [pair for pairs in known_by_area(seen, known).values() for pair in pairs]
+    found = known_cells(seen, known)
     if not found:
         return None
     signals = {station.key: signal for station, signal in found}

@@ -109,16 +109,12 @@ def rounds(query: LocateQuery) -> list[LocateQuery]:
     return parts
 
 
-def settled(estimate: Estimate | None) -> bool:
-    """An answer that reading more of the query would not overturn: Wi-Fi or Bluetooth, from
-    enough agreeing networks. (An exact cell could still veto a Wi-Fi answer far outside it; the
+def settled(estimate: Estimate | None, min_used: int = SETTLED_MIN_USED) -> bool:
+    """An answer that reading more of the query would not overturn: Wi-Fi or Bluetooth, from at
+    least `min_used` agreeing networks. (An exact cell could still veto a Wi-Fi answer far outside it; the
     strongest networks agreeing with each other is what makes that unlikely, and the accuracy
     benchmark measures it: docs/benchmarks.md, "Reads per locate call".)"""
-    return (
-        estimate is not None
-        and estimate.source in SETTLING_SOURCES
-        and len(estimate.used) >= SETTLED_MIN_USED
-    )
+    return estimate is not None and estimate.source in SETTLING_SOURCES and len(estimate.used) >= min_used
 
 
 def _read(lookup: StationLookup, query: LocateQuery) -> tuple[LocateQuery, dict[str, KnownStation]]:
@@ -163,7 +159,7 @@ def locate(
         cached = lookup.cached(window)
         if len(cached) >= CACHED_MIN_USED:
             estimate = search(window, cached, {}, None)
-            if settled(estimate) and estimate is not None and len(estimate.used) >= CACHED_MIN_USED:
+            if settled(estimate, CACHED_MIN_USED):
                 return estimate
     if len(parts) < 2:
         query, stations = _read(lookup, query)
