@@ -13,7 +13,10 @@ divided by their width the factor that turns the typical error into a 95 % circl
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
 2.77× with monotone pieces, 2.74× with pieces and the width; for cells 3.25× → 2.88× (the width
-adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less).
+adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less). Cell areas
+(`radius_model.AreaModel`): the widening for few cells that makes the radius that covers 95 % of
+the training answers smallest on average (a grid of widenings, each with the scale that covers
+95 %).
 The cell answers bound the Wi-Fi ones (`locate.searcher`), so the fit runs twice: the second
 pass sees the first pass's cell radii. The evaluation seeds are never used here: the benchmark
 (`python -m bench.accuracy`) checks the fitted model on them.
@@ -33,7 +36,8 @@ from openloc.locate import radius
 from openloc.locate import radius_fit as fitted
 from openloc.locate.lookup import RecordLookup
 from openloc.locate.query import Source
-from openloc.locate.radius_model import RadiusModel, basis
+from openloc.locate.radius import AreaFeatures
+from openloc.locate.radius_model import AreaModel, RadiusModel, basis
 from openloc.locate.service import locate
 
 from bench.accuracy.engines import parsed
@@ -68,10 +72,12 @@ FORMS = {
     "wifi": Form((1, 1, -1, -1, -1, -1), width=True),
     "cell": Form((1, 1, -1), width=False),
     "blue": Form((1, 1, -1, -1, -1, -1), width=False),
-    "cell_area": Form(None, width=False),
 }
+AREA = Source.CELL_AREA.value
+# the widenings tried for areas known from one cell, metres
+AREA_WIDENINGS_M = range(0, 10_001, 25)
 
-Sample = tuple[tuple[float, ...], float, float]  # features, error, fixed offset of the log radius
+Sample = tuple[tuple[float, ...], float]  # features (cell areas: extent, cells' radius, cells), error
 
 
 def training_sets() -> list[tuple[RecordLookup, list[Query]]]:
@@ -88,14 +94,18 @@ def training_sets() -> list[tuple[RecordLookup, list[Query]]]:
 def collect(sets: list[tuple[RecordLookup, list[Query]]]) -> dict[str, list[Sample]]:
     """(feature vector, error) of every answer, per source, with the current model."""
     samples: dict[str, list[Sample]] = defaultdict(list)
-    seen: list[tuple[Source, tuple[float, ...], float]] = []
-    original = radius.predict
+    seen: list[tuple[Source, tuple[float, ...]]] = []
+    original, original_area = radius.predict, radius.predict_area
 
-    def recording(source: Source, vector: tuple[float, ...], offset: float = 0.0) -> float:
-        seen.append((source, vector, offset))
-        return original(source, vector, offset)
+    def recording(source: Source, vector: tuple[float, ...]) -> float:
+        seen.append((source, vector))
+        return original(source, vector)
 
-    radius.predict = recording
+    def recording_area(features: AreaFeatures) -> float:
+        seen.append((Source.CELL_AREA, (features.radius_m, features.cell_radius_m, float(features.cells))))
+        return original_area(features)
+
+    radius.predict, radius.predict_area = recording, recording_area
     try:
         for lookup, queries in sets:
             for query in queries:
@@ -103,22 +113,22 @@ def collect(sets: list[tuple[RecordLookup, list[Query]]]) -> dict[str, list[Samp
                 answer = locate(lookup, parsed(query))
                 if answer is None:
                     continue
-                found = next(((v, o) for s, v, o in reversed(seen) if s is answer.source), None)
+                found = next((v for s, v in reversed(seen) if s is answer.source), None)
                 if found is None:
                     continue
                 error = haversine_m(query.lat, query.lon, answer.lat, answer.lon)
                 floor = ERROR_FLOOR_M[answer.source.value]
-                samples[answer.source.value].append((found[0], max(error, floor), found[1]))
+                samples[answer.source.value].append((found, max(error, floor)))
     finally:
-        radius.predict = original
+        radius.predict, radius.predict_area = original, original_area
     return samples
 
 
 def fit(form: Form, samples: list[Sample]) -> RadiusModel:
-    raw = np.array([v for v, _, _ in samples])
+    raw = np.array([v for v, _ in samples])
     low, high = _rounded(np.quantile(raw, 0.005, axis=0)), _rounded(np.quantile(raw, 0.995, axis=0))
     raw = np.clip(raw, low, high)
-    y = np.log(np.array([e for _, e, _ in samples])) - np.array([o for _, _, o in samples])
+    y = np.log(np.array([e for _, e in samples]))
     if form.directions is None:
         knots: tuple[tuple[float, ...], ...] = tuple(() for _ in range(raw.shape[1] - 1))
         x = np.array([basis(tuple(v), knots) for v in raw])
@@ -144,6 +154,27 @@ def fit(form: Form, samples: list[Sample]) -> RadiusModel:
     return replace(model, q95=q95)
 
 
+def fit_area(samples: list[Sample]) -> AreaModel:
+    """The widening for few cells whose 95 % radius is smallest on average over the training
+    answers (the mean log of the clamped radius), each widening with the scale of the extent that
+    covers 95 % of them."""
+    rows = np.array([(*v, e) for v, e in samples])
+    extent, cell_radius, cells, errors = rows.T
+    reach = np.maximum(extent + cell_radius, 1.0)
+    low, high = radius.BOUNDS_M[Source.CELL_AREA]
+    best: tuple[float, AreaModel] | None = None
+    for widening in AREA_WIDENINGS_M:
+        few = widening / np.sqrt(np.maximum(cells, 1.0))
+        scale = float(np.quantile((errors - few) / reach, QUANTILE))
+        model = AreaModel(round(max(scale, 0.0), 4), float(widening))
+        radii = np.clip(model.scale * reach + few, low, high)
+        score = float(np.mean(np.log(radii)))
+        if best is None or score < best[0]:
+            best = (score, model)
+    assert best is not None
+    return best[1]
+
+
 def _monotone_least_squares(x: np.ndarray, y: np.ndarray, signs: np.ndarray) -> np.ndarray:
     """min |y − x·c|² + RIDGE·n·|c|² (not on unsigned terms) with sign(c_j) = signs_j or 0 where
     signs_j ≠ 0: coordinate descent, each step projected onto its sign."""
@@ -161,13 +192,13 @@ def _rounded(values: np.ndarray) -> tuple[float, ...]:
     return tuple(round(float(c), 5) for c in values)
 
 
-def write(models: dict[str, RadiusModel], counts: dict[str, int]) -> None:
+def write(models: dict[str, RadiusModel], area: AreaModel, counts: dict[str, int]) -> None:
     lines = [
         '"""Fitted radius models of `locate.radius` (written by `python -m bench.accuracy.fit_radius`:',
         f"the training seed {TRAIN_SEED} of the profiles {', '.join(PROFILES)}; answers per source:",
         f'{", ".join(f"{k} {v}" for k, v in sorted(counts.items()))}). Do not edit by hand."""',
         "",
-        "from openloc.locate.radius_model import RadiusModel",
+        "from openloc.locate.radius_model import AreaModel, RadiusModel",
         "",
         "MODELS: dict[str, RadiusModel] = {",
     ]
@@ -182,7 +213,7 @@ def write(models: dict[str, RadiusModel], counts: dict[str, int]) -> None:
             f"        high={model.high!r},",
             "    ),",
         ]
-    lines += ["}", ""]
+    lines += ["}", f"AREA_MODEL = {area!r}", ""]
     TARGET.write_text("\n".join(lines))
 
 
@@ -192,9 +223,10 @@ def compare(samples: dict[str, list[Sample]], splits: int = 6) -> None:
     held-out half (a form that predicts the error better needs a smaller circle), and the share the
     fitted radius covers there."""
     for source, rows in samples.items():
-        directions = FORMS[source].directions
-        if directions is None:  # cell areas: one straight line, nothing to compare
+        if source not in FORMS:  # cell areas: one form
             continue
+        directions = FORMS[source].directions
+        assert directions is not None
         forms = {
             "linear": Form(None, width=False),
             "pieces": Form(directions, width=False),
@@ -206,9 +238,9 @@ def compare(samples: dict[str, list[Sample]], splits: int = 6) -> None:
                 order = np.random.default_rng(split).permutation(len(rows))
                 train, test = [rows[i] for i in order[::2]], [rows[i] for i in order[1::2]]
                 model = fit(form, train)
-                log_errors = np.array([math.log(e) - o for _, e, o in test])
-                predicted = np.array([model.log_radius(v) for v, _, _ in test])
-                widths = np.array([model.width(model.clamped(v)) for v, _, _ in test])
+                log_errors = np.array([math.log(e) for _, e in test])
+                predicted = np.array([model.log_radius(v) for v, _ in test])
+                widths = np.array([model.width(model.clamped(v)) for v, _ in test])
                 typical = predicted - model.q95 * widths
                 k95 = np.quantile((log_errors - typical) / widths, QUANTILE)
                 ratios.append(np.median(np.exp(typical + k95 * widths)) / np.median(np.exp(log_errors)))
@@ -232,14 +264,19 @@ def main() -> None:
         return
     for _ in range(args.passes):
         samples = collect(sets)
-        fitted.MODELS.update({source: fit(FORMS[source], rows) for source, rows in samples.items()})
+        fitted.MODELS.update(
+            {source: fit(FORMS[source], rows) for source, rows in samples.items() if source in FORMS}
+        )
+    area = fit_area(samples[AREA])
+    fitted.AREA_MODEL = area
     write(
-        {s: fitted.MODELS[s] for s in ("wifi", "blue", "cell", "cell_area")},
-        {s: len(r) for s, r in samples.items()},
+        {s: fitted.MODELS[s] for s in ("wifi", "blue", "cell")}, area, {s: len(r) for s, r in samples.items()}
     )
     for source, rows in collect(sets).items():
-        model = fitted.MODELS[source]
-        inside = sum(math.log(e) <= o + model.log_radius(v) for v, e, o in rows)
+        if source == AREA:
+            inside = sum(e <= area.radius(v[0], v[1], round(v[2])) for v, e in rows)
+        else:
+            inside = sum(math.log(e) <= fitted.MODELS[source].log_radius(v) for v, e in rows)
         print(
             f"{source}: {len(rows)} answers, {inside / len(rows):.1%} inside on the training seed (before clamping)"
         )

@@ -4,14 +4,15 @@ Each source describes its answer by a few features — how many stations it used
 from the answer (their residual spread), how far each is typically heard (its reach), how strongly
 the nearest is heard, how often the stations were observed — and the radius is
 
-    log(radius) = Σ f(feature) + q95 · width(features)   (cell areas: + log(extent))
+    log(radius) = Σ f(feature) + q95 · width(features)
 
 a model of the logarithm of the error (`locate.radius_model`: piecewise linear and monotone in each
-feature for Wi-Fi, Bluetooth and cells, one line per feature for cell areas; for Wi-Fi with a width
-of the residuals that depends on the answer), fitted by least
+feature; for Wi-Fi with a width of the residuals that depends on the answer), fitted by least
 squares on the training seed of every simulated world profile (`python -m bench.accuracy.fit_radius`,
 which writes `locate/radius_fit.py`), plus `q95`, the 95th percentile of the fit's scaled
-residuals: the factor that turns a typical error into a 95 % circle. The fit is checked on other
+residuals: the factor that turns a typical error into a 95 % circle. A cell-area answer's radius is
+a multiple of the area's extent plus its cells' reach, widened for an area known from few cells
+(`radius_model.AreaModel`, fitted on the same seed to cover 95 %). The fit is checked on other
 seeds (docs/benchmarks.md). The radius is then clamped to the source's documented bounds
 (`BOUNDS_M`, docs/api.md).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from openloc.locate import radius_fit
 from openloc.locate.query import Source
 from openloc.locate.radius_fit import MODELS
 
@@ -79,30 +81,21 @@ class CellFeatures:
 @dataclass(frozen=True, slots=True)
 class AreaFeatures:
     """A cell-area answer: the area's extent (centre to the farthest corner of its cells' box),
-    its cells' mean radius, how many positioned cells it has. The radius is proportional to the
-    extent (`offset`): the client is somewhere in the area, wherever the area is large or small."""
+    its cells' mean radius, how many positioned cells it has."""
 
     radius_m: float
     cell_radius_m: float
     cells: int
 
-    def offset(self) -> float:
-        return math.log(self.radius_m + 100.0)
 
-    def vector(self) -> tuple[float, ...]:
-        return (
-            1.0,
-            math.log((self.cell_radius_m + 100.0) / (self.radius_m + 100.0)),
-            math.log(max(self.cells, 1)),
-        )
-
-
-def predict(source: Source, vector: tuple[float, ...], offset: float = 0.0) -> float:
-    """The fitted 95 % radius for a feature vector (plus a fixed `offset` of the log radius),
-    clamped to the source's bounds."""
-    log_radius = offset + MODELS[source.value].log_radius(vector)
+def _clamped(source: Source, radius_m: float) -> float:
     low, high = BOUNDS_M[source]
-    return min(max(math.exp(min(log_radius, 30.0)), low), high)
+    return min(max(radius_m, low), high)
+
+
+def predict(source: Source, vector: tuple[float, ...]) -> float:
+    """The fitted 95 % radius for a feature vector, clamped to the source's bounds."""
+    return _clamped(source, math.exp(min(MODELS[source.value].log_radius(vector), 30.0)))
 
 
 def mac_radius(source: Source, features: MacFeatures) -> float:
@@ -113,5 +106,13 @@ def cell_radius(features: CellFeatures) -> float:
     return predict(Source.CELL, features.vector())
 
 
+def predict_area(features: AreaFeatures) -> float:
+    """The fitted 95 % radius of a cell-area answer, clamped to the bounds of cell areas."""
+    return _clamped(
+        Source.CELL_AREA,
+        radius_fit.AREA_MODEL.radius(features.radius_m, features.cell_radius_m, features.cells),
+    )
+
+
 def area_radius(features: AreaFeatures) -> float:
-    return predict(Source.CELL_AREA, features.vector(), features.offset())
+    return predict_area(features)

@@ -2,7 +2,7 @@
 the training seed 1 of the profiles dense_city, suburb, rural_highway, moving_city; answers per source:
 blue 1364, cell 4188, cell_area 4005, wifi 15125). Do not edit by hand."""
 
-from openloc.locate.radius_model import RadiusModel
+from openloc.locate.radius_model import AreaModel, RadiusModel
 
 MODELS: dict[str, RadiusModel] = {
     "wifi": RadiusModel(
@@ -120,12 +120,5 @@ MODELS: dict[str, RadiusModel] = {
         low=(1.0, 3.91202, 5.31706, 0.0),
         high=(1.0, 6.90799, 8.06108, 1.09861),
     ),
-    "cell_area": RadiusModel(
-        knots=((), ()),
-        slopes=(-0.74304, 0.14525, 0.01365),
-        scale=(0.0, 0.0, 0.0),
-        q95=0.7112,
-        low=(1.0, -2.48468, 0.69315),
-        high=(1.0, -0.01993, 5.66988),
-    ),
 }
+AREA_MODEL = AreaModel(scale=0.6521, few_cells_m=875.0)

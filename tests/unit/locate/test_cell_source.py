@@ -95,6 +95,21 @@ def test_area_radius_comes_from_the_areas_extent() -> None:
     assert all(BOUNDS_M[Source.CELL_AREA][0] <= a <= BOUNDS_M[Source.CELL_AREA][1] for a in answers)
 
 
+def test_an_area_known_from_one_cell_is_wider_than_that_cell() -> None:
+    """An area whose only positioned cell was heard within 60 m: the client hears some other cell
+    of the area, which may be anywhere in it, so the circle is not that cell's 60 m (nor the
+    bare 500 m floor), and it narrows as more of the area's cells are positioned."""
+    cell = lte(1, lac=1)
+    radii = []
+    for cells in (1, 4, 16):
+        area = {cell.area_key: KnownStation(cell.area_key, *offset(0, 0), 60.0, cells, 60.0)}
+        estimate = locate_cell_areas([CellSignal((cell,), -80)], area)
+        assert estimate is not None
+        radii.append(estimate.accuracy)
+    assert radii[0] > 600.0
+    assert radii[0] > radii[1] > radii[2]
+
+
 def test_locate_cell_areas_from_cells_sent_without_a_cell_id() -> None:
     c1, c2 = lte(1, lac=1), lte(2, lac=2)
     areas = {

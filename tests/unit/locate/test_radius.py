@@ -7,7 +7,15 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 from openloc.locate.query import Source
-from openloc.locate.radius import BOUNDS_M, CellFeatures, MacFeatures, cell_radius, mac_radius
+from openloc.locate.radius import (
+    BOUNDS_M,
+    AreaFeatures,
+    CellFeatures,
+    MacFeatures,
+    area_radius,
+    cell_radius,
+    mac_radius,
+)
 from openloc.locate.radius_fit import MODELS
 from openloc.locate.radius_model import segments
 
@@ -64,3 +72,18 @@ def test_cell_radius_grows_with_spread_and_reach(
     assert cell_radius(CellFeatures(cells, spread + more, reach)) >= base * (1 - 1e-9)
     assert cell_radius(CellFeatures(cells, spread, reach + more)) >= base * (1 - 1e-9)
     assert BOUNDS_M[Source.CELL][0] <= base <= BOUNDS_M[Source.CELL][1]
+
+
+@given(
+    st.floats(0, 100_000), st.floats(0, 20_000), st.integers(1, 500), st.floats(0, 10_000), st.integers(1, 50)
+)
+def test_area_radius_grows_with_the_area_and_shrinks_with_its_known_cells(
+    extent: float, cell_radius_m: float, cells: int, more: float, extra: int
+) -> None:
+    """A larger area, or cells heard farther, never give a smaller circle; more positioned cells of
+    the same extent never a larger one (less of the area is unknown)."""
+    base = area_radius(AreaFeatures(extent, cell_radius_m, cells))
+    assert BOUNDS_M[Source.CELL_AREA][0] <= base <= BOUNDS_M[Source.CELL_AREA][1]
+    assert area_radius(AreaFeatures(extent + more, cell_radius_m, cells)) >= base
+    assert area_radius(AreaFeatures(extent, cell_radius_m + more, cells)) >= base
+    assert area_radius(AreaFeatures(extent, cell_radius_m, cells + extra)) <= base
