@@ -107,7 +107,8 @@ def cell_radius(features: CellFeatures) -> float:
 
 
 def predict_area(features: AreaFeatures) -> float:
-    """The fitted 95 % radius of a cell-area answer, clamped to the bounds of cell areas."""
+    """The fitted 95 % radius of a cell-area answer, clamped to the bounds of cell areas. (Read
+    through the module: the fit script replaces `AREA_MODEL`, while it updates `MODELS` in place.)"""
     return _clamped(
         Source.CELL_AREA,
         radius_fit.AREA_MODEL.radius(features.radius_m, features.cell_radius_m, features.cells),
