@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 from openloc.locate import radius_fit
 from openloc.locate.query import Source
-from openloc.locate.radius_fit import MODELS
 
 # The documented bounds of the radius per source (docs/api.md), metres.
 BOUNDS_M: dict[Source, tuple[float, float]] = {
@@ -95,7 +94,7 @@ def _clamped(source: Source, radius_m: float) -> float:
 
 def predict(source: Source, vector: tuple[float, ...]) -> float:
     """The fitted 95 % radius for a feature vector, clamped to the source's bounds."""
-    return _clamped(source, math.exp(min(MODELS[source.value].log_radius(vector), 30.0)))
+    return _clamped(source, math.exp(min(radius_fit.MODELS[source.value].log_radius(vector), 30.0)))
 
 
 def mac_radius(source: Source, features: MacFeatures) -> float:
@@ -107,8 +106,7 @@ def cell_radius(features: CellFeatures) -> float:
 
 
 def predict_area(features: AreaFeatures) -> float:
-    """The fitted 95 % radius of a cell-area answer, clamped to the bounds of cell areas. (Read
-    through the module: the fit script replaces `AREA_MODEL`, while it updates `MODELS` in place.)"""
+    """The fitted 95 % radius of a cell-area answer, clamped to the bounds of cell areas."""
     return _clamped(
         Source.CELL_AREA,
         radius_fit.AREA_MODEL.radius(features.radius_m, features.cell_radius_m, features.cells),

@@ -3,7 +3,7 @@
 Wi-Fi, Bluetooth and exact cells (`RadiusModel`): the log of the 95 % radius as a function of an
 answer's feature vector x (its first entry is the constant 1):
 
-    log(radius) = offset + Σ_i f_i(x_i) + q95 · exp(scale · x)
+    log(radius) = Σ_i f_i(x_i) + q95 · exp(scale · x)
 
 Each f_i is piecewise linear in its feature, with knots at quantiles of the training answers
 (none: one straight line), and monotone in the direction the fit's `FORMS` give it (more spread or
