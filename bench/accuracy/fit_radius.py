@@ -12,7 +12,8 @@ never narrower as the spread or the reach grows); and the 95th percentile of the
 divided by their width the factor that turns the typical error into a 95 % circle. The forms were
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
-2.77× with monotone pieces, 2.74× with pieces and the width; for cells 3.25× → 2.88× (the width
+2.77× with monotone pieces, 2.74× with pieces and the width, and 2.59× with the two Wi-Fi-only
+features of `locate.radius` added (2.92× lines, 2.77× pieces); for cells 3.25× → 2.88× (the width
 adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less). Cell areas
 (`radius_model.AreaModel`): the widening for few cells that makes the radius that covers 95 % of
 the training answers smallest on average (a grid of widenings, each with the scale that covers
@@ -67,9 +68,10 @@ class Form:
 
 
 # features: see locate.radius (MacFeatures: spread, reach, networks, strongest, fewest samples,
-# mean log samples; CellFeatures: spread, reach, cells)
+# mean log samples, and for Wi-Fi the larger of the spread and the strongest signal's distance and
+# the unused networks; CellFeatures: spread, reach, cells)
 FORMS = {
-    "wifi": Form((1, 1, -1, -1, -1, -1), width=True),
+    "wifi": Form((1, 1, -1, -1, -1, -1, 1, 1), width=True),
     "cell": Form((1, 1, -1), width=False),
     "blue": Form((1, 1, -1, -1, -1, -1), width=False),
 }
@@ -145,7 +147,7 @@ def fit(form: Form, samples: list[Sample]) -> RadiusModel:
     if form.width and form.directions is not None:
         # the width never shrinks as a growing feature grows (spread, reach: the radius stays
         # monotone in them); it may widen with more networks or a stronger signal, which make the
-        # typical error small but not the tail of the errors (held-out halves: 2.77× → 2.74×)
+        # typical error small but not the tail of the errors (held-out halves, Wi-Fi: 2.77× → 2.59×)
         growing = np.array([0, *(max(d, 0) for d in form.directions)])
         scale = _monotone_least_squares(raw, np.log(np.abs(residuals) + 1e-3), growing)
     model = RadiusModel(knots, _rounded(slopes), _rounded(scale), 0.0, low, high)
@@ -228,15 +230,17 @@ def compare(samples: dict[str, list[Sample]], splits: int = 6) -> None:
         directions = FORMS[source].directions
         assert directions is not None
         forms = {
-            "linear": Form(None, width=False),
-            "pieces": Form(directions, width=False),
-            "pieces + width": Form(directions, width=True),
+            "linear": (Form(None, width=False), rows),
+            "pieces": (Form(directions, width=False), rows),
+            "pieces + width": (Form(directions, width=True), rows),
         }
-        for name, form in forms.items():
+        if source == Source.WIFI.value:  # without the two client features (the first seven)
+            forms["... without them"] = (Form(directions[:6], width=True), [(v[:7], e) for v, e in rows])
+        for name, (form, form_rows) in forms.items():
             ratios, inside = [], []
             for split in range(splits):
-                order = np.random.default_rng(split).permutation(len(rows))
-                train, test = [rows[i] for i in order[::2]], [rows[i] for i in order[1::2]]
+                order = np.random.default_rng(split).permutation(len(form_rows))
+                train, test = [form_rows[i] for i in order[::2]], [form_rows[i] for i in order[1::2]]
                 model = fit(form, train)
                 log_errors = np.array([math.log(e) for _, e in test])
                 predicted = np.array([model.log_radius(v) for v, _ in test])

@@ -40,14 +40,18 @@ def alias_targets(aliases: Mapping[str, StationRecord]) -> list[str]:
 def resolve_hashed(
     query: LocateQuery, aliases: Mapping[str, StationRecord], stations: Mapping[str, StationRecord]
 ) -> LocateQuery:
-    """The query with every resolvable hashed network turned into a MAC entry."""
+    """The query with every resolvable hashed network turned into a MAC entry; the others stay
+    hashed (networks the client sent that the database does not know, which the radius counts
+    as a raw MAC it does not know)."""
     resolved: dict[str, list[MacSignal]] = {"wifi": [], "blue": []}
+    unresolved: dict[str, list[MacSignal]] = {"wifi": [], "blue": []}
     for kind, hashed in (("wifi", query.hashed_wifis), ("blue", query.hashed_blues)):
         for signal in hashed:
             alias = aliases.get(alias_key(kind, signal.mac))
             target = stations.get(alias.alias_of) if alias is not None and alias.alias_of else None
             parsed = parse_key(target.key) if target is not None else None
             if target is None or parsed is None or parsed.kind != kind or target.name_hash != signal.mac:
+                unresolved[kind].append(signal)
                 continue
             assert parsed.mac is not None
             resolved[kind].append(replace(signal, mac=parsed.mac))
@@ -55,6 +59,6 @@ def resolve_hashed(
         query,
         wifis=merge_signals(query.wifis, resolved["wifi"]),
         blues=merge_signals(query.blues, resolved["blue"]),
-        hashed_wifis=(),
-        hashed_blues=(),
+        hashed_wifis=tuple(unresolved["wifi"]),
+        hashed_blues=tuple(unresolved["blue"]),
     )

@@ -17,7 +17,8 @@ The estimator (docs/accuracy.md):
    farther than `HUBER_K` × its reach from the current estimate is down-weighted in proportion, so
    one badly placed network inside the cluster moves the answer little.
 4. **The radius** is predicted from the query (`locate.radius`): the spread of the used networks
-   around the answer, their reach, how many there are, how strongly the nearest is heard.
+   around the answer, their reach, how many there are, how strongly the nearest is heard, how
+   often they were observed, and (Wi-Fi) how many of the networks given were not used.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def _features(
     used: Sequence[KnownStation],
     signals: Mapping[str, MacSignal],
     config: MacSourceConfig,
+    unresolved: int = 0,
 ) -> MacFeatures:
     total = sum(fit.weights.values())
     cos0 = math.cos(math.radians(fit.lat))
@@ -131,6 +133,7 @@ def _features(
         strongest_dbm=float(min(strongest, -20)),
         samples=min(s.samples for s in used),
         log_samples=log_samples,
+        unused=len(signals) - len(used) + unresolved,
     )
 
 
@@ -165,9 +168,12 @@ def locate_macs(
     known: Mapping[str, KnownStation],
     config: MacSourceConfig,
     bound: Estimate | None = None,
+    unresolved: int = 0,
 ) -> Estimate | None:
     """The position of the client from the networks it sees, or None (fewer than two agree).
-    `bound`: an exact-cell answer; clusters outside its circle are not considered."""
+    `bound`: an exact-cell answer; clusters outside its circle are not considered. `unresolved`:
+    networks the client also sent, by a published identifier the database does not know (the
+    radius counts them with the unknown MACs among `seen`)."""
     signals, stations, weights = known_networks(seen, known, config)
     if len(stations) < MIN_NETWORKS:
         return None
@@ -179,7 +185,7 @@ def locate_macs(
     best = max(clusters, key=lambda c: (len(c), sum(weights[s.key] for s in c)))
     best = sorted(best, key=lambda s: (-weights[s.key], s.key))[: config.max_networks]
     fit = _robust_mean(best, weights, config)
-    accuracy = mac_radius(config.source, _features(fit, best, signals, config))
+    accuracy = mac_radius(config.source, _features(fit, best, signals, config, unresolved))
     return Estimate(
         lat=fit.lat,
         lon=fit.lon,

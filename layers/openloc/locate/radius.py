@@ -20,6 +20,9 @@ Why these features (docs/accuracy.md): the spread of the used stations measures 
 disagree (and a wide cluster is a coarse answer); the reach is the scale of the distance between
 the client and each station; more stations average more of that out; a strong nearest signal
 means the client is next to a known station; stations seen only a few times are placed coarsely.
+Wi-Fi answers have two more: a client whose nearest used network sounds farther away than the
+used networks spread may stand outside their cluster, and one that hears many networks the answer
+did not use (unknown to the database, or outside the chosen cluster) is somewhere less mapped.
 """
 
 from __future__ import annotations
@@ -39,11 +42,20 @@ BOUNDS_M: dict[Source, tuple[float, float]] = {
 }
 
 
+# How far the strongest signal suggests the nearest used network is (`MacFeatures.vector`): a
+# typical network heard at NEAR_LEVEL_DBM from 1 m, falling by 10·n dB per tenfold distance (n of
+# the Wi-Fi station fit, `aggregate.footprint`). Only where that distance passes the spread does
+# it count, so the constant sets where; −25 to −40 dBm and n = 2.5–3 fit about as well.
+NEAR_LEVEL_DBM = -32.0
+PATH_LOSS_EXPONENT = 2.5
+
+
 @dataclass(frozen=True, slots=True)
 class MacFeatures:
     """A Wi-Fi or Bluetooth answer: networks used; their spread around the answer (the weighted RMS
     of their residual distances); their (weighted mean) reach; the strongest signal heard; the
-    fewest samples of a used network and the weighted mean of log(samples)."""
+    fewest samples of a used network and the weighted mean of log(samples); how many networks the
+    engine was given but did not use."""
 
     networks: int
     spread_m: float
@@ -51,9 +63,13 @@ class MacFeatures:
     strongest_dbm: float
     samples: int
     log_samples: float
+    unused: int = 0
 
-    def vector(self) -> tuple[float, ...]:
-        return (
+    def vector(self, source: Source) -> tuple[float, ...]:
+        """The model's features. Wi-Fi adds the log of the larger of the spread and the distance
+        the strongest signal suggests, and the log of 1 + the unused networks; for Bluetooth they
+        did not generalise to the evaluation seeds (docs/accuracy.md)."""
+        base = (
             1.0,
             math.log(self.spread_m + 5.0),
             math.log(self.reach_m + 5.0),
@@ -62,6 +78,10 @@ class MacFeatures:
             math.log(max(self.samples, 1)),
             self.log_samples,
         )
+        if source is not Source.WIFI:
+            return base
+        log_nearest = (NEAR_LEVEL_DBM - self.strongest_dbm) / (10.0 * PATH_LOSS_EXPONENT) * math.log(10.0)
+        return (*base, max(log_nearest, base[1]), math.log1p(self.unused))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +118,7 @@ def predict(source: Source, vector: tuple[float, ...]) -> float:
 
 
 def mac_radius(source: Source, features: MacFeatures) -> float:
-    return predict(source, features.vector())
+    return predict(source, features.vector(source))
 
 
 def cell_radius(features: CellFeatures) -> float:

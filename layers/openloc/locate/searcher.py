@@ -30,8 +30,20 @@ def search(
     `geoip` is asked last (and only then), when no station answered and the query allows `ipf`.
     """
     cell = locate_cells(query.cells, stations) if query.cells else None
-    wifi = locate_macs(query.wifis, stations, WIFI, bound=cell) if query.wifis else None
-    blue = locate_macs(query.blues, stations, BLUE, bound=cell) if query.blues else None
+    wifi = (
+        locate_macs(
+            query.wifis, stations, WIFI, bound=cell, unresolved=len({h.mac for h in query.hashed_wifis})
+        )
+        if query.wifis
+        else None
+    )
+    blue = (
+        locate_macs(
+            query.blues, stations, BLUE, bound=cell, unresolved=len({h.mac for h in query.hashed_blues})
+        )
+        if query.blues
+        else None
+    )
     if blue is not None and (
         wifi is None or haversine_m(blue.lat, blue.lon, wifi.lat, wifi.lon) <= wifi.accuracy
     ):

@@ -157,6 +157,8 @@ def locate(
             ipf=False,
         )
         cached = lookup.cached(window)
+        # (the window's networks the cache does not hold count as not used in the radius, as
+        # unknown ones would: such an answer's circle may be a little wider than after a read)
         if len(cached) >= CACHED_MIN_USED:
             estimate = search(window, cached, {}, None)
             if settled(estimate, CACHED_MIN_USED):
@@ -177,19 +179,21 @@ def locate(
                 wifis=so_far.wifis + resolved.wifis,
                 blues=so_far.blues + resolved.blues,
                 cells=so_far.cells + resolved.cells,
+                hashed_wifis=so_far.hashed_wifis + resolved.hashed_wifis,
+                hashed_blues=so_far.hashed_blues + resolved.hashed_blues,
             )
             if index < len(parts) - 1:
                 estimate = search(so_far, stations, {}, None)
                 if settled(estimate):
                     return estimate
         # Everything was read: the whole query, as if asked at once (the client's networks in its
-        # order, then those resolved from published identifiers).
+        # order, then those resolved from published identifiers; the unresolved ones stay).
         query = replace(
             query,
             wifis=merge_signals(query.wifis, from_hashed["wifis"]),
             blues=merge_signals(query.blues, from_hashed["blues"]),
-            hashed_wifis=(),
-            hashed_blues=(),
+            hashed_wifis=so_far.hashed_wifis,
+            hashed_blues=so_far.hashed_blues,
         )
     areas = _areas(lookup, query, stations)
     fallback = (lambda: geoip_estimate(geoip, query.client_ip)) if use_geoip and geoip is not None else None

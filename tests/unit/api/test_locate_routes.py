@@ -283,6 +283,34 @@ def test_hashed_identifiers_locate_like_macs(client: TestClient, seeded: MemoryS
         },
     )
     assert mixed.json() == by_mac.json()
+    # networks the database does not know widen the radius alike, sent by MAC or by identifier
+    strangers = [f"00:1b:63:ab:cd:{i:02x}" for i in range(3)]
+    with_mac = client.post(
+        "/v1/geolocate?key=test",
+        json={
+            "considerIp": False,
+            "wifiAccessPoints": [
+                *({"macAddress": demo_mac(WIFI_PREFIX, i), "signalStrength": -60} for i in (9, 10, 11)),
+                *({"macAddress": mac, "signalStrength": -55} for mac in strangers),
+            ],
+        },
+    )
+    with_id = client.post(
+        "/v1/geolocate?key=test",
+        json={
+            "considerIp": False,
+            "wifiAccessPoints": [
+                *(hashed(i) for i in (9, 10, 11)),
+                *(
+                    {"hashedId": station_id(StationKind.WIFI, mac, "elsewhere"), "signalStrength": -55}
+                    for mac in strangers
+                ),
+            ],
+        },
+    )
+    assert with_mac.status_code == 200 and with_id.json() == with_mac.json()
+    assert with_mac.json()["location"] == by_mac.json()["location"]
+    assert with_mac.json()["accuracy"] > by_mac.json()["accuracy"]
 
 
 def test_stale_or_wrong_name_hashes_do_not_answer(client: TestClient, seeded: MemoryStationStore) -> None:

@@ -119,6 +119,22 @@ def test_radius_grows_with_the_spread_of_the_networks() -> None:
     assert small is not None and large is not None and small.accuracy < large.accuracy
 
 
+def test_networks_heard_but_not_known_widen_the_wifi_radius() -> None:
+    """Unknown networks do not move the answer, but a client that hears many the database does not
+    know stands somewhere less mapped: a wider circle. An unknown MAC and a published identifier
+    the database cannot resolve count alike."""
+    known = [wifi(i, 20 * i, 10 * i, radius=80, samples=30) for i in range(4)]
+    heard = signals(known, -75)
+    strangers = [MacSignal(f"0200000000{i:02x}", -60) for i in range(6)]
+    alone = locate_macs(heard, by_key(known), WIFI)
+    crowded = locate_macs([*heard, *strangers], by_key(known), WIFI)
+    hashed = locate_macs(heard, by_key(known), WIFI, unresolved=len(strangers))
+    assert alone is not None and crowded is not None and hashed is not None
+    assert (crowded.lat, crowded.lon, crowded.used) == (alone.lat, alone.lon, alone.used)
+    assert crowded.accuracy > alone.accuracy
+    assert hashed.accuracy == crowded.accuracy
+
+
 def test_bluetooth_uses_its_prefix_and_a_tighter_cluster() -> None:
     a = KnownStation("blue#c0ffee000001", *offset(0, 0), 15, 5)
     b = KnownStation("blue#c0ffee000002", *offset(0, 60), 15, 5)

@@ -37,6 +37,7 @@ mac = st.builds(
     strongest_dbm=st.floats(-100, -20),
     samples=st.integers(1, 500),
     log_samples=st.floats(0, 7),
+    unused=st.integers(0, 30),
 )
 
 
@@ -53,9 +54,33 @@ def test_wifi_radius_grows_with_spread_and_reach(features: MacFeatures, more: fl
     fuller = replace(features, networks=features.networks + extra)
     model = MODELS["wifi"]
     assert (
-        model.typical(model.clamped(fuller.vector()))
-        <= model.typical(model.clamped(features.vector())) + 1e-9
+        model.typical(model.clamped(fuller.vector(Source.WIFI)))
+        <= model.typical(model.clamped(features.vector(Source.WIFI))) + 1e-9
     )
+
+
+@given(mac, st.integers(1, 20), st.floats(0, 40))
+def test_wifi_radius_grows_when_the_client_may_be_outside_the_answer(
+    features: MacFeatures, extra: int, weaker: float
+) -> None:
+    """More networks heard but not used (a less mapped place) never give a smaller circle; a weaker
+    strongest signal (the nearest used network farther than the cluster's spread suggests) never a
+    smaller typical error (the width, like with more networks, may narrow)."""
+    base = mac_radius(Source.WIFI, features)
+    assert mac_radius(Source.WIFI, replace(features, unused=features.unused + extra)) >= base * (1 - 1e-9)
+    farther = replace(features, strongest_dbm=features.strongest_dbm - weaker)
+    model = MODELS["wifi"]
+    assert (
+        model.typical(model.clamped(farther.vector(Source.WIFI)))
+        >= model.typical(model.clamped(features.vector(Source.WIFI))) - 1e-9
+    )
+
+
+@given(mac, st.integers(1, 20))
+def test_bluetooth_radius_ignores_the_wifi_only_features(features: MacFeatures, extra: int) -> None:
+    assert len(features.vector(Source.BLUE)) == len(MODELS["blue"].low)
+    more = replace(features, unused=features.unused + extra)
+    assert mac_radius(Source.BLUE, more) == mac_radius(Source.BLUE, features)
 
 
 @given(mac, st.integers(1, 5))
