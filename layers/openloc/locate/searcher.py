@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from openloc.geo.distance import haversine_m
 from openloc.locate.cell_source import locate_cell_areas, locate_cells
-from openloc.locate.mac_source import BLUE, WIFI, locate_macs
-from openloc.locate.query import Estimate, KnownStation, LocateQuery
+from openloc.locate.mac_source import BLUE, WIFI, MacSourceConfig, locate_macs
+from openloc.locate.query import Estimate, KnownStation, LocateQuery, MacSignal
 
 
 def search(
@@ -30,20 +30,8 @@ def search(
     `geoip` is asked last (and only then), when no station answered and the query allows `ipf`.
     """
     cell = locate_cells(query.cells, stations) if query.cells else None
-    wifi = (
-        locate_macs(
-            query.wifis, stations, WIFI, bound=cell, unresolved=len({h.mac for h in query.hashed_wifis})
-        )
-        if query.wifis
-        else None
-    )
-    blue = (
-        locate_macs(
-            query.blues, stations, BLUE, bound=cell, unresolved=len({h.mac for h in query.hashed_blues})
-        )
-        if query.blues
-        else None
-    )
+    wifi = _macs(query.wifis, query.hashed_wifis, stations, WIFI, cell)
+    blue = _macs(query.blues, query.hashed_blues, stations, BLUE, cell)
     if blue is not None and (
         wifi is None or haversine_m(blue.lat, blue.lon, wifi.lat, wifi.lon) <= wifi.accuracy
     ):
@@ -59,3 +47,17 @@ def search(
     if query.ipf and geoip is not None:
         return geoip()
     return None
+
+
+def _macs(
+    seen: Sequence[MacSignal],
+    unresolved: Sequence[MacSignal],
+    stations: Mapping[str, KnownStation],
+    config: MacSourceConfig,
+    bound: Estimate | None,
+) -> Estimate | None:
+    """One MAC source's answer; `unresolved`: the published identifiers of this kind the lookup
+    could not resolve (each distinct one counts as a network the answer did not use)."""
+    if not seen:
+        return None
+    return locate_macs(seen, stations, config, bound=bound, unresolved=len({h.mac for h in unresolved}))
