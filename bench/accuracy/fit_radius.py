@@ -12,8 +12,9 @@ never narrower as the spread or the reach grows); and the 95th percentile of the
 divided by their width the factor that turns the typical error into a 95 % circle. The forms were
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
-2.77× with monotone pieces, 2.74× with pieces and the width, and 2.59× with the two Wi-Fi-only
-features of `locate.radius` added (2.92× lines, 2.77× pieces); for cells 3.25× → 2.88× (the width
+2.77× with monotone pieces, 2.74× with pieces and the width; on the current engine (with the
+level cap of `locate.mac_source`) 2.82× lines, 2.68× pieces, 2.62× pieces and width, and 2.73×
+without the two Wi-Fi-only features of `locate.radius`; for cells 3.25× → 2.88× (the width
 adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less). Cell areas
 (`radius_model.AreaModel`): the widening for few cells that makes the radius that covers 95 % of
 the training answers smallest on average (a grid of widenings, each with the scale that covers
@@ -147,7 +148,7 @@ def fit(form: Form, samples: list[Sample]) -> RadiusModel:
     if form.width and form.directions is not None:
         # the width never shrinks as a growing feature grows (spread, reach: the radius stays
         # monotone in them); it may widen with more networks or a stronger signal, which make the
-        # typical error small but not the tail of the errors (held-out halves, Wi-Fi: 2.77× → 2.59×)
+        # typical error small but not the tail of the errors (held-out halves, Wi-Fi: 2.68× → 2.62×)
         growing = np.array([0, *(max(d, 0) for d in form.directions)])
         scale = _monotone_least_squares(raw, np.log(np.abs(residuals) + 1e-3), growing)
     model = RadiusModel(knots, _rounded(slopes), _rounded(scale), 0.0, low, high)

@@ -60,6 +60,7 @@ def known(records: Mapping[str, StationRecord]) -> dict[str, KnownStation]:
             float(r.radius or 0),
             max(r.samples, r.num_cells, 1),
             float(r.reach or r.avg_cell_radius or 0),
+            r.footprint.loudest if r.footprint is not None else 0.0,
         )
         for key, r in records.items()
         if r.lat is not None and r.lon is not None and not r.held

@@ -79,7 +79,9 @@ class KnownStation:
 
     `radius`: the extent of where it was observed (a cell area: of its cells). `reach`: how far a
     Wi-Fi/Bluetooth station is typically heard from its position (0 = unknown); a cell area's
-    mean cell radius. `samples`: observations behind it; a cell area's number of cells."""
+    mean cell radius. `samples`: observations behind it; a cell area's number of cells.
+    `loudest`: the strongest level (dBm) stumblers heard a Wi-Fi/Bluetooth station at, the mean
+    of its loudest footprint bin (0 = unknown)."""
 
     key: str
     lat: float
@@ -87,6 +89,7 @@ class KnownStation:
     radius: float
     samples: int = 1
     reach: float = 0.0
+    loudest: float = 0.0
 
 
 class Source(StrEnum):

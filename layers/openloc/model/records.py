@@ -65,6 +65,12 @@ class Footprint:
 
     bins: tuple[Bin, ...] = ()
 
+    @property
+    def loudest(self) -> float:
+        """The strongest mean level of a bin (dBm): how loud stumblers heard the station at best;
+        0 without bins."""
+        return max((b[3] for b in self.bins), default=0.0)
+
     def to_text(self) -> str:
         return ";".join(f"{e:.0f},{n:.0f},{c},{s:.1f}" for e, n, c, s in self.bins)
 

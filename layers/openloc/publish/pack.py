@@ -6,15 +6,15 @@ Parquet: the same file is the on-device database an offline backend queries by k
 point lookups, no decoding of whole column chunks), every platform ships SQLite (Android,
 iOS, browsers via sql.js, Python's standard library), and it adds no dependency to the service.
 
-Schema (format_version 2; coordinates are integers in units of 10^-decimals degrees, the
+Schema (format_version 3; coordinates are integers in units of 10^-decimals degrees, the
 decimals are in `meta`):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
-        format='openloc-pack', format_version='2', hash_scheme='v1', region, kind,
+        format='openloc-pack', format_version='3', hash_scheme='v1', region, kind,
         created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
         rows_wifi, rows_blue, rows_cell, rows_cell_area
     wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-         reach INTEGER) WITHOUT ROWID
+         reach INTEGER, loudest INTEGER) WITHOUT ROWID
     blue(... same as wifi ...)
         id = the 16 bytes of the station's v1 digest (`v1:` + hex(id) is its public identifier)
     cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER,
@@ -27,7 +27,9 @@ decimals are in `meta`):
 `radio` is gsm/wcdma/lte/nr; `mnc` keeps its leading zeros as a string ("01" ≠ "001").
 `reach` (Wi-Fi/Bluetooth: how far the station is typically heard from its position) and
 `cell_radius` (an area's mean cell radius) are in metres and feed the locate engine's radius
-model; version 2 added them (a version 1 pack is still read, with both unknown).
+model; version 2 added them (a version 1 pack is still read, with both unknown). `loudest` (dBm,
+0 = unknown) is the loudest level stumblers heard the station at, which caps how much a client's
+louder level weighs; version 3 added it (a version 2 pack is still read, with it unknown).
 
 A dense region's offline pack is split into parts (each a complete pack file of this schema, with
 the meta keys `part`, `parts` and `bbox` = JSON [west, south, east, north]; each station or cell
@@ -56,16 +58,16 @@ from openloc.publish.policy import (
 )
 
 FORMAT = "openloc-pack"
-FORMAT_VERSION = "2"
-READABLE_VERSIONS = ("1", "2")
+FORMAT_VERSION = "3"
+READABLE_VERSIONS = ("1", "2", "3")
 _BATCH = 5_000
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-    reach INTEGER) WITHOUT ROWID;
+    reach INTEGER, loudest INTEGER) WITHOUT ROWID;
 CREATE TABLE blue(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-    reach INTEGER) WITHOUT ROWID;
+    reach INTEGER, loudest INTEGER) WITHOUT ROWID;
 CREATE TABLE cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER, lat INTEGER,
     lon INTEGER, radius INTEGER, samples INTEGER, PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID;
 CREATE TABLE cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, lat INTEGER, lon INTEGER,
@@ -129,6 +131,7 @@ class PackWriter:
                 station.radius,
                 station.samples,
                 station.reach,
+                station.loudest,
             ),
         )
 
@@ -181,6 +184,7 @@ class PackReader:
         self.cell_scale = 10.0 ** int(self.meta["cell_decimals"])
         version_one = self.meta["format_version"] == "1"
         self._reach = "0" if version_one else "reach"
+        self._loudest = "loudest" if self.meta["format_version"] not in ("1", "2") else "0"
         self._cell_radius = "0" if version_one else "cell_radius"
 
     def close(self) -> None:
@@ -225,15 +229,22 @@ class PackReader:
             return {}
         marks = ",".join("?" * len(digests))
         rows = self.db.execute(
-            f"SELECT id, lat, lon, radius, samples, {self._reach} FROM {kind} WHERE id IN ({marks})",
+            f"SELECT id, lat, lon, radius, samples, {self._reach}, {self._loudest} FROM {kind} "
+            f"WHERE id IN ({marks})",
             [bytes.fromhex(d) for d in digests],
         ).fetchall()
         scale = self.station_scale[kind]
         found = {}
-        for digest, lat, lon, radius, samples, reach in rows:
+        for digest, lat, lon, radius, samples, reach, loudest in rows:
             key = mac_key(kind, digest.hex())
             found[key] = KnownStation(
-                key, lat / scale, lon / scale, float(radius), max(int(samples), 1), float(reach or 0)
+                key,
+                lat / scale,
+                lon / scale,
+                float(radius),
+                max(int(samples), 1),
+                float(reach or 0),
+                float(loudest or 0),
             )
         return found
 

@@ -56,6 +56,7 @@ class PublishedStation:
     samples: int
     region: str | None
     reach: int = 0  # how far it is typically heard (m, `StationRecord.reach`); 0 = unknown
+    loudest: int = 0  # the loudest level stumblers heard it at (dBm, `Footprint.loudest`); 0 = unknown
 
     @property
     def station_id(self) -> str:
@@ -136,6 +137,7 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
         samples=min(record.samples, MAX_PUBLISHED_SAMPLES),
         region=record.region,
         reach=round_radius(record.reach),
+        loudest=round(record.footprint.loudest) if record.footprint is not None else 0,
     )
 
 

@@ -141,7 +141,7 @@ def group_code(family: str, region: str) -> int:
 def station_line(station: PublishedStation) -> str:
     return (
         f"s,{station.kind},{station.digest},{station.lat!r},{station.lon!r},{station.radius},"
-        f"{station.samples},{station.reach}"
+        f"{station.samples},{station.reach},{station.loudest}"
     )
 
 
@@ -165,9 +165,18 @@ Row = PublishedStation | PublishedCell | PublishedArea
 def parse_line(line: str) -> Row:
     fields = line.split(",")
     if fields[0] == "s":
-        kind, digest, lat, lon, radius, samples, reach = fields[1:]
+        # (a row written before `loudest` existed has one field less: unknown)
+        kind, digest, lat, lon, radius, samples, reach, *loudest = fields[1:]
         return PublishedStation(
-            StationKind(kind), digest, float(lat), float(lon), int(radius), int(samples), None, int(reach)
+            StationKind(kind),
+            digest,
+            float(lat),
+            float(lon),
+            int(radius),
+            int(samples),
+            None,
+            int(reach),
+            int(loudest[0]) if loudest else 0,
         )
     if fields[0] == "c":
         radio, mcc, mnc, lac, cid, lat, lon, radius, samples = fields[1:]

@@ -4,6 +4,7 @@ query-dependent radius (docs/accuracy.md)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -117,6 +118,24 @@ def test_radius_grows_with_the_spread_of_the_networks() -> None:
     small = locate_macs(signals(tight, -75), by_key(tight), WIFI)
     large = locate_macs(signals(wide, -75), by_key(wide), WIFI)
     assert small is not None and large is not None and small.accuracy < large.accuracy
+
+
+def test_a_network_heard_far_louder_than_any_stumbler_heard_it_pulls_no_harder_than_the_cap() -> None:
+    """A client hears `near` at −45 dBm, but stumblers never heard it above −85 dBm: it stands near
+    that network and far from where it was stumbled, where its position was placed. Its level
+    counts as −70 (the stumblers' −85 plus 15 dB); without a known loudest level, as heard."""
+    near = replace(wifi(1, 0, 0, radius=80, samples=20), loudest=-85.0)
+    others = [replace(wifi(i, 0, 120, radius=80, samples=20), loudest=-70.0) for i in (2, 3)]
+    seen = [MacSignal(near.key.split("#")[1], -45), *signals(others, -70)]
+    capped = locate_macs(seen, by_key([near, *others]), WIFI)
+    uncapped = locate_macs(seen, by_key([replace(near, loudest=0.0), *others]), WIFI)
+    heard_at_cap = [MacSignal(near.key.split("#")[1], -70), *signals(others, -70)]
+    equal = locate_macs(heard_at_cap, by_key([near, *others]), WIFI)
+    assert capped is not None and uncapped is not None and equal is not None
+    origin = offset(0, 0)
+    assert haversine_m(*origin, uncapped.lat, uncapped.lon) < 30  # the loud network all but decides
+    assert haversine_m(*origin, capped.lat, capped.lon) > 30
+    assert haversine_m(capped.lat, capped.lon, equal.lat, equal.lon) < 1e-6
 
 
 def test_networks_heard_but_not_known_widen_the_wifi_radius() -> None:

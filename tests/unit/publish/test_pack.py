@@ -1,12 +1,18 @@
-"""The offline pack format: what the reader refuses."""
+"""The offline pack format: what the reader refuses, and what each version carries."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from openloc.publish.pack import PackReader
+from openloc.locate.query import LocateQuery, MacSignal
+from openloc.model.kinds import FileKind, StationKind
+from openloc.publish.pack import PackReader, PackWriter
+from openloc.publish.policy import PublishedStation
+
+DIGEST = "ab" * 16
 
 
 def test_pack_reader_rejects_non_packs(tmp_path: Path) -> None:
@@ -23,3 +29,26 @@ def test_pack_reader_rejects_non_packs(tmp_path: Path) -> None:
         db.execute("INSERT INTO meta VALUES ('format', 'something-else')")
     with pytest.raises(PackError):
         PackReader(tmp_path / "other.sqlite")
+
+
+def _one_station_pack(path: Path, version: str | None = None) -> None:
+    writer = PackWriter(path, "DE", FileKind.OFFLINE_PACK, datetime(2026, 11, 29, tzinfo=UTC))
+    writer.add_station(PublishedStation(StationKind.WIFI, DIGEST, 52.52, 13.41, 100, 30, "DE", 80, -71))
+    writer.close()
+    if version is not None:  # an older file: its version, without the column it did not have
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value=? WHERE key='format_version'", (version,))
+            db.execute("ALTER TABLE wifi DROP COLUMN loudest")
+
+
+@pytest.mark.parametrize(("version", "loudest"), [(None, -71.0), ("2", 0.0)])
+def test_a_pack_carries_the_loudest_level_and_a_version_2_pack_reads_it_as_unknown(
+    tmp_path: Path, version: str | None, loudest: float
+) -> None:
+    path = tmp_path / "pack.sqlite"
+    _one_station_pack(path, version)
+    reader = PackReader(path)
+    _, found = reader.stations(LocateQuery(wifis=(MacSignal(DIGEST, -60),)))
+    reader.close()
+    (station,) = found.values()
+    assert (station.reach, station.loudest) == (80.0, loudest)

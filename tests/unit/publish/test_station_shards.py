@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from openloc.jobs import station_publish
 from openloc.jobs.executor import direct, run_local
 from openloc.jobs.stores import JobStores
+from openloc.model.kinds import StationKind
 from openloc.publish.manifest import read_manifest
+from openloc.publish.policy import PublishedStation
 from openloc.publish.station_shards import (
     AREA_CELL,
     PACK,
@@ -19,10 +21,12 @@ from openloc.publish.station_shards import (
     file_key,
     grid_cell,
     hilbert_index,
+    parse_line,
     plan_parts,
     region_code,
     region_name,
     split_code,
+    station_line,
 )
 from openloc.settings import Settings
 
@@ -108,3 +112,12 @@ def test_two_generations_of_parts_stay_listed_and_stored() -> None:
     stored = set(stores.assets.keys("exports/offline/"))
     assert {f.path for f in manifest.files if f.kind == "offline-pack"} == stored  # the oldest deleted
     assert not any(days[0].strftime("%Y-%m-%d") in key for key in stores.assets.keys("exports/"))
+
+
+def test_station_lines_round_trip_and_a_line_without_the_loudest_level_reads_it_as_unknown() -> None:
+    station = PublishedStation(StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, -71)
+    assert parse_line(station_line(station)) == station
+    older = station_line(station).rsplit(",", 1)[0]  # written before `loudest` existed
+    assert parse_line(older) == PublishedStation(
+        StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, 0
+    )
