@@ -51,7 +51,7 @@ class MacSourceConfig:
     typical_signal: int  # the radius model's strongest signal when none was sent
     # A level counts at most this far above the loudest the stumblers heard the station at (None:
     # no cap). Wi-Fi, 15 dB: chosen on the training seed (docs/accuracy.md): 0, 5 and 10 dB raised
-    # the city medians by up to 13, 7 and 3 %; 15 dB left them within ±2 % and lowered the city p90s.
+    # the city medians by up to 14, 7 and 3 %; 15 dB left them within ±2 % and lowered the city p90s.
     louder_margin_db: float | None = None
 
 
