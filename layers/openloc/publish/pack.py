@@ -182,10 +182,11 @@ class PackReader:
             raise PackError(f"{path}: unsupported pack format {self.meta.get('format_version')!r}")
         self.station_scale = {kind: 10.0 ** int(self.meta[f"{kind}_decimals"]) for kind in MAC_KINDS}
         self.cell_scale = 10.0 ** int(self.meta["cell_decimals"])
-        version_one = self.meta["format_version"] == "1"
-        self._reach = "0" if version_one else "reach"
-        self._loudest = "loudest" if self.meta["format_version"] not in ("1", "2") else "0"
-        self._cell_radius = "0" if version_one else "cell_radius"
+        # columns a file older than their version lacks are read as 0 (unknown)
+        version = int(self.meta["format_version"])
+        self._reach = "reach" if version >= 2 else "0"
+        self._cell_radius = "cell_radius" if version >= 2 else "0"
+        self._loudest = "loudest" if version >= 3 else "0"
 
     def close(self) -> None:
         self.db.close()
