@@ -13,9 +13,10 @@ divided by their width the factor that turns the typical error into a 95 % circl
 chosen by the median radius at exactly 95 % coverage on held-out halves of the training answers
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
 2.77× with monotone pieces, 2.74× with pieces and the width; on the current engine (with the
-level cap of `locate.mac_source`) 2.82× lines, 2.68× pieces, 2.62× pieces and width, and 2.73×
-without the two Wi-Fi-only features of `locate.radius`; for cells 3.25× → 2.88× (the width
-adds nothing); for Bluetooth 2.35× → 2.24× (the width covers less). Cell areas
+footprints' shape among the features of `locate.radius`) 2.64× lines, 2.44× pieces, 2.42×
+pieces and width, and 2.62× without the shape; for cells 3.25× → 2.88× (the width adds
+nothing); for Bluetooth 2.37× → 2.24× (the width covers less; the shape adds nothing here, but
+the evaluation seeds' coverage is closer to 95 % with it, docs/accuracy.md). Cell areas
 (`radius_model.AreaModel`): the widening for few cells that makes the radius that covers 95 % of
 the training answers smallest on average (a grid of widenings, each with the scale that covers
 95 %).
@@ -69,12 +70,13 @@ class Form:
 
 
 # features: see locate.radius (MacFeatures: spread, reach, networks, strongest, fewest samples,
-# mean log samples, and for Wi-Fi the larger of the spread and the strongest signal's distance and
-# the unused networks; CellFeatures: spread, reach, cells)
+# mean log samples, for Wi-Fi the larger of the spread and the strongest signal's distance and the
+# unused networks, then the footprints' breadth, for Wi-Fi their offset and misfit; CellFeatures:
+# spread, reach, cells)
 FORMS = {
-    "wifi": Form((1, 1, -1, -1, -1, -1, 1, 1), width=True),
+    "wifi": Form((1, 1, -1, -1, -1, -1, 1, 1, -1, 1, 1), width=True),
     "cell": Form((1, 1, -1), width=False),
-    "blue": Form((1, 1, -1, -1, -1, -1), width=False),
+    "blue": Form((1, 1, -1, -1, -1, -1, -1), width=False),
 }
 AREA = Source.CELL_AREA.value
 # the widenings tried for areas known from one cell, metres
@@ -235,8 +237,13 @@ def compare(samples: dict[str, list[Sample]], splits: int = 6) -> None:
             "pieces": (Form(directions, width=False), rows),
             "pieces + width": (Form(directions, width=True), rows),
         }
-        if source == Source.WIFI.value:  # without the two client features (the first seven)
-            forms["... without them"] = (Form(directions[:6], width=True), [(v[:7], e) for v, e in rows])
+        shape = {Source.WIFI.value: 3, Source.BLUE.value: 1}.get(source, 0)
+        if shape:  # without the footprints' shape (breadth, for Wi-Fi offset and misfit: the last ones)
+            kept = len(directions) - shape
+            forms["... without the shape"] = (
+                Form(directions[:kept], width=FORMS[source].width),
+                [(v[: kept + 1], e) for v, e in rows],
+            )
         for name, (form, form_rows) in forms.items():
             ratios, inside = [], []
             for split in range(splits):
@@ -251,7 +258,7 @@ def compare(samples: dict[str, list[Sample]], splits: int = 6) -> None:
                 ratios.append(np.median(np.exp(typical + k95 * widths)) / np.median(np.exp(log_errors)))
                 inside.append(np.mean(log_errors <= predicted))
             print(
-                f"{source:5} {name:15} median radius at 95 % ÷ median error {np.mean(ratios):.2f}, "
+                f"{source:5} {name:22} median radius at 95 % ÷ median error {np.mean(ratios):.2f}, "
                 f"covered by the fitted radius {np.mean(inside):.1%}"
             )
 

@@ -25,7 +25,8 @@ from typing import Protocol
 
 from openloc.locate.hashed import alias_targets, resolve_hashed
 from openloc.locate.query import KnownStation, LocateQuery
-from openloc.model.records import StationRecord
+from openloc.locate.radius import PATH_LOSS_EXPONENT
+from openloc.model.records import Footprint, StationRecord
 
 
 class StationLookup(Protocol):
@@ -53,18 +54,27 @@ class RecordSource(Protocol):
 def known(records: Mapping[str, StationRecord]) -> dict[str, KnownStation]:
     """The positioned records as the engine's stations (held-back new stations never answer)."""
     return {
-        key: KnownStation(
-            key,
-            r.lat,
-            r.lon,
-            float(r.radius or 0),
-            max(r.samples, r.num_cells, 1),
-            float(r.reach or r.avg_cell_radius or 0),
-            r.footprint.loudest if r.footprint is not None else 0.0,
-        )
+        key: _known(key, r, r.lat, r.lon)
         for key, r in records.items()
         if r.lat is not None and r.lon is not None and not r.held
     }
+
+
+def _known(key: str, r: StationRecord, lat: float, lon: float) -> KnownStation:
+    footprint = r.footprint or Footprint()
+    shape = footprint.shape(PATH_LOSS_EXPONENT)
+    return KnownStation(
+        key,
+        lat,
+        lon,
+        float(r.radius or 0),
+        max(r.samples, r.num_cells, 1),
+        float(r.reach or r.avg_cell_radius or 0),
+        footprint.loudest,
+        shape.breadth,
+        shape.offset,
+        shape.misfit,
+    )
 
 
 class RecordLookup:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from openloc.geo.distance import haversine_m
 from openloc.locate.clustering import complete_linkage
 from openloc.locate.query import Estimate, KnownStation, MacSignal, Source
-from openloc.locate.radius import MacFeatures, mac_radius
+from openloc.locate.radius import MacFeatures, log_shape, mac_radius
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def _features(
 ) -> MacFeatures:
     total = sum(fit.weights.values())
     cos0 = math.cos(math.radians(fit.lat))
-    spread2 = reach = log_samples = 0.0
+    spread2 = reach = log_samples = log_breadth = log_offset = misfit = 0.0
     for s in used:
         share = fit.weights[s.key] / total
         east = (s.lon - fit.lon) * _M_PER_DEG * cos0
@@ -140,6 +140,9 @@ def _features(
         spread2 += share * (east * east + north * north)
         reach += share * reach_of(s, config)
         log_samples += share * math.log(max(s.samples, 1))
+        log_breadth += share * log_shape(s.breadth)
+        log_offset += share * log_shape(s.offset)
+        misfit += share * s.misfit
     levels = [signals[s.key.removeprefix(config.prefix)].signal for s in used]
     # without any signal the features take a typical level, not the weakest: unknown is not far
     strongest = max((s for s in levels if s is not None and s < 0), default=config.typical_signal)
@@ -151,6 +154,9 @@ def _features(
         samples=min(s.samples for s in used),
         log_samples=log_samples,
         unused=len(signals) - len(used) + unresolved,
+        log_breadth=log_breadth,
+        log_offset=log_offset,
+        misfit_db=misfit,
     )
 
 

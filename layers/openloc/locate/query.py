@@ -81,7 +81,9 @@ class KnownStation:
     Wi-Fi/Bluetooth station is typically heard from its position (0 = unknown); a cell area's
     mean cell radius. `samples`: observations behind it; a cell area's number of cells.
     `loudest`: the strongest level (dBm) stumblers heard a Wi-Fi/Bluetooth station at, the mean
-    of its loudest footprint bin (0 = unknown)."""
+    of its loudest footprint bin (0 = unknown). `breadth`, `offset` (m), `misfit` (dB): the shape
+    of where a Wi-Fi/Bluetooth station was heard (`Footprint.shape`; 0 = unknown, as a footprint
+    along one line through the station that fits the model)."""
 
     key: str
     lat: float
@@ -90,6 +92,9 @@ class KnownStation:
     samples: int = 1
     reach: float = 0.0
     loudest: float = 0.0
+    breadth: float = 0.0
+    offset: float = 0.0
+    misfit: float = 0.0
 
 
 class Source(StrEnum):

@@ -2,7 +2,8 @@
 
 Each source describes its answer by a few features — how many stations it used, how far they lie
 from the answer (their residual spread), how far each is typically heard (its reach), how strongly
-the nearest is heard, how often the stations were observed — and the radius is
+the nearest is heard, how often the stations were observed, how surely each was placed (the shape
+of its footprint) — and the radius is
 
     log(radius) = Σ f(feature) + q95 · width(features)
 
@@ -23,6 +24,9 @@ means the client is next to a known station; stations seen only a few times are 
 Wi-Fi answers have two more: a client whose nearest used network sounds farther away than the
 used networks spread may stand outside their cluster, and one that hears many networks the answer
 did not use (unknown to the database, or outside the chosen cluster) is somewhere less mapped.
+A network heard along one street only (a footprint without breadth) may be on either side of it;
+for Wi-Fi, one placed far from where it was heard, or whose levels do not fall off with the
+distance from its position (misfit), is placed less surely.
 """
 
 from __future__ import annotations
@@ -50,12 +54,22 @@ NEAR_LEVEL_DBM = -32.0
 PATH_LOSS_EXPONENT = 2.5
 
 
+# Metres added to a footprint's breadth and offset before their log (`MacFeatures`), as to the spread.
+SHAPE_FLOOR_M = 5.0
+
+
+def log_shape(metres: float) -> float:
+    return math.log(metres + SHAPE_FLOOR_M)
+
+
 @dataclass(frozen=True, slots=True)
 class MacFeatures:
     """A Wi-Fi or Bluetooth answer: networks used; their spread around the answer (the weighted RMS
     of their residual distances); their (weighted mean) reach; the strongest signal heard; the
     fewest samples of a used network and the weighted mean of log(samples); how many networks the
-    engine was given but did not use."""
+    engine was given but did not use; the shape of the used networks' footprints
+    (`Footprint.shape`, weighted means): `log_shape` of the breadth and of the offset, and the
+    misfit (dB)."""
 
     networks: int
     spread_m: float
@@ -64,10 +78,14 @@ class MacFeatures:
     samples: int
     log_samples: float
     unused: int = 0
+    log_breadth: float = math.log(SHAPE_FLOOR_M)
+    log_offset: float = math.log(SHAPE_FLOOR_M)
+    misfit_db: float = 0.0
 
     def vector(self, source: Source) -> tuple[float, ...]:
         """The model's features. Wi-Fi adds the log of the larger of the spread and the distance
-        the strongest signal suggests, and the log of 1 + the unused networks; for Bluetooth they
+        the strongest signal suggests and the log of 1 + the unused networks; both sources then
+        have the footprints' breadth, and Wi-Fi their offset and misfit. For Bluetooth the others
         did not generalise to the evaluation seeds (docs/accuracy.md)."""
         base = (
             1.0,
@@ -79,9 +97,10 @@ class MacFeatures:
             self.log_samples,
         )
         if source is not Source.WIFI:
-            return base
+            return (*base, self.log_breadth)
         log_nearest = (NEAR_LEVEL_DBM - self.strongest_dbm) / (10.0 * PATH_LOSS_EXPONENT) * math.log(10.0)
-        return (*base, max(log_nearest, base[1]), math.log1p(self.unused))
+        client = (max(log_nearest, base[1]), math.log1p(self.unused))
+        return (*base, *client, self.log_breadth, self.log_offset, self.misfit_db / 5.0)
 
 
 @dataclass(frozen=True, slots=True)

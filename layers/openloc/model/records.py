@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,12 @@ _CHALLENGE_NUMBERS = ("lat", "lon", "min_lat", "max_lat", "min_lon", "max_lon", 
 Bin = tuple[float, float, int, float]
 
 
+class FootprintShape(NamedTuple):
+    breadth: float  # m: the footprint's width across its main direction
+    offset: float  # m: from the station to the footprint's weighted centre
+    misfit: float  # dB: how far the bins' levels stray from the path-loss model around the station
+
+
 @dataclass(frozen=True, slots=True)
 class Footprint:
     """Where a Wi-Fi/Bluetooth station was heard and how strongly: a few bins (at most
@@ -70,6 +77,43 @@ class Footprint:
         """The strongest mean level of a bin (dBm): how loud stumblers heard the station at best;
         0 without bins."""
         return max((b[3] for b in self.bins), default=0.0)
+
+    def shape(self, exponent: float) -> FootprintShape:
+        """The shape of the footprint around the station (what the locate engine's radius reads):
+
+        - breadth (m): the count-weighted RMS width of the bins across their main direction (the
+          square root of the smaller eigenvalue of their covariance). A station heard along one
+          street only has a breadth near 0: which side of the street it is on is the fit's guess;
+        - offset (m): from the station to the bins' weighted centre, how far the fit placed it
+          away from where it was heard;
+        - misfit (dB): the count-weighted RMS of the bins' levels around the log-distance model
+          s = P₁ − 10·`exponent`·log10(d) from the station's position (P₁ the weighted mean, d at
+          least 1 m): levels that do not fall off with the distance from the position say the
+          position is off.
+
+        All 0 without bins."""
+        total = east = north = ee = nn = en = power = power2 = 0.0
+        per_decade = 10.0 * exponent
+        for b_east, b_north, count, level in self.bins:  # one pass: sums of the moments
+            level_at_1m = level + per_decade * math.log10(max(math.hypot(b_east, b_north), 1.0))
+            total += count
+            east += count * b_east
+            north += count * b_north
+            ee += count * b_east * b_east
+            nn += count * b_north * b_north
+            en += count * b_east * b_north
+            power += count * level_at_1m
+            power2 += count * level_at_1m * level_at_1m
+        if total <= 0:
+            return FootprintShape(0.0, 0.0, 0.0)
+        east, north, power = east / total, north / total, power / total
+        ee, nn, en = ee / total - east * east, nn / total - north * north, en / total - east * north
+        half_trace = (ee + nn) / 2.0
+        smaller = half_trace - math.sqrt(max(half_trace * half_trace - (ee * nn - en * en), 0.0))
+        misfit2 = power2 / total - power * power
+        return FootprintShape(
+            math.sqrt(max(smaller, 0.0)), math.hypot(east, north), math.sqrt(max(misfit2, 0.0))
+        )
 
     def to_text(self) -> str:
         return ";".join(f"{e:.0f},{n:.0f},{c},{s:.1f}" for e, n, c, s in self.bins)

@@ -6,15 +6,15 @@ Parquet: the same file is the on-device database an offline backend queries by k
 point lookups, no decoding of whole column chunks), every platform ships SQLite (Android,
 iOS, browsers via sql.js, Python's standard library), and it adds no dependency to the service.
 
-Schema (format_version 3; coordinates are integers in units of 10^-decimals degrees, the
+Schema (format_version 4; coordinates are integers in units of 10^-decimals degrees, the
 decimals are in `meta`):
 
     meta(key TEXT PRIMARY KEY, value TEXT)
-        format='openloc-pack', format_version='3', hash_scheme='v1', region, kind,
+        format='openloc-pack', format_version='4', hash_scheme='v1', region, kind,
         created (ISO 8601 UTC), wifi_decimals (3), blue_decimals (4), cell_decimals (5), radius_step_m,
         rows_wifi, rows_blue, rows_cell, rows_cell_area
     wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-         reach INTEGER, loudest INTEGER) WITHOUT ROWID
+         reach INTEGER, loudest INTEGER, breadth INTEGER, offset INTEGER, misfit INTEGER) WITHOUT ROWID
     blue(... same as wifi ...)
         id = the 16 bytes of the station's v1 digest (`v1:` + hex(id) is its public identifier)
     cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER,
@@ -30,6 +30,11 @@ decimals are in `meta`):
 model; version 2 added them (a version 1 pack is still read, with both unknown). `loudest` (dBm,
 0 = unknown) is the loudest level stumblers heard the station at, which caps how much a client's
 louder level weighs; version 3 added it (a version 2 pack is still read, with it unknown).
+`breadth`, `offset` (metres) and `misfit` (dB) are the shape of where stumblers heard the station
+(the width of its footprint across its main direction, how far the station lies from the
+footprint's centre, how far the footprint's levels stray from the path-loss model around the
+station: `Footprint.shape`), which the radius model reads; version 4 added them (an older pack
+is still read, with them 0: unknown, as a footprint along one line that fits the model).
 
 A dense region's offline pack is split into parts (each a complete pack file of this schema, with
 the meta keys `part`, `parts` and `bbox` = JSON [west, south, east, north]; each station or cell
@@ -58,16 +63,16 @@ from openloc.publish.policy import (
 )
 
 FORMAT = "openloc-pack"
-FORMAT_VERSION = "3"
-READABLE_VERSIONS = ("1", "2", "3")
+FORMAT_VERSION = "4"
+READABLE_VERSIONS = ("1", "2", "3", "4")
 _BATCH = 5_000
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE wifi(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-    reach INTEGER, loudest INTEGER) WITHOUT ROWID;
+    reach INTEGER, loudest INTEGER, breadth INTEGER, offset INTEGER, misfit INTEGER) WITHOUT ROWID;
 CREATE TABLE blue(id BLOB PRIMARY KEY, lat INTEGER, lon INTEGER, radius INTEGER, samples INTEGER,
-    reach INTEGER, loudest INTEGER) WITHOUT ROWID;
+    reach INTEGER, loudest INTEGER, breadth INTEGER, offset INTEGER, misfit INTEGER) WITHOUT ROWID;
 CREATE TABLE cell(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, cid INTEGER, lat INTEGER,
     lon INTEGER, radius INTEGER, samples INTEGER, PRIMARY KEY (radio, mcc, mnc, lac, cid)) WITHOUT ROWID;
 CREATE TABLE cell_area(radio TEXT, mcc INTEGER, mnc TEXT, lac INTEGER, lat INTEGER, lon INTEGER,
@@ -132,6 +137,9 @@ class PackWriter:
                 station.samples,
                 station.reach,
                 station.loudest,
+                station.breadth,
+                station.offset,
+                station.misfit,
             ),
         )
 
@@ -187,6 +195,7 @@ class PackReader:
         self._reach = "reach" if version >= 2 else "0"
         self._cell_radius = "cell_radius" if version >= 2 else "0"
         self._loudest = "loudest" if version >= 3 else "0"
+        self._shape = "breadth, offset, misfit" if version >= 4 else "0, 0, 0"
 
     def close(self) -> None:
         self.db.close()
@@ -230,13 +239,13 @@ class PackReader:
             return {}
         marks = ",".join("?" * len(digests))
         rows = self.db.execute(
-            f"SELECT id, lat, lon, radius, samples, {self._reach}, {self._loudest} FROM {kind} "
-            f"WHERE id IN ({marks})",
+            f"SELECT id, lat, lon, radius, samples, {self._reach}, {self._loudest}, {self._shape} "
+            f"FROM {kind} WHERE id IN ({marks})",
             [bytes.fromhex(d) for d in digests],
         ).fetchall()
         scale = self.station_scale[kind]
         found = {}
-        for digest, lat, lon, radius, samples, reach, loudest in rows:
+        for digest, lat, lon, radius, samples, reach, loudest, breadth, offset, misfit in rows:
             key = mac_key(kind, digest.hex())
             found[key] = KnownStation(
                 key,
@@ -246,6 +255,9 @@ class PackReader:
                 max(int(samples), 1),
                 float(reach or 0),
                 float(loudest or 0),
+                float(breadth or 0),
+                float(offset or 0),
+                float(misfit or 0),
             )
         return found
 

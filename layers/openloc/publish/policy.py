@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from openloc.aggregate.blocking import station_blocked
+from openloc.locate.radius import PATH_LOSS_EXPONENT
 from openloc.model.identifiers import CURRENT_VERSION
 from openloc.model.keys import is_private_mac, key_kind, parse_area_key, parse_key
 from openloc.model.kinds import StationKind
-from openloc.model.records import StationRecord
+from openloc.model.records import Footprint, StationRecord
 
 # 0.001° ≈ 111 m north–south (≈ 72 m east–west at 50° latitude); 0.0001° ≈ 11 m.
 POSITION_DECIMALS: dict[str, int] = {StationKind.WIFI: 3, StationKind.BLUE: 4}
@@ -57,6 +58,9 @@ class PublishedStation:
     region: str | None
     reach: int = 0  # how far it is typically heard (m, `StationRecord.reach`); 0 = unknown
     loudest: int = 0  # the loudest level stumblers heard it at (dBm, `Footprint.loudest`); 0 = unknown
+    breadth: int = 0  # its footprint's breadth (m, `Footprint.shape`); 0 = unknown or a line
+    offset: int = 0  # from it to its footprint's centre (m, `Footprint.shape`)
+    misfit: int = 0  # its footprint's levels around the path-loss model (dB, `Footprint.shape`)
 
     @property
     def station_id(self) -> str:
@@ -128,6 +132,8 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
     kind = key_kind(record.key)
     assert kind is not None
     decimals = POSITION_DECIMALS[kind]
+    footprint = record.footprint or Footprint()
+    shape = footprint.shape(PATH_LOSS_EXPONENT)
     return PublishedStation(
         kind=kind,
         digest=record.name_hash,
@@ -137,7 +143,10 @@ def published_station(record: StationRecord, today: date, policy: PublishPolicy)
         samples=min(record.samples, MAX_PUBLISHED_SAMPLES),
         region=record.region,
         reach=round_radius(record.reach),
-        loudest=round(record.footprint.loudest) if record.footprint is not None else 0,
+        loudest=round(footprint.loudest),
+        breadth=round(shape.breadth),
+        offset=round(shape.offset),
+        misfit=round(shape.misfit),
     )
 
 

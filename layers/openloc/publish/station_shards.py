@@ -141,7 +141,8 @@ def group_code(family: str, region: str) -> int:
 def station_line(station: PublishedStation) -> str:
     return (
         f"s,{station.kind},{station.digest},{station.lat!r},{station.lon!r},{station.radius},"
-        f"{station.samples},{station.reach},{station.loudest}"
+        f"{station.samples},{station.reach},{station.loudest},{station.breadth},{station.offset},"
+        f"{station.misfit}"
     )
 
 
@@ -165,8 +166,9 @@ Row = PublishedStation | PublishedCell | PublishedArea
 def parse_line(line: str) -> Row:
     fields = line.split(",")
     if fields[0] == "s":
-        # (a row written before `loudest` existed has one field less: unknown)
-        kind, digest, lat, lon, radius, samples, reach, *loudest = fields[1:]
+        # (a row written before `loudest` or the footprint's shape existed has fewer fields: unknown)
+        kind, digest, lat, lon, radius, samples, reach, *later = fields[1:]
+        loudest, breadth, offset, misfit = (int(value) for value in (*later, "0", "0", "0", "0")[:4])
         return PublishedStation(
             StationKind(kind),
             digest,
@@ -176,7 +178,10 @@ def parse_line(line: str) -> Row:
             int(samples),
             None,
             int(reach),
-            int(loudest[0]) if loudest else 0,
+            loudest,
+            breadth,
+            offset,
+            misfit,
         )
     if fields[0] == "c":
         radio, mcc, mnc, lac, cid, lat, lon, radius, samples = fields[1:]

@@ -154,6 +154,25 @@ def test_networks_heard_but_not_known_widen_the_wifi_radius() -> None:
     assert hashed.accuracy == crowded.accuracy
 
 
+def test_networks_placed_from_one_street_far_from_where_they_were_heard_widen_the_radius() -> None:
+    """The same networks heard alike give the same answer, but a wider circle when each was
+    placed from a single street (no breadth), 60 m away from where it was heard, with levels that
+    do not fall off with the distance from its position, than when its footprint surrounds it and
+    fits the path-loss model."""
+    sure = [
+        replace(wifi(i, 20 * i, 10 * i, radius=80, samples=30), breadth=60.0, offset=10.0, misfit=3.0)
+        for i in range(4)
+    ]
+    unsure = [replace(s, breadth=0.0, offset=60.0, misfit=9.0) for s in sure]
+    placed, guessed = (
+        locate_macs(signals(sure, -75), by_key(sure), WIFI),
+        locate_macs(signals(unsure, -75), by_key(unsure), WIFI),
+    )
+    assert placed is not None and guessed is not None
+    assert (guessed.lat, guessed.lon, guessed.used) == (placed.lat, placed.lon, placed.used)
+    assert guessed.accuracy > placed.accuracy
+
+
 def test_bluetooth_uses_its_prefix_and_a_tighter_cluster() -> None:
     a = KnownStation("blue#c0ffee000001", *offset(0, 0), 15, 5)
     b = KnownStation("blue#c0ffee000002", *offset(0, 60), 15, 5)

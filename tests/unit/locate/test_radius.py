@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from hypothesis import given
@@ -38,6 +39,9 @@ mac = st.builds(
     samples=st.integers(1, 500),
     log_samples=st.floats(0, 7),
     unused=st.integers(0, 30),
+    log_breadth=st.floats(math.log(5), math.log(300)),
+    log_offset=st.floats(math.log(5), math.log(200)),
+    misfit_db=st.floats(0, 20),
 )
 
 
@@ -76,10 +80,41 @@ def test_wifi_radius_grows_when_the_client_may_be_outside_the_answer(
     )
 
 
-@given(mac, st.integers(1, 20))
-def test_bluetooth_radius_ignores_the_wifi_only_features(features: MacFeatures, extra: int) -> None:
+@given(mac, st.floats(0, 2), st.floats(0, 10), st.sampled_from([Source.WIFI, Source.BLUE]))
+def test_radius_follows_how_surely_the_networks_are_placed(
+    features: MacFeatures, more: float, worse: float, source: Source
+) -> None:
+    """Networks placed from footprints that surround them never give a larger typical error than
+    ones heard from a single street (the width may still widen, as with more networks). For Wi-Fi,
+    networks placed farther from where they were heard, or whose levels fit the path-loss model
+    worse, never give a smaller circle."""
+    model = MODELS[source.value]
+    broader = replace(features, log_breadth=features.log_breadth + more)
+    assert (
+        model.typical(model.clamped(broader.vector(source)))
+        <= model.typical(model.clamped(features.vector(source))) + 1e-9
+    )
+    if source is Source.WIFI:
+        base = mac_radius(source, features)
+        assert mac_radius(source, replace(features, log_offset=features.log_offset + more)) >= base * (
+            1 - 1e-9
+        )
+        assert mac_radius(source, replace(features, misfit_db=features.misfit_db + worse)) >= base * (
+            1 - 1e-9
+        )
+
+
+@given(mac, st.integers(1, 20), st.floats(0.1, 2), st.floats(0.1, 10))
+def test_bluetooth_radius_ignores_the_wifi_only_features(
+    features: MacFeatures, extra: int, farther: float, worse: float
+) -> None:
     assert len(features.vector(Source.BLUE)) == len(MODELS["blue"].low)
-    more = replace(features, unused=features.unused + extra)
+    more = replace(
+        features,
+        unused=features.unused + extra,
+        log_offset=features.log_offset + farther,
+        misfit_db=features.misfit_db + worse,
+    )
     assert mac_radius(Source.BLUE, more) == mac_radius(Source.BLUE, features)
 
 

@@ -31,19 +31,31 @@ def test_pack_reader_rejects_non_packs(tmp_path: Path) -> None:
         PackReader(tmp_path / "other.sqlite")
 
 
+# the columns each version added (an older file lacks them)
+_ADDED = {"3": ("loudest",), "4": ("breadth", "offset", "misfit")}
+
+
 def _one_station_pack(path: Path, version: str | None = None) -> None:
     writer = PackWriter(path, "DE", FileKind.OFFLINE_PACK, datetime(2026, 11, 29, tzinfo=UTC))
-    writer.add_station(PublishedStation(StationKind.WIFI, DIGEST, 52.52, 13.41, 100, 30, "DE", 80, -71))
+    writer.add_station(
+        PublishedStation(StationKind.WIFI, DIGEST, 52.52, 13.41, 100, 30, "DE", 80, -71, 35, 12, 4)
+    )
     writer.close()
-    if version is not None:  # an older file: its version, without the column it did not have
+    if version is not None:  # an older file: its version, without the columns it did not have
         with sqlite3.connect(path) as db:
             db.execute("UPDATE meta SET value=? WHERE key='format_version'", (version,))
-            db.execute("ALTER TABLE wifi DROP COLUMN loudest")
+            for added, columns in _ADDED.items():
+                if int(added) > int(version):
+                    for column in columns:
+                        db.execute(f"ALTER TABLE wifi DROP COLUMN {column}")
 
 
-@pytest.mark.parametrize(("version", "loudest"), [(None, -71.0), ("2", 0.0)])
-def test_a_pack_carries_the_loudest_level_and_a_version_2_pack_reads_it_as_unknown(
-    tmp_path: Path, version: str | None, loudest: float
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [(None, (-71.0, 35.0, 12.0, 4.0)), ("3", (-71.0, 0.0, 0.0, 0.0)), ("2", (0.0, 0.0, 0.0, 0.0))],
+)
+def test_a_pack_carries_the_loudest_level_and_the_footprint_shape_and_older_packs_read_them_as_unknown(
+    tmp_path: Path, version: str | None, expected: tuple[float, float, float, float]
 ) -> None:
     path = tmp_path / "pack.sqlite"
     _one_station_pack(path, version)
@@ -51,4 +63,5 @@ def test_a_pack_carries_the_loudest_level_and_a_version_2_pack_reads_it_as_unkno
     _, found = reader.stations(LocateQuery(wifis=(MacSignal(DIGEST, -60),)))
     reader.close()
     (station,) = found.values()
-    assert (station.reach, station.loudest) == (80.0, loudest)
+    assert station.reach == 80.0
+    assert (station.loudest, station.breadth, station.offset, station.misfit) == expected

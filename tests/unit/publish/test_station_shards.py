@@ -114,10 +114,14 @@ def test_two_generations_of_parts_stay_listed_and_stored() -> None:
     assert not any(days[0].strftime("%Y-%m-%d") in key for key in stores.assets.keys("exports/"))
 
 
-def test_station_lines_round_trip_and_a_line_without_the_loudest_level_reads_it_as_unknown() -> None:
-    station = PublishedStation(StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, -71)
+def test_station_lines_round_trip_and_older_lines_read_the_later_fields_as_unknown() -> None:
+    station = PublishedStation(StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, -71, 35, 12, 4)
     assert parse_line(station_line(station)) == station
-    older = station_line(station).rsplit(",", 1)[0]  # written before `loudest` existed
-    assert parse_line(older) == PublishedStation(
-        StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, 0
+    before_shape = station_line(station).rsplit(",", 3)[0]  # written before the footprint shape
+    assert parse_line(before_shape) == PublishedStation(
+        StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, -71, 0, 0, 0
+    )
+    before_loudest = station_line(station).rsplit(",", 4)[0]  # and before `loudest`
+    assert parse_line(before_loudest) == PublishedStation(
+        StationKind.WIFI, "ab" * 16, 52.52, 13.41, 100, 30, None, 80, 0, 0, 0, 0
     )
