@@ -4,7 +4,8 @@ offline lookup latency.
 Run: `.venv/bin/python bench/pack_size.py [--wifi N] [--blue N] [--cells N]`. It builds a
 deterministic country-sized population of published stations (positions spread over Germany's
 bounding box, sample counts from a long-tailed distribution, one cell per ~60 Wi-Fi networks and
-one cell area per 40 cells, as in MLS's data), writes the dumps and the country pack with the
+one cell area per 40 cells, as in MLS's data; Wi-Fi networks and beacons with a reach and a
+footprint of up to 16 bins, so their rows carry the loudest level and the footprint's shape), writes the dumps and the country pack with the
 production code (`openloc.publish.dumps.build_publications`), and prints a Markdown table of
 bytes per million stations (raw SQLite, gzipped SQLite, gzipped CSV). Then it times
 `openloc.locate.service.locate` on the uncompressed pack for scans of 8 Wi-Fi networks + 1 cell.
@@ -20,12 +21,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from openloc.aggregate.footprint import MAX_BINS
 from openloc.locate.query import CellSignal, LocateQuery, MacSignal
 from openloc.locate.service import locate
 from openloc.model.identifiers import station_digest
 from openloc.model.keys import CellId
 from openloc.model.kinds import Radio, StationKind
-from openloc.model.records import StationRecord
+from openloc.model.records import Footprint, StationRecord
 from openloc.publish.dumps import build_publications
 from openloc.publish.pack import PackReader
 from openloc.publish.policy import PublishPolicy
@@ -41,10 +43,20 @@ def population(
     created = NOW - timedelta(days=90)
 
     def record(key: str, name_hash: str | None, radius: float) -> StationRecord:
+        # Wi-Fi/Bluetooth: a reach and a footprint like an aggregated station's, so that the
+        # published rows carry realistic reach, loudest level and footprint shape (their bytes)
+        mac = name_hash is not None
+        bins = tuple(
+            (round(rng.uniform(-radius, radius)), round(rng.uniform(-radius, radius)), rng.randint(1, 30),
+             round(rng.uniform(-95, -50), 1))
+            for _ in range(rng.randint(1, MAX_BINS) if mac else 0)
+        )  # fmt: skip
         return StationRecord(
             key=key, lat=rng.uniform(BOX[0], BOX[1]), lon=rng.uniform(BOX[2], BOX[3]), radius=radius,
             region="DE", samples=int(rng.paretovariate(1.2) * 10), created=created,
             last_seen=NOW.date().isoformat(), name_hash=name_hash,
+            reach=round(rng.uniform(0.3, 0.8) * radius, 1) if mac else 0.0,
+            footprint=Footprint(bins) if mac else None,
         )  # fmt: skip
 
     stations = [

@@ -215,8 +215,8 @@ class Settings:
     cell_export_shard_cells: int = integer(2_000_000, ge=1)
     # Stations (table items) per scan shard of the dumps and offline packs.
     publish_shard_stations: int = integer(1_000_000, ge=1)
-    # Rows per offline pack / SQLite dump part (~33 bytes a row: 2.5 M rows stay under 100 MB).
-    pack_part_rows: int = integer(2_500_000, ge=1)
+    # Rows per offline pack / SQLite dump part (~43 bytes a row: 2 M rows stay under 100 MB).
+    pack_part_rows: int = integer(2_000_000, ge=1)
     # Bytes of the uploaded CSV per shard of a sharded `openloc import`.
     import_shard_bytes: int = integer(64 * 1024 * 1024, ge=1024)
     # Archive objects (SQS messages) per shard of a sharded `openloc replay`.

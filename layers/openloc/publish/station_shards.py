@@ -26,7 +26,7 @@ part keeps the single-file name (`openloc-pack-DE.sqlite.gz`), otherwise part p 
 a complete pack file with the meta keys `part`, `parts` and `bbox` (JSON `[west, south, east,
 north]` of the rows it holds), and is one `downloads.json` entry with the same three fields. A
 pack part holds all of its region's cell areas; a station or cell is in exactly one part.
-`PACK_PART_ROWS` (2.5 M rows ≈ 83 MB at the measured ~33 bytes a row) keeps parts under 100 MB.
+`PACK_PART_ROWS` (2 M rows ≈ 85 MB at the measured ~43 bytes a row) keeps parts under 100 MB.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ AREA_CELL = -1  # the bucket of a pack group's cell areas (sorts before every gr
 HILBERT_SIDE = 512  # 1° cells (360 × 180) on a 512 × 512 Hilbert curve
 CELL_SPAN = HILBERT_SIDE * HILBERT_SIDE + 1  # grid cell codes + the area bucket
 REGION_SPAN = 2048
-DEFAULT_PART_ROWS = 2_500_000
+DEFAULT_PART_ROWS = 2_000_000
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE = "no-store"
 IntArray = npt.NDArray[np.int64]
