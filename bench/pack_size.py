@@ -5,9 +5,10 @@ Run: `.venv/bin/python bench/pack_size.py [--wifi N] [--blue N] [--cells N]`. It
 deterministic country-sized population of published stations (positions spread over Germany's
 bounding box, sample counts from a long-tailed distribution, one cell per ~60 Wi-Fi networks and
 one cell area per 40 cells, as in MLS's data; Wi-Fi networks and beacons with a reach and a
-footprint of up to 16 bins, so their rows carry the loudest level and the footprint's shape), writes the dumps and the country pack with the
-production code (`openloc.publish.dumps.build_publications`), and prints a Markdown table of
-bytes per million stations (raw SQLite, gzipped SQLite, gzipped CSV). Then it times
+footprint of up to 16 bins, so their rows carry the loudest level and the footprint's shape),
+writes the dumps and the country pack with the production code
+(`openloc.publish.dumps.build_publications`), and prints a Markdown table of bytes per million
+stations (raw SQLite, gzipped SQLite, gzipped CSV). Then it times
 `openloc.locate.service.locate` on the uncompressed pack for scans of 8 Wi-Fi networks + 1 cell.
 """
 

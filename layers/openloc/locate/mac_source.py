@@ -22,7 +22,8 @@ The estimator (docs/accuracy.md):
    one badly placed network inside the cluster moves the answer little.
 4. **The radius** is predicted from the query (`locate.radius`): the spread of the used networks
    around the answer, their reach, how many there are, how strongly the nearest is heard, how
-   often they were observed, and (Wi-Fi) how many of the networks given were not used.
+   often they were observed, how surely each was placed (the shape of its footprint), and (Wi-Fi)
+   how many of the networks given were not used.
 """
 
 from __future__ import annotations
