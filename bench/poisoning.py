@@ -9,6 +9,8 @@ then lets attackers send anonymous `/v2/geosubmit` requests through the same cod
 - **move**: one report three times the kind's consistency distance away (15 km for Wi-Fi,
   300 km for cells) names the target;
 - **block**: like move, alternating between places on either side of the target;
+- **pull** (Wi-Fi): one report 300 m away, well within the consistency distance, names the target
+  at −30 dBm, as if it stood next to it: the weighted position follows loud observations;
 - **flood**: one request of 10 reports × 200 random Bluetooth MACs (the issue's 65 KB request).
 
 Each attack runs as three attackers: from **one IP**, from **one /24** (a new address of the same
@@ -19,11 +21,25 @@ is then repaired by honest contributors (three a day pass by and see the station
 counted in days. The same attacks run with corroboration off (`UpdatePolicy(corroborate=False)`,
 the behaviour before docs/abuse.md) for comparison, and the accuracy benchmark runs with both
 policies on the same world: honest accuracy and answer rate, before and after.
+
+**Area attacks** then aim at every Wi-Fi network the held-out Wi-Fi queries hear, from one IP in
+one day (8 reports per network, in requests of at most `SUBMIT_MAX_ITEMS` reports), and measure
+those queries' answers — median error, share of truths inside the radius, median radius — before
+and after:
+
+- **pull**: 8 reports 300 m north of each network, heard at −30 dBm;
+- **pull, loudest taken**: the same at the loudest level the station still takes in full
+  (`aggregate.footprint.TEMPERED_MARGIN_DB` over its expected level; as loud as that or louder
+  does the same);
+- **shape**: 8 reports on a ring around each network at its reach, at the levels the path-loss
+  model expects there: the footprint looks surely placed from every side (`Footprint.shape`), and
+  the radius narrows while the positions stay.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import time
@@ -35,19 +51,29 @@ from typing import Any
 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines per simulated request
 
-from openloc.aggregate.station_update import UpdatePolicy, max_distance_m
+from openloc.aggregate.footprint import TEMPERED_MARGIN_DB, expected_level
+from openloc.aggregate.station_update import (
+    JUDGED_SAMPLES,
+    YOUNG_UNCERTAINTY_M,
+    UpdatePolicy,
+    max_distance_m,
+)
 from openloc.api.schemas import GeosubmitRequest
 from openloc.api.sources import submitter_tag
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
 from openloc.geo.distance import haversine_m
 from openloc.ingest.admission import AdmissionPolicy
 from openloc.ingest.pipeline import PipelineStores, process_reports
-from openloc.model.keys import parse_key
+from openloc.model.keys import key_kind, parse_key
 from openloc.model.records import StationRecord
+from openloc.settings import Settings
 from openloc.store.stations import MemoryStationStore
 
+from bench.accuracy.engines import parsed
 from bench.accuracy.feed import BENCH_HASH_KEY, feed
-from bench.world import TINY, WorldConfig, generate_world, survey_uploads
+from bench.accuracy.metrics import Tally
+from bench.accuracy.run import Engine
+from bench.world import TINY, Query, Radios, WorldConfig, generate_world, make_queries, survey_uploads
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "abuse.md"
@@ -70,7 +96,9 @@ def _north(lat: float, lon: float, metres: float) -> tuple[float, float]:
     return lat + metres / METRES_PER_DEGREE, lon
 
 
-def _entry(record: StationRecord, name: str | None = None, request: int = 0) -> dict[str, Any]:
+def _entry(
+    record: StationRecord, name: str | None = None, request: int = 0, signal: int = -60
+) -> dict[str, Any]:
     parsed = parse_key(record.key)
     assert parsed is not None
     if parsed.cell is not None:
@@ -81,7 +109,7 @@ def _entry(record: StationRecord, name: str | None = None, request: int = 0) -> 
     mac = ":".join(parsed.mac[i : i + 2] for i in range(0, 12, 2))  # type: ignore[index]
     # A second, made-up network: a report needs two Wi-Fi networks to be used at all.
     other = f"00:16:3e:{request >> 16 & 0xFF:02x}:{request >> 8 & 0xFF:02x}:{request & 0xFF:02x}"
-    wifi = [{"macAddress": mac, "signalStrength": -60, **({"ssid": name} if name else {})},
+    wifi = [{"macAddress": mac, "signalStrength": signal, **({"ssid": name} if name else {})},
             {"macAddress": other, "signalStrength": -70}]  # fmt: skip
     return {"wifiAccessPoints": wifi}
 
@@ -131,6 +159,17 @@ def moved(now: StationRecord | None, before: StationRecord, when: datetime) -> b
     return haversine_m(now.lat, now.lon, before.lat, before.lon) > max_distance_m(before.key)
 
 
+PULL_M = 300.0  # how far away the pull reports are made
+PULLED_M = 100.0  # a station this far from where it was has been pulled
+PULL_DBM = -30
+
+
+def pulled(now: StationRecord | None, before: StationRecord, when: datetime) -> bool:
+    if now is None or now.lat is None or now.lon is None or before.lat is None or before.lon is None:
+        return False
+    return haversine_m(now.lat, now.lon, before.lat, before.lon) > PULLED_M
+
+
 def withdrawn(now: StationRecord | None, before: StationRecord, when: datetime) -> bool:
     return now is not None and now.optout_last is not None
 
@@ -149,7 +188,7 @@ def attack(
     days: int,
 ) -> Outcome:
     assert target.lat is not None and target.lon is not None
-    goal: Goal = {"withdraw": withdrawn, "move": moved, "block": blocked}[kind]
+    goal: Goal = {"withdraw": withdrawn, "move": moved, "block": blocked, "pull": pulled}[kind]
     sources: set[str] = set()
     request = 0
     for day in range(days):
@@ -160,6 +199,9 @@ def attack(
             if kind == "withdraw":
                 lat, lon = _north(target.lat, target.lon, 900_000)
                 body = {"items": [_item(lat, lon, when, **_entry(target, "x_nomap", request))]}
+            elif kind == "pull":
+                lat, lon = _north(target.lat, target.lon, PULL_M)
+                body = {"items": [_item(lat, lon, when, **_entry(target, request=request, signal=PULL_DBM))]}
             else:
                 side = -1 if kind == "block" and request % 2 else 1
                 lat, lon = _north(target.lat, target.lon, side * 3 * max_distance_m(target.key))
@@ -216,6 +258,92 @@ def flood(service: Service, start: datetime, requests: int, attacker: str) -> di
     }
 
 
+AREA_ATTACKS = ("pull", "pull, loudest taken", "shape")
+AREA_REPORTS = 8  # reports per network and area attack
+# made-up second networks: a report is only used with two Wi-Fi networks
+AREA_OTHERS = [f"00:16:3e:ff:00:{index:02x}" for index in range(AREA_REPORTS)]
+
+
+def _copy(stations: MemoryStationStore) -> MemoryStationStore:
+    copy = MemoryStationStore()
+    copy.stations = {k: replace(v) for k, v in stations.stations.items()}
+    copy.areas = dict(stations.areas)
+    copy._cells_by_area = {k: set(v) for k, v in stations._cells_by_area.items()}
+    return copy
+
+
+def answers(stations: MemoryStationStore, queries: list[Query]) -> dict[str, Any]:
+    """The engine's answers to `queries` on `stations`: median error, share of truths inside the
+    radius, median radius."""
+    tally, engine = Tally(), Engine(stations)
+    for query in queries:
+        tally.add(query, engine(query))
+    summary = tally.summary()
+    return {k: summary.get(k) for k in ("answered", "median_m", "p90_m", "coverage", "median_radius_m")}
+
+
+def _area_level(record: StationRecord, lat: float, lon: float, attack: str, policy: UpdatePolicy) -> int:
+    """The level an area attack reports `record` at, at (lat, lon)."""
+    young = record.samples < policy.established_samples
+    uncertainty = max(record.reach, YOUNG_UNCERTAINTY_M) if young else 0.0
+    if attack == "shape":  # what the model expects there: the footprint stays consistent
+        expected = expected_level(key_kind(record.key), record)
+        return round(expected(lat, lon)) if expected is not None else -75
+    expected = expected_level(key_kind(record.key), record, uncertainty)
+    if attack == "pull" or expected is None or record.samples < JUDGED_SAMPLES or not policy.corroborate:
+        return PULL_DBM
+    return math.floor(expected(lat, lon) + TEMPERED_MARGIN_DB)
+
+
+def area_reports(
+    stations: MemoryStationStore, keys: list[str], attack: str, policy: UpdatePolicy, when: datetime
+) -> list[dict[str, Any]]:
+    """`AREA_REPORTS` reports for each positioned network of `keys`."""
+    items = []
+    for key in keys:
+        record = stations.stations.get(key)
+        if record is None or record.lat is None or record.lon is None:
+            continue
+        mac = _entry(record)["wifiAccessPoints"][0]["macAddress"]
+        ring = max(record.reach, 20.0)
+        east_m = METRES_PER_DEGREE * math.cos(math.radians(record.lat))
+        for index in range(AREA_REPORTS):
+            if attack == "shape":
+                angle = 2 * math.pi * index / AREA_REPORTS
+                lat = record.lat + ring * math.sin(angle) / METRES_PER_DEGREE
+                lon = record.lon + ring * math.cos(angle) / east_m
+            else:
+                lat, lon = _north(record.lat, record.lon, PULL_M)
+            heard = [{"macAddress": mac, "signalStrength": _area_level(record, lat, lon, attack, policy)},
+                     {"macAddress": AREA_OTHERS[index], "signalStrength": -90}]  # fmt: skip
+            items.append(_item(lat, lon, when, wifiAccessPoints=heard))
+    return items
+
+
+def area_attack(
+    honest: MemoryStationStore,
+    policy: UpdatePolicy,
+    admission: AdmissionPolicy,
+    queries: list[Query],
+    attack: str,
+    when: datetime,
+) -> dict[str, Any]:
+    """One IP sends the area attack's reports in one day; the queries' answers after it."""
+    keys = sorted({k for q in queries for k in parsed(q).station_keys if k.startswith("wifi#")})
+    stations = _copy(honest)
+    service = Service(replace(PipelineStores.in_memory(), stations=stations), policy, admission)
+    items = area_reports(stations, keys, attack, policy, when)
+    per_request = Settings().submit_max_items
+    for start in range(0, len(items), per_request):
+        service.submit({"items": items[start : start + per_request]}, attacker_address("one IP", 0), when)
+    return {
+        "networks": len(items) // AREA_REPORTS,
+        "reports": len(items),
+        "requests": -(-len(items) // per_request),
+        "answers": answers(stations, queries),
+    }
+
+
 def _targets(stations: MemoryStationStore) -> dict[str, StationRecord]:
     def best(prefix: str) -> StationRecord:
         candidates = [r for k, r in stations.stations.items() if k.startswith(prefix) and r.positioned]
@@ -227,8 +355,10 @@ def _targets(stations: MemoryStationStore) -> dict[str, StationRecord]:
 def run(config: WorldConfig, per_day: int, days: int, flood_requests: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = generate_world(config)
-    uploads = survey_uploads(world)
-    results: dict[str, Any] = {"world": config.seed, "attacks": [], "floods": [], "accuracy": {}}
+    radios = Radios(world)
+    uploads = survey_uploads(world, radios)
+    wifi_queries = [q for q in make_queries(world, radios=radios) if q.kind == "wifi"]
+    results: dict[str, Any] = {"world": config.seed, "attacks": [], "floods": [], "accuracy": {}, "area": []}
     unlimited = AdmissionPolicy(10**9, 10**9, 10**9)  # before: every new station was learned
     for policy_name, policy, admission in (
         ("corroboration", UpdatePolicy(), AdmissionPolicy()),
@@ -239,15 +369,13 @@ def run(config: WorldConfig, per_day: int, days: int, flood_requests: int) -> di
         # Attacks start at 08:00 UTC the day after the survey; days are UTC days (the quorum's).
         start = (last + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
         for label, target in _targets(honest).items():
-            for kind in ("withdraw", "move", "block"):
-                if kind == "withdraw" and label == "cell":
-                    continue  # opt-outs are Wi-Fi and Bluetooth names
+            for kind in ("withdraw", "move", "block", "pull"):
+                if kind in ("withdraw", "pull") and label == "cell":
+                    continue  # opt-outs are Wi-Fi and Bluetooth names; cells have no signal model
                 for attacker in ATTACKERS:
-                    copy = MemoryStationStore()
-                    copy.stations = {k: replace(v) for k, v in honest.stations.items()}
-                    copy.areas = dict(honest.areas)
-                    copy._cells_by_area = {k: set(v) for k, v in honest._cells_by_area.items()}
-                    service = Service(replace(PipelineStores.in_memory(), stations=copy), policy, admission)
+                    service = Service(
+                        replace(PipelineStores.in_memory(), stations=_copy(honest)), policy, admission
+                    )
                     outcome = attack(service, target, kind, attacker, start, per_day, days)
                     if outcome.succeeded and kind == "move":
                         outcome.repair_days = repair(service, target, start + timedelta(days=outcome.days))
@@ -261,6 +389,10 @@ def run(config: WorldConfig, per_day: int, days: int, flood_requests: int) -> di
                             **outcome.__dict__,
                         }
                     )
+        honest_answers = answers(honest, wifi_queries)
+        for area in AREA_ATTACKS:
+            hit = area_attack(honest, policy, admission, wifi_queries, area, start)
+            results["area"].append({"policy": policy_name, "attack": area, "honest": honest_answers, **hit})
         for attacker in ATTACKERS:
             service = Service(
                 replace(PipelineStores.in_memory(), stations=MemoryStationStore()), policy, admission
@@ -336,6 +468,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
             f"| {row['attacker']} | {row['requests']} | {row['named']:,} | {row['locatable']:,} | "
             f"{row['held']:,} | {row['writes']:,} | {before['locatable']:,} |"
         )
+    lines += _area_markdown(results["area"])
     lines += ["", "Honest accuracy of the same world (OpenLoc's answers to the held-out queries):", "",
               "| query kind | median m before → now | p90 m before → now | answer rate before → now |",
               "|---|---|---|---|"]  # fmt: skip
@@ -348,6 +481,32 @@ def markdown(results: dict[str, Any], command: str) -> str:
         lines.append(f"| {kind} | {median} | {p90} | {rate} % |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _area_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    now = [r for r in rows if r["policy"] == "corroboration"]
+    if not now:
+        return []
+    old = {r["attack"]: r for r in rows if r["policy"] == "before"}
+    honest = now[0]["honest"]
+    lines = ["", f"Area attacks from one IP in one day: {AREA_REPORTS} reports for each of the "
+             f"{now[0]['networks']:,} Wi-Fi networks that the {honest['answered']} answered held-out Wi-Fi "
+             "queries hear. Their answers, honest → attacked:", "",
+             "| attack | requests (reports) | median error m | p90 m | truths inside the radius | median radius m | before: median error m | before: inside |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for row in now:
+        before = old[row["attack"]]
+        after, was = row["answers"], row["honest"]
+        then, then_was = before["answers"], before["honest"]
+        lines.append(
+            f"| {row['attack']} | {row['requests']} ({row['reports']:,}) | "
+            f"{_pair(was['median_m'], after['median_m'])} | {_pair(was['p90_m'], after['p90_m'])} | "
+            f"{_pair(was['coverage'], after['coverage'], digits=1, scale=100)} % | "
+            f"{_pair(was['median_radius_m'], after['median_radius_m'])} | "
+            f"{_pair(then_was['median_m'], then['median_m'])} | "
+            f"{_pair(then_was['coverage'], then['coverage'], digits=1, scale=100)} % |"
+        )
+    return lines
 
 
 def write_docs(results: dict[str, Any], command: str) -> None:

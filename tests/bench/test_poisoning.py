@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.poisoning import markdown, run
+from bench.poisoning import AREA_ATTACKS, markdown, run
 from bench.world import TINY
 
 
@@ -16,11 +16,23 @@ def test_poisoning_simulation_on_the_tiny_world() -> None:
     # … many networks need a quorum: at least three sources on two days.
     for row in (r for r in now if r["succeeded"]):
         assert row["sources"] >= 3 and row["days"] >= 2
-    # Before, one request withdrew or blocked it.
-    assert all(r["succeeded"] and r["requests"] == 1 for r in before if r["attack"] in ("withdraw", "block"))
+    # Before, one request withdrew, blocked or pulled it (a loud report 300 m away).
+    assert all(
+        r["succeeded"] and r["requests"] == 1 for r in before if r["attack"] in ("withdraw", "block", "pull")
+    )
     floods = {r["attacker"]: r for r in results["floods"] if r["policy"] == "corroboration"}
     assert floods["one IP"]["locatable"] == floods["one /24"]["locatable"] == 200
     assert floods["rotating /48s"]["locatable"] == 2 * 200
     accuracy = results["accuracy"]
     assert accuracy["before"].keys() == accuracy["corroboration"].keys()
-    assert "| Wi-Fi (" in markdown(results, "python -m bench.poisoning --size tiny")
+    # Area attacks from one IP on every network the Wi-Fi queries hear: pulling does less harm
+    # than before; shaping the footprints narrows the circles (measured, left open: docs/abuse.md).
+    area = {(r["policy"], r["attack"]): r for r in results["area"]}
+    assert set(area) == {(p, a) for p in ("corroboration", "before") for a in AREA_ATTACKS}
+    assert (
+        area["corroboration", "pull"]["answers"]["median_m"] < area["before", "pull"]["answers"]["median_m"]
+    )
+    shaped = area["corroboration", "shape"]
+    assert shaped["answers"]["median_radius_m"] < shaped["honest"]["median_radius_m"]
+    text = markdown(results, "python -m bench.poisoning --size tiny")
+    assert "| Wi-Fi (" in text and "| pull, loudest taken |" in text

@@ -28,7 +28,7 @@ Pure and deterministic for a given order of batches.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openloc.geo.distance import EARTH_RADIUS_M
@@ -38,6 +38,20 @@ from openloc.model.records import Footprint, StationRecord
 MAX_BINS = 16
 BIN_M = 12.0
 MAX_BIN_COUNT = 100_000
+# How much louder than a station's footprint predicts at its distance (`expected_level`) an
+# observation may be heard (dB). Louder than LOUDNESS_MARGIN_DB (four times the fit's Wi-Fi
+# shadowing, with room for a line of sight: exponent 2 instead of 2.5 is 10 dB at 100 m) it
+# disagrees with the station as a far one does; louder than TEMPERED_MARGIN_DB it counts as heard at
+# that margin, so an observation just short of the limit cannot pull the position far either
+# (docs/abuse.md; `aggregate.station_update`).
+LOUDNESS_MARGIN_DB = 20.0
+TEMPERED_MARGIN_DB = 14.0
+# No Wi-Fi or Bluetooth transmitter is heard louder than this at 1 m (dBm): the footprint's transmit
+# power is taken as at most this, so loud observations next to a station cannot raise the limit.
+LOUDEST_AT_1M_DBM = -10.0
+# A bin nearer the station than this counts as this far when the transmit power is estimated: the
+# position of a young station is the mean of where it was heard, not where it is.
+NEAREST_BIN_M = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +206,36 @@ def fit_position(bins: list[list[float]], model: FitModel, iterations: int = 6) 
 def _reach(bins: list[list[float]], east: float, north: float) -> float:
     total = sum(b[2] for b in bins)
     return math.sqrt(sum(b[2] * ((b[0] - east) ** 2 + (b[1] - north) ** 2) for b in bins) / total)
+
+
+def expected_level(
+    kind: StationKind | None, station: StationRecord, uncertainty_m: float = 0.0
+) -> Callable[[float, float], float] | None:
+    """How loud (dBm) the positioned `station` is expected to be heard at a point (lat, lon): its
+    footprint's transmit power (count-weighted; each bin's at most `LOUDEST_AT_1M_DBM`, and bins
+    counted at least `NEAREST_BIN_M` away) minus the path loss over the distance, less
+    `uncertainty_m` (how far the station may be from its stored position). None: a kind without
+    footprints, or a station without one (nothing to judge by)."""
+    model = MODELS.get(kind) if kind is not None else None
+    footprint = station.footprint
+    if model is None or footprint is None or station.lat is None or station.lon is None:
+        return None
+    per_decade = 10.0 * model.exponent
+    total = power = 0.0
+    for east, north, count, level in footprint.bins:
+        at_1m = level + per_decade * math.log10(max(math.hypot(east, north), NEAREST_BIN_M))
+        total += count
+        power += count * min(at_1m, LOUDEST_AT_1M_DBM)
+    if total <= 0:
+        return None
+    power /= total
+    lat0, lon0, scale = station.lat, station.lon, _scale(station.lat)
+
+    def expected(lat: float, lon: float) -> float:
+        distance = math.hypot((lon - lon0) * scale, (lat - lat0) * _M_PER_DEG)
+        return power - per_decade * math.log10(max(distance - uncertainty_m, 1.0))
+
+    return expected
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,12 @@ the station's centre.
 - positioned, disagreeing, not modified for `old_days`, consistent → REPLACE by the batch alone.
 - otherwise (inconsistent, or disagreeing while not old) → BLOCK: the position is cleared.
 
+Poisoning resistance (docs/abuse.md): disagreeing observations of an established station are kept
+as a *challenge* until independent sources back them (`aggregate.corroboration`). A Wi-Fi or
+Bluetooth observation also disagrees when it is heard far louder than the station's footprint
+expects where it was made (`_by_loudness`): one report a few hundred metres away at −30 dBm would
+otherwise pull the fitted position to itself.
+
 Privacy additions (docs/privacy.md): a Wi-Fi/Bluetooth station keeps the `model.identifiers` digest
 of the name it is most often seen with (weighted majority vote over the batches, never the name
 itself), and a station seen with an opt-out name is withdrawn (`opt_out_station`: OPT_OUT, position
@@ -35,7 +41,14 @@ from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.aggregate.corroboration import Quorum, challenged, current, met, quorum, supported
-from openloc.aggregate.footprint import MODELS, Heard, Placement
+from openloc.aggregate.footprint import (
+    LOUDNESS_MARGIN_DB,
+    MODELS,
+    TEMPERED_MARGIN_DB,
+    Heard,
+    Placement,
+    expected_level,
+)
 from openloc.aggregate.footprint import place as placement
 from openloc.geo.distance import bbox_radius_m, haversine_m
 from openloc.model.keys import key_kind
@@ -361,6 +374,13 @@ def opt_out_station(station: StationRecord, now: datetime) -> StationRecord:
 OPTOUT_REACH_M = {StationKind.WIFI: 500.0, StationKind.BLUE: 100.0, StationKind.CELL: 0.0}
 # An opt-out from afar needs at least this much support, however young the station.
 FAR_OPTOUT_QUORUM = Quorum(sources=2, days=1)
+# Observations heard far louder than a young station can be where they were made need this much
+# support too (`_by_loudness`, docs/abuse.md). A station is judged by its loudness from
+# JUDGED_SAMPLES on; a young one (fewer than `UpdatePolicy.established_samples`) may be up to its
+# reach, and at least YOUNG_UNCERTAINTY_M, from where its footprint puts it.
+LOUD_QUORUM = Quorum(sources=2, days=1)
+JUDGED_SAMPLES = 6
+YOUNG_UNCERTAINTY_M = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,12 +480,53 @@ def _update_position(
     if station is not None and station.lat is not None and station.lon is not None:
         needed = quorum(station.samples, policy)
         lat, lon = station.lat, station.lon
-        far = [o for o in usable if haversine_m(lat, lon, o.lat, o.lon) > max_distance]
+        near: list[StationObservation] = []
+        far: list[StationObservation] = []
+        for o in usable:
+            (far if haversine_m(lat, lon, o.lat, o.lon) > max_distance else near).append(o)
+        # heard far louder than the station can be where they were made: as good as far
+        # (docs/abuse.md); a young station needs a small quorum for them
+        near, loud = _by_loudness(key, station, near, policy)
+        if loud:
+            if not far and needed is None:
+                needed = LOUD_QUORUM
+            far += loud
+        usable = near + far
         blocked = station_blocked(station, now.date())
         if needed is not None and far and not blocked and not _old(station, now, policy):
-            near = [o for o in usable if haversine_m(lat, lon, o.lat, o.lon) <= max_distance]
             return _challenge(key, station, near, far, needed, now, policy)
     return _observed(key, station, usable, now, policy)
+
+
+def _by_loudness(
+    key: str, station: StationRecord, near: list[StationObservation], policy: UpdatePolicy
+) -> tuple[list[StationObservation], list[StationObservation]]:
+    """`near` split into the observations the station takes and those heard far louder than it can
+    be where they were made (`aggregate.footprint.expected_level` + `LOUDNESS_MARGIN_DB`), which
+    disagree with it (those of a source whose other observations here fit are dropped: a GPS
+    glitch). Taken ones heard louder than `TEMPERED_MARGIN_DB` over the expected level count at
+    that level. Only with corroboration and fitted positions (the service's policy)."""
+    if not (policy.corroborate and policy.fit_positions) or station.samples < JUDGED_SAMPLES:
+        return near, []
+    young = station.samples < policy.established_samples
+    uncertainty = max(station.reach, YOUNG_UNCERTAINTY_M) if young else 0.0
+    expected = expected_level(key_kind(key), station, uncertainty)
+    if expected is None:
+        return near, []
+    taken: list[StationObservation] = []
+    loud: list[StationObservation] = []
+    for observation in near:
+        level = expected(observation.lat, observation.lon) if observation.signal is not None else 0.0
+        if observation.signal is None or observation.signal <= level + TEMPERED_MARGIN_DB:
+            taken.append(observation)
+        elif observation.signal > level + LOUDNESS_MARGIN_DB:
+            loud.append(observation)
+        else:
+            taken.append(replace(observation, signal=math.floor(level + TEMPERED_MARGIN_DB)))
+    # A source whose other observations of the station in this batch fit it had a GPS glitch, not
+    # a moved station: its loud ones are dropped rather than kept as a challenge.
+    fitting = {o.source for o in taken if o.signal is not None}
+    return taken, [o for o in loud if o.source not in fitting]
 
 
 def _observed(

@@ -6,10 +6,18 @@ import math
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openloc.aggregate.corroboration import MAX_DAYS, MAX_SOURCES, Quorum, current, met, quorum, supported
+from openloc.aggregate.footprint import (
+    LOUDEST_AT_1M_DBM,
+    LOUDNESS_MARGIN_DB,
+    TEMPERED_MARGIN_DB,
+    expected_level,
+)
 from openloc.aggregate.station_update import (
+    JUDGED_SAMPLES,
     AggregatedStation,
     Change,
     OptOutSighting,
@@ -20,7 +28,8 @@ from openloc.aggregate.station_update import (
     update_station,
 )
 from openloc.geo.distance import EARTH_RADIUS_M, haversine_m
-from openloc.model.records import Evidence, StationRecord
+from openloc.model.kinds import StationKind
+from openloc.model.records import Evidence, Footprint, StationRecord
 
 from tests.unit.aggregate.support import KEYS, LAT, LON, NOW, TODAY, WIFI, positioned, written
 
@@ -189,3 +198,112 @@ def test_evidence_round_trips_through_its_stored_form() -> None:
     assert Challenge.from_json(record.challenge.to_json()) == record.challenge
     evidence = Evidence(("a", "b"), ("2026-11-23",))
     assert evidence_from_json(evidence_to_json(evidence)) == evidence
+
+
+# --- loud observations (docs/abuse.md: pulling) ----------------------------------------------------
+
+P1 = -35.0  # the test footprint's level at 1 m
+# Eight bins around the station, 20–60 m away, at the levels of the path-loss model (n = 2.5).
+RING = Footprint(
+    tuple(
+        (round(d * math.cos(k)), round(d * math.sin(k)), 3, round(P1 - 25 * math.log10(d), 1))
+        for k, d in zip(
+            (0.0, 0.8, 1.6, 2.4, 3.2, 4.0, 4.8, 5.6), (20, 30, 40, 50, 60, 25, 35, 45), strict=True
+        )
+    )
+)
+
+
+def heard(north_m: float, signal: int, source: str = "s", report: int = 0) -> StationObservation:
+    return replace(at(north_m, source, report=report), signal=signal)
+
+
+def fitted(samples: int, reach: float = 40.0) -> StationRecord:
+    return replace(station(samples), footprint=RING, reach=reach)
+
+
+def test_expected_level_follows_the_footprint() -> None:
+    record = fitted(500)
+    expected = expected_level(StationKind.WIFI, record)
+    assert expected is not None
+    at_300 = expected(LAT + math.degrees(300 / EARTH_RADIUS_M), LON)
+    assert at_300 == pytest.approx(P1 - 25 * math.log10(300), abs=0.3)
+    # A young station may be off by its reach: the distance counts that much less.
+    young = expected_level(StationKind.WIFI, fitted(10, reach=60.0), uncertainty_m=60.0)
+    assert young is not None
+    assert young(LAT + math.degrees(300 / EARTH_RADIUS_M), LON) == pytest.approx(
+        P1 - 25 * math.log10(240), abs=0.3
+    )
+    assert expected_level(StationKind.WIFI, station(500)) is None  # no footprint: nothing to judge by
+    assert expected_level(StationKind.CELL, fitted(500)) is None
+
+
+def test_loud_bins_next_to_the_station_cannot_raise_the_expected_level() -> None:
+    shouting = Footprint(tuple((1, 0, 1000, 0.0) for _ in range(4)) + RING.bins)
+    expected = expected_level(StationKind.WIFI, replace(fitted(500), footprint=shouting))
+    assert expected is not None
+    # bins nearer than 20 m count as 20 m away and no transmitter is louder than −10 dBm at 1 m
+    assert expected(LAT, LON + 0.01) <= LOUDEST_AT_1M_DBM - 25 * math.log10(678) + 0.5
+
+
+def test_one_source_heard_far_too_loud_only_challenges_an_established_station() -> None:
+    """The pull: one report 300 m away at −30 dBm, as if next to the access point. Within the
+    consistency distance, so before it merged; now it is as good as far."""
+    record = fitted(500)
+    for attempt in range(5):
+        update = update_station(
+            WIFI, record, [heard(300, -30, "liar", attempt)], NOW + timedelta(days=attempt)
+        )
+        assert update.change is Change.CHALLENGE
+        record = written(update)
+        assert (record.lat, record.lon, record.samples, record.footprint) == (LAT, LON, 500, RING)
+    # Ichnaea's policy (corroboration off) takes it: the station moves towards the loud report.
+    pulled = written(
+        update_station(WIFI, fitted(500), [heard(300, -30)], NOW, UpdatePolicy(corroborate=False))
+    )
+    assert haversine_m(LAT, LON, pulled.lat, pulled.lon) > 100  # type: ignore[arg-type]
+
+
+def test_a_young_station_needs_two_sources_for_a_loud_observation() -> None:
+    record = fitted(10)
+    update = update_station(WIFI, record, [heard(300, -30, "a")], NOW)
+    assert update.change is Change.CHALLENGE and (written(update).lat, written(update).lon) == (LAT, LON)
+    moved = update_station(WIFI, written(update), [heard(305, -32, "b")], NOW)
+    assert moved.change is Change.REPLACE  # two sources: a young station that really moved
+    assert haversine_m(LAT, LON, written(moved).lat, written(moved).lon) > 290  # type: ignore[arg-type]
+
+
+def test_observations_as_loud_as_expected_still_merge() -> None:
+    update = update_station(WIFI, fitted(500), [heard(300, -95)], NOW)
+    assert update.change is Change.CHANGE
+    assert haversine_m(LAT, LON, written(update).lat, written(update).lon) < 10  # type: ignore[arg-type]
+
+
+def test_an_observation_short_of_the_limit_counts_at_the_tempered_level() -> None:
+    expected = P1 - 25 * math.log10(300)
+    just_short = round(expected + (LOUDNESS_MARGIN_DB + TEMPERED_MARGIN_DB) / 2)
+    tempered = math.floor(expected + TEMPERED_MARGIN_DB)
+    assert tempered < just_short
+    a = update_station(WIFI, fitted(500), [heard(300, just_short)], NOW)
+    b = update_station(WIFI, fitted(500), [heard(300, tempered)], NOW)
+    assert a.change is b.change is Change.CHANGE and a.record == b.record
+
+
+def test_stations_with_few_samples_are_not_judged_by_loudness() -> None:
+    update = update_station(WIFI, fitted(JUDGED_SAMPLES - 1), [heard(300, -30)], NOW)
+    assert update.change is Change.CHANGE
+
+
+def test_a_loud_observation_among_fitting_ones_of_its_source_is_a_glitch_and_dropped() -> None:
+    """A phone whose GPS jumped for one scan: its other observations of the station fit, so the
+    loud one is dropped rather than kept as a challenge (it would otherwise count towards a move)."""
+    batch = [heard(40, -75, "walker"), heard(45, -76, "walker"), heard(300, -40, "walker")]
+    update = update_station(WIFI, fitted(500), batch, NOW)
+    assert update.change is Change.CHANGE and update.observations == 2
+    record = written(update)
+    assert record.challenge is None and record.samples == 502
+    assert haversine_m(LAT, LON, record.lat, record.lon) < 10  # type: ignore[arg-type]
+    # Another source's loud observation in the same batch is still a challenge.
+    mixed = update_station(WIFI, fitted(500), [*batch, heard(300, -40, "liar")], NOW)
+    assert mixed.change is Change.CHALLENGE
+    assert written(mixed).challenge is not None and written(mixed).challenge.evidence.sources == ("liar",)  # type: ignore[union-attr]
