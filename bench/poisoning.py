@@ -28,9 +28,8 @@ those queries' answers — median error, share of truths inside the radius, medi
 and after:
 
 - **pull**: 8 reports 300 m north of each network, heard at −30 dBm;
-- **pull, loudest taken**: the same at the loudest level the station still takes in full
-  (`aggregate.footprint.TEMPERED_MARGIN_DB` over its expected level; as loud as that or louder
-  does the same);
+- **pull, loudest taken**: the same at the loudest level the station still takes
+  (`aggregate.footprint.LOUDNESS_MARGIN_DB` over its expected level);
 - **shape**: 8 reports on a ring around each network at its reach, at the levels the path-loss
   model expects there: the footprint looks surely placed from every side (`Footprint.shape`), and
   the radius narrows while the positions stay.
@@ -51,13 +50,8 @@ from typing import Any
 
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines per simulated request
 
-from openloc.aggregate.footprint import TEMPERED_MARGIN_DB, expected_level
-from openloc.aggregate.station_update import (
-    JUDGED_SAMPLES,
-    YOUNG_UNCERTAINTY_M,
-    UpdatePolicy,
-    max_distance_m,
-)
+from openloc.aggregate.footprint import LOUDNESS_MARGIN_DB, expected_level
+from openloc.aggregate.station_update import JUDGED_SAMPLES, UNCERTAINTY_M, UpdatePolicy, max_distance_m
 from openloc.api.schemas import GeosubmitRequest
 from openloc.api.sources import submitter_tag
 from openloc.api.submissions import ReportBuilder, SubmitLimits, from_geosubmit_v2
@@ -284,15 +278,13 @@ def answers(stations: MemoryStationStore, queries: list[Query]) -> dict[str, Any
 
 def _area_level(record: StationRecord, lat: float, lon: float, attack: str, policy: UpdatePolicy) -> int:
     """The level an area attack reports `record` at, at (lat, lon)."""
-    young = record.samples < policy.established_samples
-    uncertainty = max(record.reach, YOUNG_UNCERTAINTY_M) if young else 0.0
     if attack == "shape":  # what the model expects there: the footprint stays consistent
         expected = expected_level(key_kind(record.key), record)
         return round(expected(lat, lon)) if expected is not None else -75
-    expected = expected_level(key_kind(record.key), record, uncertainty)
+    expected = expected_level(key_kind(record.key), record, max(record.reach, UNCERTAINTY_M))
     if attack == "pull" or expected is None or record.samples < JUDGED_SAMPLES or not policy.corroborate:
         return PULL_DBM
-    return math.floor(expected(lat, lon) + TEMPERED_MARGIN_DB)
+    return math.floor(expected(lat, lon) + LOUDNESS_MARGIN_DB)
 
 
 def area_reports(

@@ -14,7 +14,7 @@ chosen by the median radius at exactly 95 % coverage on held-out halves of the t
 (`--compare` prints them): for Wi-Fi, 3.15× the median error with one straight line per feature,
 2.77× with monotone pieces, 2.74× with pieces and the width; on the current engine (with the
 footprints' shape among the features of `locate.radius`, and the stations aggregated with the
-loudness rule of docs/abuse.md) 2.62× lines, 2.54× pieces, 2.51× pieces and width, and 2.65×
+loudness rule of docs/abuse.md) 2.66× lines, 2.53× pieces, 2.50× pieces and width, and 2.71×
 without the shape (2.44×, 2.42× and 2.62× before the loudness rule); for cells 3.25× → 2.88× (the width adds
 nothing); for Bluetooth 2.37× → 2.24× (the width covers less; the shape adds nothing here, but
 the evaluation seeds' coverage is closer to 95 % with it, docs/accuracy.md). Cell areas

@@ -38,14 +38,11 @@ from openloc.model.records import Footprint, StationRecord
 MAX_BINS = 16
 BIN_M = 12.0
 MAX_BIN_COUNT = 100_000
-# How much louder than a station's footprint predicts at its distance (`expected_level`) an
-# observation may be heard (dB). Louder than LOUDNESS_MARGIN_DB (four times the fit's Wi-Fi
-# shadowing, with room for a line of sight: exponent 2 instead of 2.5 is 10 dB at 100 m) it
-# disagrees with the station as a far one does; louder than TEMPERED_MARGIN_DB it counts as heard at
-# that margin, so an observation just short of the limit cannot pull the position far either
-# (docs/abuse.md; `aggregate.station_update`).
-LOUDNESS_MARGIN_DB = 20.0
-TEMPERED_MARGIN_DB = 14.0
+# How much louder than a station's footprint predicts at a point (`expected_level`) an observation
+# may be heard there and still be the station's (dB): five times the fit's Wi-Fi shadowing, with
+# room for a line of sight (exponent 2 instead of 2.5 is 10 dB at 100 m). A louder one disagrees
+# with the station as a far one does (docs/abuse.md; `aggregate.station_update`).
+LOUDNESS_MARGIN_DB = 25.0
 # No Wi-Fi or Bluetooth transmitter is heard louder than this at 1 m (dBm): the footprint's transmit
 # power is taken as at most this, so loud observations next to a station cannot raise the limit.
 LOUDEST_AT_1M_DBM = -10.0

@@ -41,14 +41,7 @@ from typing import Any
 
 from openloc.aggregate.blocking import station_blocked
 from openloc.aggregate.corroboration import Quorum, challenged, current, met, quorum, supported
-from openloc.aggregate.footprint import (
-    LOUDNESS_MARGIN_DB,
-    MODELS,
-    TEMPERED_MARGIN_DB,
-    Heard,
-    Placement,
-    expected_level,
-)
+from openloc.aggregate.footprint import LOUDNESS_MARGIN_DB, MODELS, Heard, Placement, expected_level
 from openloc.aggregate.footprint import place as placement
 from openloc.geo.distance import bbox_radius_m, haversine_m
 from openloc.model.keys import key_kind
@@ -376,11 +369,11 @@ OPTOUT_REACH_M = {StationKind.WIFI: 500.0, StationKind.BLUE: 100.0, StationKind.
 FAR_OPTOUT_QUORUM = Quorum(sources=2, days=1)
 # Observations heard far louder than a young station can be where they were made need this much
 # support too (`_by_loudness`, docs/abuse.md). A station is judged by its loudness from
-# JUDGED_SAMPLES on; a young one (fewer than `UpdatePolicy.established_samples`) may be up to its
-# reach, and at least YOUNG_UNCERTAINTY_M, from where its footprint puts it.
+# JUDGED_SAMPLES on, and may be its reach, and at least UNCERTAINTY_M, from where its footprint
+# puts it (a network placed on the wrong side of its street is heard loudly on the right one).
 LOUD_QUORUM = Quorum(sources=2, days=1)
 JUDGED_SAMPLES = 6
-YOUNG_UNCERTAINTY_M = 30.0
+UNCERTAINTY_M = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,28 +496,21 @@ def _by_loudness(
 ) -> tuple[list[StationObservation], list[StationObservation]]:
     """`near` split into the observations the station takes and those heard far louder than it can
     be where they were made (`aggregate.footprint.expected_level` + `LOUDNESS_MARGIN_DB`), which
-    disagree with it (those of a source whose other observations here fit are dropped: a GPS
-    glitch). Taken ones heard louder than `TEMPERED_MARGIN_DB` over the expected level count at
-    that level. Only with corroboration and fitted positions (the service's policy)."""
+    disagree with it. Those of a source whose other observations here fit are dropped instead: a
+    GPS glitch, not a moved station. Only with corroboration and fitted positions (the service's
+    policy)."""
     if not (policy.corroborate and policy.fit_positions) or station.samples < JUDGED_SAMPLES:
         return near, []
-    young = station.samples < policy.established_samples
-    uncertainty = max(station.reach, YOUNG_UNCERTAINTY_M) if young else 0.0
-    expected = expected_level(key_kind(key), station, uncertainty)
+    expected = expected_level(key_kind(key), station, max(station.reach, UNCERTAINTY_M))
     if expected is None:
         return near, []
     taken: list[StationObservation] = []
     loud: list[StationObservation] = []
     for observation in near:
-        level = expected(observation.lat, observation.lon) if observation.signal is not None else 0.0
-        if observation.signal is None or observation.signal <= level + TEMPERED_MARGIN_DB:
-            taken.append(observation)
-        elif observation.signal > level + LOUDNESS_MARGIN_DB:
-            loud.append(observation)
-        else:
-            taken.append(replace(observation, signal=math.floor(level + TEMPERED_MARGIN_DB)))
-    # A source whose other observations of the station in this batch fit it had a GPS glitch, not
-    # a moved station: its loud ones are dropped rather than kept as a challenge.
+        too_loud = observation.signal is not None and (
+            observation.signal > expected(observation.lat, observation.lon) + LOUDNESS_MARGIN_DB
+        )
+        (loud if too_loud else taken).append(observation)
     fitting = {o.source for o in taken if o.signal is not None}
     return taken, [o for o in loud if o.source not in fitting]
 

@@ -13,11 +13,11 @@ from openloc.aggregate.corroboration import MAX_DAYS, MAX_SOURCES, Quorum, curre
 from openloc.aggregate.footprint import (
     LOUDEST_AT_1M_DBM,
     LOUDNESS_MARGIN_DB,
-    TEMPERED_MARGIN_DB,
     expected_level,
 )
 from openloc.aggregate.station_update import (
     JUDGED_SAMPLES,
+    UNCERTAINTY_M,
     AggregatedStation,
     Change,
     OptOutSighting,
@@ -279,14 +279,15 @@ def test_observations_as_loud_as_expected_still_merge() -> None:
     assert haversine_m(LAT, LON, written(update).lat, written(update).lon) < 10  # type: ignore[arg-type]
 
 
-def test_an_observation_short_of_the_limit_counts_at_the_tempered_level() -> None:
-    expected = P1 - 25 * math.log10(300)
-    just_short = round(expected + (LOUDNESS_MARGIN_DB + TEMPERED_MARGIN_DB) / 2)
-    tempered = math.floor(expected + TEMPERED_MARGIN_DB)
-    assert tempered < just_short
-    a = update_station(WIFI, fitted(500), [heard(300, just_short)], NOW)
-    b = update_station(WIFI, fitted(500), [heard(300, tempered)], NOW)
-    assert a.change is b.change is Change.CHANGE and a.record == b.record
+def test_the_limit_is_the_expected_level_plus_the_margin() -> None:
+    """A judged station may be its reach, at least 60 m, from its stored position; an observation
+    at the limit is taken, one decibel over it is not."""
+    expected = P1 - 25 * math.log10(300 - UNCERTAINTY_M)
+    limit = math.floor(expected + LOUDNESS_MARGIN_DB)
+    assert update_station(WIFI, fitted(500), [heard(300, limit)], NOW).change is Change.CHANGE
+    assert update_station(WIFI, fitted(500), [heard(300, limit + 1)], NOW).change is Change.CHALLENGE
+    # next to the station, even the loudest level is its own
+    assert update_station(WIFI, fitted(500), [heard(50, -20)], NOW).change is Change.CHANGE
 
 
 def test_stations_with_few_samples_are_not_judged_by_loudness() -> None:

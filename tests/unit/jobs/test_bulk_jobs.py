@@ -112,20 +112,31 @@ def test_sharded_replay_aggregates_like_the_single_replay_and_never_twice() -> N
             replay_job.SHARDED, stores.state, direct(stores, replay_job.SHARDED), job_input, threads
         )
         assert run.stages[0].shards == 8
-        assert run.summary == asdict(expected)
+        if threads == 1:
+            assert run.summary == asdict(expected)
+        else:
+            # The same objects and reports. The writes may differ by a few: whether a batch finds a
+            # station established (rate control) or already judged by its loudness (from
+            # `JUDGED_SAMPLES` samples on: a loud observation joins a challenge instead of the
+            # position) depends on the order, and so does whether the batch changes the row.
+            written = run.summary.pop("stations_written")
+            wanted_summary = asdict(expected)
+            assert abs(written - wanted_summary.pop("stations_written")) <= 0.02 * written
+            assert run.summary == wanted_summary
         # One shard at a time aggregates the messages in the single replay's order: the same
         # stations. Concurrent shards aggregate them in another order, as concurrent aggregators
         # do: the same stations, positions within the order's effect, and samples within it too —
         # a well-established station stops counting agreeing batches (Change.SETTLED, rate
         # control), and with GPS glitches dropped the batches differ in size, so the batch that
-        # crosses the threshold, and the count it leaves, depends on the order (by < one batch).
+        # crosses the threshold, and the count it leaves, depends on the order (by < one batch);
+        # so does whether a loud batch finds the station judged (a challenge, no samples added).
         found, wanted = _stations(pipeline), _stations(single)
         assert found.keys() == wanted.keys()
         for key, (samples, lat, lon) in found.items():
             if threads == 1:
                 assert samples == wanted[key][0], key
             else:
-                assert abs(samples - wanted[key][0]) < 4, key  # 4 reports per message
+                assert abs(samples - wanted[key][0]) <= 4, key  # 4 reports per message
             tolerance = 1e-9 if threads == 1 else 0.01
             assert abs(lat - wanted[key][1]) <= tolerance and abs(lon - wanted[key][2]) <= tolerance
         again = run_local(
