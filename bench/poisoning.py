@@ -67,7 +67,16 @@ from bench.accuracy.engines import parsed
 from bench.accuracy.feed import BENCH_HASH_KEY, feed
 from bench.accuracy.metrics import Tally
 from bench.accuracy.run import Engine
-from bench.world import TINY, Query, Radios, WorldConfig, generate_world, make_queries, survey_uploads
+from bench.world import (
+    TINY,
+    Query,
+    Radios,
+    WorldConfig,
+    generate_world,
+    mac_address,
+    make_queries,
+    survey_uploads,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "abuse.md"
@@ -100,7 +109,7 @@ def _entry(
         return {"cellTowers": [{"radioType": str(cell.radio), "mobileCountryCode": cell.mcc,
                                 "mobileNetworkCodeStr": cell.mnc, "locationAreaCode": cell.lac,
                                 "cellId": cell.cid, "signalStrength": -90}]}  # fmt: skip
-    mac = ":".join(parsed.mac[i : i + 2] for i in range(0, 12, 2))  # type: ignore[index]
+    mac = mac_address(parsed.mac or "")
     # A second, made-up network: a report needs two Wi-Fi networks to be used at all.
     other = f"00:16:3e:{request >> 16 & 0xFF:02x}:{request >> 8 & 0xFF:02x}:{request & 0xFF:02x}"
     wifi = [{"macAddress": mac, "signalStrength": signal, **({"ssid": name} if name else {})},
@@ -276,15 +285,18 @@ def answers(stations: MemoryStationStore, queries: list[Query]) -> dict[str, Any
     return {k: summary.get(k) for k in ("answered", "median_m", "p90_m", "coverage", "median_radius_m")}
 
 
-def _area_level(record: StationRecord, lat: float, lon: float, attack: str, policy: UpdatePolicy) -> int:
-    """The level an area attack reports `record` at, at (lat, lon)."""
+def _area_level(record: StationRecord, attack: str, policy: UpdatePolicy) -> Callable[[float, float], int]:
+    """The level (dBm) an area attack reports `record` at, at a point (lat, lon)."""
+    kind = key_kind(record.key)
     if attack == "shape":  # what the model expects there: the footprint stays consistent
-        expected = expected_level(key_kind(record.key), record)
-        return round(expected(lat, lon)) if expected is not None else -75
-    expected = expected_level(key_kind(record.key), record, max(record.reach, UNCERTAINTY_M))
-    if attack == "pull" or expected is None or record.samples < JUDGED_SAMPLES or not policy.corroborate:
-        return PULL_DBM
-    return math.floor(expected(lat, lon) + LOUDNESS_MARGIN_DB)
+        shaped = expected_level(kind, record)
+        if shaped is None:
+            return lambda lat, lon: -75
+        return lambda lat, lon: round(shaped(lat, lon))
+    loudest = expected_level(kind, record, max(record.reach, UNCERTAINTY_M))
+    if attack == "pull" or loudest is None or record.samples < JUDGED_SAMPLES or not policy.corroborate:
+        return lambda lat, lon: PULL_DBM
+    return lambda lat, lon: math.floor(loudest(lat, lon) + LOUDNESS_MARGIN_DB)
 
 
 def area_reports(
@@ -294,9 +306,11 @@ def area_reports(
     items = []
     for key in keys:
         record = stations.stations.get(key)
-        if record is None or record.lat is None or record.lon is None:
+        parsed_key = parse_key(key)
+        if record is None or record.lat is None or record.lon is None or parsed_key is None:
             continue
-        mac = _entry(record)["wifiAccessPoints"][0]["macAddress"]
+        mac = mac_address(parsed_key.mac or "")
+        level = _area_level(record, attack, policy)
         ring = max(record.reach, 20.0)
         east_m = METRES_PER_DEGREE * math.cos(math.radians(record.lat))
         for index in range(AREA_REPORTS):
@@ -306,7 +320,7 @@ def area_reports(
                 lon = record.lon + ring * math.cos(angle) / east_m
             else:
                 lat, lon = _north(record.lat, record.lon, PULL_M)
-            heard = [{"macAddress": mac, "signalStrength": _area_level(record, lat, lon, attack, policy)},
+            heard = [{"macAddress": mac, "signalStrength": level(lat, lon)},
                      {"macAddress": AREA_OTHERS[index], "signalStrength": -90}]  # fmt: skip
             items.append(_item(lat, lon, when, wifiAccessPoints=heard))
     return items
